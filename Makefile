@@ -1,0 +1,33 @@
+# Two commands do all the set-up: `make demo` and `make test`. Both depend on `make install`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint unit bench fuzz clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/spatial demo --out outputs/demo
+
+lint: install
+	$(BIN)/ruff check spatial tests benchmarks
+	$(BIN)/ruff format --check spatial tests benchmarks
+
+unit: install
+	$(BIN)/python -m pytest -q
+
+test: lint unit
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) outputs/demo .pytest_cache .ruff_cache
