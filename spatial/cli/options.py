@@ -1,0 +1,46 @@
+"""Options and helpers shared by the sub-commands (defined once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from spatial.config import RunConfig
+from spatial.errors import SpatialError
+from spatial.pipeline import run
+
+out_option = click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write screening.gpkg, run.json and the other outputs into (created if "
+    "missing).",
+)
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Evaluate deadlines and phase status on this date (YYYY-MM-DD). Default: today.",
+)
+
+
+def echo_progress(step: int, total: int, text: str) -> None:
+    """Print counted steps to stderr, so stdout stays clean for the summary."""
+    click.echo(f"[{step}/{total}] {text}", err=True)
+
+
+def run_and_report(config: RunConfig) -> None:
+    """Run the pipeline, print the summary, and exit cleanly on a user error."""
+    try:
+        result = run(config, progress=echo_progress)
+    except SpatialError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.summary())
+
+
+def as_date(value: dt.datetime | None) -> dt.date:
+    """The --as-of date, or today."""
+    return value.date() if value else dt.date.today()

@@ -1,0 +1,63 @@
+"""RunConfig: everything one screening run needs, frozen, built from CLI flags or in code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_OUTPUT_CRS = "EPSG:4490"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The inputs and options of one screening run.
+
+    Parameters
+    ----------
+    enterprises
+        The enterprise inventory (CSV, XLSX, GeoPackage or GeoJSON).
+    out
+        The output folder (created if missing).
+    builtup
+        Built-up areas (polygons). Optional while only loading and validating.
+    crs
+        Coordinate system of the inventory (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` or an
+        EPSG code); rows with their own ``coord_sys`` keep theirs.
+    heat_sources
+        Heat sources (CSV with lon/lat or a point layer).
+    zones
+        Dingxiang zones (a ready zone layer or the zone sources).
+    policies
+        Policy ids or YAML paths; empty means every shipped policy.
+    as_of
+        The date decisions and deadlines are evaluated on.
+    output_crs
+        CRS of the written GeoPackage.
+
+    Examples
+    --------
+    >>> cfg = RunConfig(enterprises=Path("e.csv"), out=Path("out"))
+    >>> cfg.output_crs
+    'EPSG:4490'
+    """
+
+    enterprises: Path
+    out: Path
+    builtup: Path | None = None
+    crs: str | None = None
+    heat_sources: Path | None = None
+    zones: Path | None = None
+    policies: tuple[str, ...] = ()
+    as_of: dt.date = field(default_factory=dt.date.today)
+    output_crs: str = DEFAULT_OUTPUT_CRS
+
+    def inputs(self) -> dict[str, Path]:
+        """The input files given, by role."""
+        given = {
+            "enterprises": self.enterprises,
+            "builtup": self.builtup,
+            "heat_sources": self.heat_sources,
+            "zones": self.zones,
+        }
+        return {role: Path(p) for role, p in given.items() if p is not None}

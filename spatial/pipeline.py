@@ -1,0 +1,127 @@
+"""The one place that knows the order of the steps of ``spatial screen``.
+
+inventory → context layers → (measure → policy, added by later steps) → export.
+Each step is a plain function on (Geo)DataFrames that notebooks can call one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+
+from spatial import __version__
+from spatial.builtup import load_builtup_polygons
+from spatial.config import RunConfig
+from spatial.export.atomic import atomic_path
+from spatial.export.gpkg import write_gpkg
+from spatial.inventory import Inventory, load_enterprises
+
+Progress = Callable[[int, int, str], None]
+
+
+def _quiet(step: int, total: int, text: str) -> None:
+    """Default progress reporter: says nothing."""
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the loaded data, the files written and the counts."""
+
+    inventory: Inventory
+    builtup: gpd.GeoDataFrame | None
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The closing summary the CLI prints."""
+        lines = [self.inventory.summary(), "outputs written:"]
+        lines += [f"  {role}: {path}" for role, path in self.outputs.items()]
+        return "\n".join(lines)
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, for ``run.json``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_record(config: RunConfig, result: RunResult) -> dict:
+    """The content of ``run.json``: inputs with checksums, options and counts."""
+    inv = result.inventory
+    return {
+        "tool": "spatial-screening",
+        "version": __version__,
+        "as_of": config.as_of.isoformat(),
+        "output_crs": config.output_crs,
+        "policies": list(config.policies),
+        "inputs": {
+            role: {"path": str(path), "sha256": sha256(path)}
+            for role, path in config.inputs().items()
+        },
+        "counts": {
+            "rows_read": inv.n_input,
+            "accepted": len(inv.enterprises),
+            "rejected": len(inv.rejected),
+            "rejected_by_reason": dict(sorted(inv.reject_counts().items())),
+            "blank_rows_skipped": inv.blank_rows,
+            "builtup_areas": 0 if result.builtup is None else len(result.builtup),
+        },
+        "outputs": {role: path.name for role, path in result.outputs.items()},
+    }
+
+
+def write_json(data: dict, path: Path) -> Path:
+    """Write JSON atomically (UTF-8, Chinese kept readable)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
+    """Run a screening: load and validate the inputs, write the outputs to ``config.out``.
+
+    Parameters
+    ----------
+    config
+        The run's inputs and options.
+    progress
+        Called as ``progress(step, total, text)`` before each step.
+    """
+    total = 3
+    progress(1, total, f"reading enterprises from {config.enterprises}")
+    inventory = load_enterprises(config.enterprises, crs=config.crs)
+
+    progress(2, total, "reading context layers")
+    builtup = load_builtup_polygons(config.builtup) if config.builtup else None
+
+    progress(3, total, f"writing outputs to {config.out}")
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    layers = {"enterprises": inventory.enterprises, "rejected": inventory.rejected}
+    if builtup is not None:
+        layers["builtup"] = builtup
+    result = RunResult(inventory, builtup)
+    result.outputs["screening"] = write_gpkg(layers, out / "screening.gpkg", config.output_crs)
+    result.outputs["run"] = out / "run.json"
+    write_json(run_record(config, result), out / "run.json")
+    return result
+
+
+def demo_config(out: str | Path, **options) -> RunConfig:
+    """The RunConfig of the demo region (the files in ``data/demo``)."""
+    from spatial.datasets import get_path
+
+    return RunConfig(
+        enterprises=get_path("enterprises.csv"),
+        builtup=get_path("builtup.gpkg"),
+        heat_sources=get_path("heat_sources.csv"),
+        out=Path(out),
+        **options,
+    )

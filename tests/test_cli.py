@@ -1,0 +1,99 @@
+"""The CLI: options, clean errors, the closing summary."""
+
+from __future__ import annotations
+
+import pyogrio
+from click.testing import CliRunner
+
+from spatial.cli import main
+from tests.conftest import HEADER
+
+GOOD = "A1,甲铸造厂,foundry,榆次区,permitted,yes,112.75,37.69"
+
+
+def test_help_explains_every_option():
+    result = CliRunner().invoke(main, ["screen", "--help"])
+    assert result.exit_code == 0
+    for option in [
+        "--enterprises",
+        "--crs",
+        "--builtup",
+        "--heat-sources",
+        "--zones",
+        "--policy",
+        "--as-of",
+        "--out",
+    ]:
+        assert option in result.output
+    assert "gcj02" in result.output and "企业名称" in result.output
+
+
+def test_screen_writes_gpkg_and_summary(csv_file, builtup_file, tmp_path):
+    plants = csv_file([HEADER, GOOD, "A2,乙,foundry,榆次区,permitted,yes,abc,37.69"])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["screen", "--enterprises", str(plants), "--builtup", str(builtup_file), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 rows read, 1 accepted, 1 rejected" in result.output
+    assert "rejected for not_a_number: 1" in result.output
+    layers = dict(pyogrio.list_layers(out / "screening.gpkg"))
+    assert layers["enterprises"] == "Point" and layers["rejected"] is None
+    assert (out / "run.json").exists()
+
+
+def test_user_error_is_a_clean_exit_without_traceback(csv_file, builtup_file, tmp_path):
+    plants = csv_file(["id,name", "A1,甲"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "screen",
+            "--enterprises",
+            str(plants),
+            "--builtup",
+            str(builtup_file),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "no coordinate columns" in result.output and str(plants) in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o" / "screening.gpkg").exists()
+
+
+def test_bad_crs_option_is_a_clean_exit(csv_file, builtup_file, tmp_path):
+    plants = csv_file([HEADER, GOOD])
+    result = CliRunner().invoke(
+        main,
+        [
+            "screen",
+            "--enterprises",
+            str(plants),
+            "--builtup",
+            str(builtup_file),
+            "--crs",
+            "foo",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "foo" in result.output and "Traceback" not in result.output
+
+
+def test_missing_input_file_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        [
+            "screen",
+            "--enterprises",
+            str(tmp_path / "none.csv"),
+            "--builtup",
+            "x",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2 and "does not exist" in result.output
