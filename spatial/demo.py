@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -35,7 +36,7 @@ import shapely
 import yaml
 from pyproj import Geod, Transformer
 from rasterio.features import rasterize
-from rasterio.transform import from_origin, rowcol
+from rasterio.transform import Affine, rowcol
 from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon
 
 from spatial.coords import wgs84_to_gcj02
@@ -160,7 +161,9 @@ def _fmt(value: Any, ndigits: int = 1) -> str:
     return np.format_float_positional(round(float(value), ndigits), trim="-")
 
 
-def _project(geom: shapely.Geometry, transformer: Transformer, ndigits: int | None = None):
+def _project(
+    geom: shapely.Geometry, transformer: Transformer, ndigits: int | None = None
+) -> shapely.Geometry:
     """Transform a shapely geometry vertex by vertex, optionally rounding the result."""
 
     def apply(xy: np.ndarray) -> np.ndarray:
@@ -1463,7 +1466,7 @@ def _raster_grid(shapes: list[shapely.Geometry]) -> tuple[Any, int, int]:
     left, bottom = np.floor((minx - 12e3) / 1e3) * 1e3, np.floor((miny - 12e3) / 1e3) * 1e3
     right, top = np.ceil((maxx + 12e3) / 1e3) * 1e3, np.ceil((maxy + 12e3) / 1e3) * 1e3
     width, height = int((right - left) / PIXEL_M), int((top - bottom) / PIXEL_M)
-    return from_origin(left, top, PIXEL_M, PIXEL_M), width, height
+    return Affine(PIXEL_M, 0.0, left, 0.0, -PIXEL_M, top), width, height
 
 
 def _add_specks(grid: np.ndarray, rng: np.random.Generator, border: int) -> list[tuple[int, int]]:
@@ -1930,12 +1933,35 @@ the id); values are Chinese (鼓励类/允许类/限制类, 是/否, 钢铁/铸�
 """
 
 
+def _reflow(text: str, width: int = 96) -> str:
+    """Re-wrap Markdown paragraphs and bullets; keep headings, tables and code blocks."""
+    blocks = []
+    for block in text.strip("\n").split("\n\n"):
+        if block.startswith(("|", "    ", "#")):
+            blocks.append(block)
+            continue
+        items = re.split(r"\n(?=- )", block)
+        blocks.append(
+            "\n".join(
+                textwrap.fill(
+                    " ".join(item.split()),
+                    width,
+                    subsequent_indent="  " if item.startswith("- ") else "",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                for item in items
+            )
+        )
+    return "\n\n".join(blocks)
+
+
 def write_readme(path: Path, notes: Notes, region: Region) -> Path:
     """Write the folder's README (deterministic)."""
     head = README_HEAD.format(seed=SEED, stamp=FIXED_TIMESTAMP)
     parts = [head, _readme_files(notes, region), _readme_context(notes, region)]
     parts.append(_readme_enterprises(notes))
-    path.write_text("\n".join(p.rstrip("\n") + "\n" for p in parts), encoding="utf-8")
+    path.write_text("\n".join(_reflow(p) + "\n" for p in parts), encoding="utf-8")
     return path
 
 

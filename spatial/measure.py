@@ -92,14 +92,14 @@ def densify_geodesic(geom: shapely.Geometry, max_segment_m: float = MAX_SEGMENT_
     def ring(coords: np.ndarray) -> np.ndarray:
         lon1, lat1 = coords[:-1, 0], coords[:-1, 1]
         lon2, lat2 = coords[1:, 0], coords[1:, 1]
-        length = GEOD.inv(lon1, lat1, lon2, lat2)[2]
-        pieces = [coords[:1]]
-        for i, n in enumerate(np.ceil(length / max_segment_m).astype(int)):
-            if n > 1:
-                mid = GEOD.npts(lon1[i], lat1[i], lon2[i], lat2[i], n - 1)
-                pieces.append(np.asarray(mid))
-            pieces.append(coords[i + 1 : i + 2])
-        return np.concatenate(pieces)
+        pieces = np.ceil(GEOD.inv(lon1, lat1, lon2, lat2)[2] / max_segment_m).astype(int)
+        out, start = [], 0
+        for i in np.flatnonzero(pieces > 1):
+            out.append(coords[start : i + 1])
+            out.append(np.asarray(GEOD.npts(lon1[i], lat1[i], lon2[i], lat2[i], pieces[i] - 1)))
+            start = i + 1
+        out.append(coords[start:])
+        return np.concatenate(out)
 
     def polygon(p: shapely.Polygon) -> shapely.Polygon:
         shell = ring(np.asarray(p.exterior.coords)[:, :2])

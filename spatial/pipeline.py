@@ -19,7 +19,10 @@ from spatial.builtup import load_builtup_polygons
 from spatial.config import RunConfig
 from spatial.export.atomic import atomic_path
 from spatial.export.gpkg import write_gpkg
+from spatial.facts import add_facts, fact_buffers
+from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
+from spatial.policy import Policy, fact_specs, load_policies
 
 Progress = Callable[[int, int, str], None]
 
@@ -33,7 +36,9 @@ class RunResult:
     """What a run produced: the loaded data, the files written and the counts."""
 
     inventory: Inventory
-    builtup: gpd.GeoDataFrame | None
+    enterprises: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame | None]
+    policies: list[Policy]
     outputs: dict[str, Path] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -60,7 +65,14 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
         "version": __version__,
         "as_of": config.as_of.isoformat(),
         "output_crs": config.output_crs,
-        "policies": list(config.policies),
+        "policies": [
+            {"id": p.id, "version": p.version, "source": p.source, "issued": p.issued}
+            for p in result.policies
+        ],
+        "facts": {
+            spec.name: {"layer": spec.layer, "within_m": spec.within_m, "ref": spec.ref}
+            for spec in fact_specs(result.policies).values()
+        },
         "inputs": {
             role: {"path": str(path), "sha256": sha256(path)}
             for role, path in config.inputs().items()
@@ -71,7 +83,11 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
             "rejected": len(inv.rejected),
             "rejected_by_reason": dict(sorted(inv.reject_counts().items())),
             "blank_rows_skipped": inv.blank_rows,
-            "builtup_areas": 0 if result.builtup is None else len(result.builtup),
+            **{
+                f"{name}_features": len(layer)
+                for name, layer in result.layers.items()
+                if layer is not None
+            },
         },
         "outputs": {role: path.name for role, path in result.outputs.items()},
     }
@@ -94,21 +110,29 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
     progress
         Called as ``progress(step, total, text)`` before each step.
     """
-    total = 3
+    total = 4
     progress(1, total, f"reading enterprises from {config.enterprises}")
+    policies = load_policies(config.policies)
+    specs = fact_specs(policies)
     inventory = load_enterprises(config.enterprises, crs=config.crs)
 
     progress(2, total, "reading context layers")
-    builtup = load_builtup_polygons(config.builtup) if config.builtup else None
+    layers = {
+        "builtup": load_builtup_polygons(config.builtup) if config.builtup else None,
+        "heat_sources": load_heat_sources(config.heat_sources) if config.heat_sources else None,
+    }
 
-    progress(3, total, f"writing outputs to {config.out}")
+    progress(3, total, f"measuring geodesic distances for {len(inventory.enterprises)} enterprises")
+    enterprises = add_facts(inventory.enterprises, layers, specs)
+
+    progress(4, total, f"writing outputs to {config.out}")
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    layers = {"enterprises": inventory.enterprises, "rejected": inventory.rejected}
-    if builtup is not None:
-        layers["builtup"] = builtup
-    result = RunResult(inventory, builtup)
-    result.outputs["screening"] = write_gpkg(layers, out / "screening.gpkg", config.output_crs)
+    result = RunResult(inventory, enterprises, layers, policies)
+    gpkg_layers = {"enterprises": enterprises, "rejected": inventory.rejected}
+    gpkg_layers.update({name: layer for name, layer in layers.items() if layer is not None})
+    gpkg_layers.update(fact_buffers(layers, specs))
+    result.outputs["screening"] = write_gpkg(gpkg_layers, out / "screening.gpkg", config.output_crs)
     result.outputs["run"] = out / "run.json"
     write_json(run_record(config, result), out / "run.json")
     return result

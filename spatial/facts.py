@@ -1,0 +1,105 @@
+"""Spatial facts per enterprise, as the policy tables define them.
+
+A fact is "within ``within_m`` metres of a feature of a context layer": the distance column,
+the nearest feature's id and the yes/no fact itself are added to the enterprises. Polygon
+layers are measured to the nearest edge (0 inside), point layers to the nearest point; both
+geodesically (see :mod:`spatial.measure`).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial.measure import geodesic_buffer, nearest_point, nearest_polygon, prepare_polygons
+from spatial.policy import FactSpec
+
+
+def _feature_ids(layer: gpd.GeoDataFrame) -> np.ndarray:
+    for column in ("id", "name"):
+        if column in layer:
+            return layer[column].astype(str).to_numpy()
+    return np.asarray([str(i) for i in range(len(layer))], dtype=object)
+
+
+def _is_polygonal(layer: gpd.GeoDataFrame) -> bool:
+    return bool(layer.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all())
+
+
+def measure_fact(
+    enterprises: gpd.GeoDataFrame, layer: gpd.GeoDataFrame | None, spec: FactSpec
+) -> pd.DataFrame:
+    """The three columns of one fact: distance (m), nearest feature id, and the yes/no fact.
+
+    Without the layer (not given for this run) the columns are empty and the fact is unknown
+    (None), never false.
+    """
+    n = len(enterprises)
+    if layer is None:
+        return pd.DataFrame(
+            {
+                spec.distance_column: np.full(n, np.nan),
+                spec.nearest_column: np.full(n, None, dtype=object),
+                spec.name: pd.array([None] * n, dtype="boolean"),
+            },
+            index=enterprises.index,
+        )
+    layer = layer.to_crs("EPSG:4326")
+    chosen = layer[spec.select(layer)]
+    lon = enterprises.geometry.x.to_numpy()
+    lat = enterprises.geometry.y.to_numpy()
+    if len(chosen) and _is_polygonal(chosen):
+        polygons = prepare_polygons(chosen.geometry.values)
+        result = nearest_polygon(lon, lat, polygons, _feature_ids(chosen), densified=True)
+    else:
+        result = nearest_point(lon, lat, chosen.geometry.x, chosen.geometry.y, _feature_ids(chosen))
+    known = np.isfinite(result.distance_m)
+    fact = np.where(known, result.distance_m <= spec.within_m, False)
+    return pd.DataFrame(
+        {
+            spec.distance_column: result.distance_m,
+            spec.nearest_column: result.nearest,
+            spec.name: pd.array(np.where(known, fact, None), dtype="boolean"),
+        },
+        index=enterprises.index,
+    )
+
+
+def add_facts(
+    enterprises: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    specs: dict[str, FactSpec],
+) -> gpd.GeoDataFrame:
+    """The enterprises with every fact's columns added (in the order of ``specs``)."""
+    out = enterprises.copy()
+    for spec in specs.values():
+        columns = measure_fact(enterprises, layers.get(spec.layer), spec)
+        for column in columns:
+            out[column] = columns[column]
+    return out
+
+
+def fact_buffers(
+    layers: dict[str, gpd.GeoDataFrame | None], specs: dict[str, FactSpec]
+) -> dict[str, gpd.GeoDataFrame]:
+    """Geodesic buffers for display, one layer per fact (e.g. ``near_city_10km``)."""
+    out = {}
+    for spec in specs.values():
+        layer = layers.get(spec.layer)
+        if layer is None:
+            continue
+        layer = layer.to_crs("EPSG:4326")
+        chosen = layer[spec.select(layer)]
+        out[spec.buffer_layer] = gpd.GeoDataFrame(
+            {
+                "feature": _feature_ids(chosen),
+                "fact": spec.name,
+                "within_m": spec.within_m,
+                "policy": spec.policy,
+                "rule_ref": spec.ref,
+            },
+            geometry=[geodesic_buffer(g, spec.within_m) for g in chosen.geometry],
+            crs="EPSG:4326",
+        )
+    return out
