@@ -89,3 +89,8 @@ def load_builtup_polygons(path: str | Path, layer: str | None = None) -> gpd.Geo
     dissolved["source"] = "polygons"
     dissolved["source_detail"] = path.name
     return dissolved[["name", "level", "source", "source_detail", "n_repaired", "geometry"]]
+
+
+def load_builtup(path: str | Path) -> gpd.GeoDataFrame:
+    """Built-up areas from any supported source (today: polygon layers)."""
+    return load_builtup_polygons(path)

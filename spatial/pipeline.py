@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from spatial import __version__
-from spatial.builtup import load_builtup_polygons
+from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.export.atomic import atomic_path
 from spatial.export.gpkg import write_gpkg
@@ -118,7 +118,7 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
 
     progress(2, total, "reading context layers")
     layers = {
-        "builtup": load_builtup_polygons(config.builtup) if config.builtup else None,
+        "builtup": load_builtup(config.builtup) if config.builtup else None,
         "heat_sources": load_heat_sources(config.heat_sources) if config.heat_sources else None,
     }
 
