@@ -20,7 +20,7 @@ def demo_run(tmp_path_factory):
 
 
 def test_every_input_row_is_accounted_for(demo_run):
-    out, result, steps = demo_run
+    out, _, steps = demo_run
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     counts = record["counts"]
     assert counts["accepted"] + counts["rejected"] == counts["rows_read"]

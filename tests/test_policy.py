@@ -68,7 +68,8 @@ def test_own_table_changes_the_threshold(tmp_path):
             "facts.x.distance_column: missing",
         ),
         (
-            "  x: {layer: builtup, within_m: 1, distance_column: d, nearest_column: n, ref: r, y: 1}",
+            "  x: {layer: builtup, within_m: 1, distance_column: d, nearest_column: n, ref: r,"
+            " y: 1}",
             "unknown keys",
         ),
     ],
