@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from spatial import __version__
 from spatial.builtup import load_builtup
 from spatial.config import RunConfig
+from spatial.decisions import evaluate, summarize
 from spatial.export.atomic import atomic_path
 from spatial.export.gpkg import write_gpkg
 from spatial.facts import add_facts, fact_buffers
@@ -39,11 +41,15 @@ class RunResult:
     enterprises: gpd.GeoDataFrame
     layers: dict[str, gpd.GeoDataFrame | None]
     policies: list[Policy]
+    decisions: pd.DataFrame
     outputs: dict[str, Path] = field(default_factory=dict)
 
     def summary(self) -> str:
         """The closing summary the CLI prints."""
-        lines = [self.inventory.summary(), "outputs written:"]
+        lines = [self.inventory.summary(), "decisions (most severe per enterprise):"]
+        counts = self.enterprises["action"].value_counts()
+        lines += [f"  {action}: {n}" for action, n in counts.items()]
+        lines.append("outputs written:")
         lines += [f"  {role}: {path}" for role, path in self.outputs.items()]
         return "\n".join(lines)
 
@@ -83,6 +89,10 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
             "rejected": len(inv.rejected),
             "rejected_by_reason": dict(sorted(inv.reject_counts().items())),
             "blank_rows_skipped": inv.blank_rows,
+            "decisions": len(result.decisions),
+            "enterprises_by_action": {
+                str(k): int(v) for k, v in result.enterprises["action"].value_counts().items()
+            },
             **{
                 f"{name}_features": len(layer)
                 for name, layer in result.layers.items()
@@ -110,7 +120,7 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
     progress
         Called as ``progress(step, total, text)`` before each step.
     """
-    total = 4
+    total = 5
     progress(1, total, f"reading enterprises from {config.enterprises}")
     policies = load_policies(config.policies)
     specs = fact_specs(policies)
@@ -125,11 +135,19 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
     progress(3, total, f"measuring geodesic distances for {len(inventory.enterprises)} enterprises")
     enterprises = add_facts(inventory.enterprises, layers, specs)
 
-    progress(4, total, f"writing outputs to {config.out}")
+    progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
+    decisions = evaluate(enterprises, policies)
+    enterprises = summarize(enterprises, decisions)
+
+    progress(5, total, f"writing outputs to {config.out}")
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = RunResult(inventory, enterprises, layers, policies)
-    gpkg_layers = {"enterprises": enterprises, "rejected": inventory.rejected}
+    result = RunResult(inventory, enterprises, layers, policies, decisions)
+    gpkg_layers = {
+        "enterprises": enterprises,
+        "decisions": decisions,
+        "rejected": inventory.rejected,
+    }
     gpkg_layers.update({name: layer for name, layer in layers.items() if layer is not None})
     gpkg_layers.update(fact_buffers(layers, specs))
     result.outputs["screening"] = write_gpkg(gpkg_layers, out / "screening.gpkg", config.output_crs)

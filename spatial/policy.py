@@ -16,6 +16,9 @@ Examples
 
 from __future__ import annotations
 
+import ast
+import datetime as dt
+import operator
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -26,7 +29,45 @@ import yaml
 
 from spatial.errors import PolicyTableError
 
-LAYERS = ("builtup", "heat_sources", "zones")
+ACTIONS = (
+    "shutdown",
+    "stop_season",
+    "close_or_merge",
+    "clear",
+    "exit_by",
+    "review",
+    "rectify",
+    "heat_determined",
+    "curtail",
+    "rotate",
+    "exempt",
+    "none",
+)
+"""Every action of the data contract, most severe first: an enterprise's summary is its most
+severe decision. ``review`` ranks above the curtailment actions so that an open question is
+never hidden behind a percentage."""
+ACTION_ZH = {
+    "shutdown": "停产治理",
+    "stop_season": "采暖季停产",
+    "close_or_merge": "关停或整合",
+    "clear": "清零淘汰",
+    "exit_by": "限期退出",
+    "review": "待研判",
+    "rectify": "限期整改",
+    "heat_determined": "以热定产",
+    "curtail": "限产",
+    "rotate": "轮流错峰",
+    "exempt": "豁免",
+    "none": "无适用条款",
+}
+"""The Chinese name of each action, for reasons, lists and the map."""
+ON_BLANK = ("flag", "fail", "review")
+OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
 HEADER_KEYS = ("id", "title", "source", "issued", "version")
 FACT_KEYS = {
     "layer",
@@ -126,10 +167,8 @@ def _parse_facts(raw: object, path: Path, policy_id: str, problems: list[str]) -
         unknown = set(spec) - FACT_KEYS
         if unknown:
             problems.append(f"{where}: unknown keys {sorted(unknown)}")
-        if spec.get("layer") not in LAYERS:
-            problems.append(
-                f"{where}.layer: should be one of {', '.join(LAYERS)}, got {spec.get('layer')!r}"
-            )
+        if not isinstance(spec.get("layer"), str) or not spec.get("layer"):
+            problems.append(f"{where}.layer: the name of a context layer is missing")
         within = spec.get("within_m")
         if not isinstance(within, int | float) or isinstance(within, bool) or within < 0:
             problems.append(f"{where}.within_m: should be metres (a number >= 0), got {within!r}")
@@ -170,6 +209,7 @@ def load_policy(id_or_path: str | Path) -> Policy:
         raise PolicyTableError(f"{path}: should be a YAML mapping with id, title, source, ...")
     problems = [f"'{key}' is missing" for key in HEADER_KEYS if key not in raw]
     facts = _parse_facts(raw.get("facts"), path, str(raw.get("id")), problems)
+    problems += validate_rules(raw)
     if problems:
         raise PolicyTableError(f"{path}: " + "; ".join(problems))
     return Policy(
@@ -206,3 +246,114 @@ def fact_specs(policies: list[Policy]) -> dict[str, FactSpec]:
                     "differently; rename one of them"
                 )
     return specs
+
+
+def compile_expression(expression: str, where: str) -> ast.Expression:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        raise PolicyTableError(f"{where}: cannot parse the expression {expression!r}") from None
+    for node in ast.walk(tree):
+        allowed = (
+            ast.Expression,
+            ast.BinOp,
+            ast.UnaryOp,
+            ast.USub,
+            ast.Name,
+            ast.Load,
+            ast.Constant,
+            *OPERATORS,
+        )
+        if not isinstance(node, allowed):
+            raise PolicyTableError(
+                f"{where}: only + - * / numbers and column names are allowed, got "
+                f"{type(node).__name__} in {expression!r}"
+            )
+    return tree
+
+
+def validate_rules(raw: dict) -> list[str]:
+    """Every problem in a table's rules (empty when valid); row numbers are 1-based."""
+    problems = []
+    for name, expression in (raw.get("derived") or {}).items():
+        try:
+            compile_expression(str(expression), f"derived.{name}")
+        except PolicyTableError as exc:
+            problems.append(str(exc))
+    groups = raw.get("rules") or []
+    if not isinstance(groups, list):
+        return ["'rules' should be a list of groups"]
+    seen_ids: set[str] = set()
+    for g, group in enumerate(groups, 1):
+        where = f"rules[{g}]"
+        if (
+            not isinstance(group, dict)
+            or "id" not in group
+            or not isinstance(group.get("rows"), list)
+        ):
+            problems.append(f"{where}: a group needs 'id' and a list of 'rows'")
+            continue
+        for r, row in enumerate(group["rows"], 1):
+            label = f"{where} ({group['id']}) row {r}"
+            if isinstance(row, dict) and row.get("id"):
+                label += f" ({row['id']})"
+            problems += _row_problems(row, label, seen_ids)
+        if group.get("otherwise"):
+            problems += _row_problems(
+                dict(group["otherwise"], id=f"{group['id']}:otherwise"),
+                f"{where} ({group['id']}) otherwise",
+                seen_ids,
+            )
+        for m, modifier in enumerate(group.get("modifiers") or [], 1):
+            for key in ("id", "when", "action", "ref"):
+                if key not in modifier:
+                    problems.append(f"{where} modifier {m}: '{key}' is missing")
+    for o, override in enumerate(raw.get("county_overrides") or [], 1):
+        pct = override.get("min_pct")
+        if "county" not in override or "ref" not in override:
+            problems.append(f"county_overrides[{o}]: 'county' and 'ref' are required")
+        if not isinstance(pct, int | float) or not 0 <= pct <= 100:
+            problems.append(f"county_overrides[{o}].min_pct: a percent 0-100, got {pct!r}")
+    return problems
+
+
+def _row_problems(row: object, where: str, seen_ids: set[str]) -> list[str]:
+    if not isinstance(row, dict):
+        return [f"{where}: should be a mapping"]
+    problems = []
+    for key in ("id", "action", "ref"):
+        if not row.get(key):
+            problems.append(f"{where}: '{key}' is missing")
+    if row.get("id") in seen_ids:
+        problems.append(f"{where}: duplicate rule id {row.get('id')!r}")
+    seen_ids.add(row.get("id"))
+    if row.get("action") and row["action"] not in ACTIONS:
+        problems.append(f"{where}: action {row['action']!r} is not one of {', '.join(ACTIONS)}")
+    pct = row.get("curtail_pct")
+    if pct is not None and (not isinstance(pct, int | float) or not 0 <= pct <= 100):
+        problems.append(f"{where}: curtail_pct should be a percent 0-100, got {pct!r}")
+    if row.get("action") == "curtail" and pct is None:
+        problems.append(f"{where}: a curtail row needs curtail_pct")
+    on_blank = row.get("on_blank", "flag")
+    modes = on_blank.values() if isinstance(on_blank, dict) else [on_blank]
+    if not all(mode in ON_BLANK for mode in modes):
+        problems.append(
+            f"{where}: on_blank should be one of {', '.join(ON_BLANK)} (or a mapping "
+            f"of column to one of them), got {on_blank!r}"
+        )
+    when = row.get("when", {})
+    if not isinstance(when, dict):
+        problems.append(f"{where}: 'when' should map columns to conditions")
+    else:
+        for column, wanted in when.items():
+            if isinstance(wanted, dict) and not set(wanted) <= {"min", "max", "lt", "gt"}:
+                problems.append(
+                    f"{where}: condition on {column} uses {sorted(wanted)}; use min, max, lt, gt"
+                )
+    for key in ("deadline",):
+        if row.get(key):
+            try:
+                dt.date.fromisoformat(str(row[key]))
+            except ValueError:
+                problems.append(f"{where}: {key} should be a date YYYY-MM-DD, got {row[key]!r}")
+    return problems

@@ -56,7 +56,7 @@ def test_own_table_changes_the_threshold(tmp_path):
     ("facts", "message"),
     [
         (
-            "  x: {layer: roads, within_m: 1, distance_column: d, nearest_column: n, ref: r}",
+            "  x: {layer: 7, within_m: 1, distance_column: d, nearest_column: n, ref: r}",
             "facts.x.layer",
         ),
         (

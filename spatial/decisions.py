@@ -1,0 +1,498 @@
+"""Evaluate policy rule tables on the enterprises' facts: decisions, each cited and explained.
+
+A table's ``rules`` is a list of groups. Inside a group the rows are tried in order and the
+first that applies decides (the Jinzhong order: non-compliant → exempt → industry row → generic
+row); groups are independent, so one enterprise can get one decision per group (a coal boiler
+both inside a heat radius and under 35 t/h). A group may have a ``scope`` (which enterprises the
+document governs), an ``otherwise`` outcome for enterprises in scope that no row covers (a
+``review``, never a silent default), ``modifiers`` (e.g. heat supply → ``heat_determined``) and
+the table may carry ``county_overrides`` (a county raising a percent, never cutting it).
+
+Conditions (``when``) map a column to a value (equality), a list (one of), or a mapping with
+``min``/``max``/``lt``/``gt`` (numbers, inclusive for min/max). How a blank reads:
+
+- a blank *fact* (distance unknown) gives ``review``;
+- a blank code used to choose a row (industry, policy class, subtype) never matches;
+- a blank yes/no or measured value follows the row's ``on_blank``: ``flag`` (default: the row
+  applies, flagged ``unverified:<column>`` for the county to confirm), ``fail`` (an exemption needs
+  its conditions shown) or ``review`` (the text gives failing the condition its own outcome).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from spatial import schema
+from spatial.policy import ACTION_ZH, ACTIONS, OPERATORS, Policy, compile_expression
+
+SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
+DECISION_COLUMNS = [
+    "id",
+    "policy",
+    "rule_id",
+    "action",
+    "curtail_pct",
+    "stop_days",
+    "deadline",
+    "window_start",
+    "window_end",
+    "rule_ref",
+    "reason_zh",
+    "flags",
+]
+SUMMARY_COLUMNS = ["action", "curtail_pct", "stop_days", "deadline", "rule_ref", "reason_zh"]
+
+# --------------------------------------------------------------------------------------------
+# Derived values: small arithmetic expressions over columns, parsed safely
+
+
+def _evaluate(node: ast.AST, frame: pd.DataFrame):
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, frame)
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in frame:
+            return pd.Series(np.nan, index=frame.index)
+        return pd.to_numeric(frame[node.id], errors="coerce")
+    if isinstance(node, ast.UnaryOp):
+        return -_evaluate(node.operand, frame)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return OPERATORS[type(node.op)](_evaluate(node.left, frame), _evaluate(node.right, frame))
+
+
+def add_derived(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Columns a table computes from others, e.g. ``pm_ref: "pm_mg * 13 / (21 - o2_pct)"``."""
+    derived = policy.raw.get("derived") or {}
+    out = frame.copy()
+    for name, expression in derived.items():
+        tree = compile_expression(str(expression), f"{policy.path}: derived.{name}")
+        values = _evaluate(tree, out)
+        out[name] = values.where(np.isfinite(values)) if hasattr(values, "where") else values
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions
+
+
+def _column_kind(column: str, facts: set[str]) -> str:
+    if column in facts:
+        return "fact"
+    spec = schema.columns().get(column)
+    if spec is None:
+        return "value"
+    if spec.type == schema.YESNO:
+        return "yesno"
+    if spec.type == "code":
+        return "selector"
+    return "value"
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    text = values.astype(object)
+    return (text.isna() | text.astype(str).str.strip().isin(["", "nan", "None", "<NA>"])).to_numpy()
+
+
+def _normalise_wanted(wanted, kind: str):
+    if kind == "yesno" and isinstance(wanted, bool):
+        return "yes" if wanted else "no"
+    return wanted
+
+
+def condition_masks(
+    frame: pd.DataFrame, column: str, wanted, facts: set[str]
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Where a condition holds and where its value is blank; with the column's kind."""
+    kind = _column_kind(column, facts)
+    values = frame[column] if column in frame else pd.Series([None] * len(frame), frame.index)
+    blank = _blank(values).copy()
+    if isinstance(wanted, dict):
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        ok = np.ones(len(frame), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            for key, bound in wanted.items():
+                ok &= {
+                    "min": numbers >= bound,
+                    "max": numbers <= bound,
+                    "lt": numbers < bound,
+                    "gt": numbers > bound,
+                }[key]
+        blank |= np.isnan(numbers)
+        return ok & ~blank, blank, kind
+    options = wanted if isinstance(wanted, list) else [wanted]
+    options = [_normalise_wanted(o, kind) for o in options]
+    if kind == "fact":
+        truth = values.astype("boolean")
+        ok = truth.isin([bool(o) for o in options]).fillna(False).to_numpy(dtype=bool)
+    else:
+        ok = values.astype(str).isin([str(o) for o in options]).to_numpy()
+    return ok & ~blank, blank, kind
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def _season_days(policy: Policy) -> int | None:
+    season = policy.raw.get("season")
+    if not season:
+        return None
+    start, end = (
+        dt.date.fromisoformat(str(season["start"])),
+        dt.date.fromisoformat(str(season["end"])),
+    )
+    return (end - start).days + 1
+
+
+def stop_days(pct: float, season_days: int) -> int:
+    """Stop-days equivalent of a curtailment percent: ``ceil(pct / 100 × season days)``.
+
+    Exact decimal arithmetic, so 30 % of 152 days is 46 (45.6 rounded up), never 45.
+
+    >>> stop_days(30, 152), stop_days(38, 152), stop_days(50, 152)
+    (46, 58, 76)
+    """
+    return math.ceil(Fraction(str(pct)) * season_days / 100)
+
+
+class _Template(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _template_values(row: dict, outcome: dict) -> _Template:
+    values = _Template(
+        {
+            k: ("" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+            for k, v in row.items()
+        }
+    )
+    values.update(
+        {k: v for k, v in outcome.items() if np.isscalar(v) and not pd.isna(v) and v is not None}
+    )
+    for column in ("dist_builtup_m", "dist_heat_m"):
+        value = row.get(column)
+        ok = isinstance(value, float) and np.isfinite(value)
+        values[column[:-2] + "_km"] = f"{value / 1000:.2f}" if ok else "未知"
+    near = row.get("near_city")
+    values["near_city_zh"] = "未知是否位于" if pd.isna(near) else ("位于" if near else "不在")
+    if isinstance(values.get("curtail_pct"), float):
+        values["curtail_pct"] = f"{values['curtail_pct']:g}"
+    return values
+
+
+def _explain(template: str, row: dict, outcome: dict) -> str:
+    """Fill a Chinese reason template with the enterprise's values and the outcome."""
+    try:
+        return template.format_map(_template_values(row, outcome))
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return template
+
+
+def _blank_mode(on_blank: str | dict, column: str, kind: str) -> str:
+    if kind == "fact":
+        return "review"
+    if isinstance(on_blank, dict):
+        return on_blank.get(
+            column, "fail" if kind == "selector" else on_blank.get("default", "flag")
+        )
+    return "fail" if kind == "selector" else on_blank
+
+
+def _row_status(
+    frame: pd.DataFrame, when: dict, facts: set[str], on_blank: str | dict
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """Per enterprise: the row applies, it needs review; the blanks to flag and to review."""
+    n = len(frame)
+    fails = np.zeros(n, dtype=bool)
+    review = np.zeros(n, dtype=bool)
+    flagged: list[tuple[str, np.ndarray]] = []
+    reviewed: list[tuple[str, np.ndarray]] = []
+    for column, wanted in when.items():
+        ok, blank, kind = condition_masks(frame, column, wanted, facts)
+        fails |= ~ok & ~blank
+        mode = _blank_mode(on_blank, column, kind)
+        if mode == "fail":
+            fails |= blank
+        elif mode == "review":
+            review |= blank
+            reviewed.append((column, blank))
+        else:
+            flagged.append((column, blank))
+    review &= ~fails
+    return ~fails & ~review, review, flagged, reviewed
+
+
+def _blank_selector_misses(
+    frame: pd.DataFrame, when: dict, facts: set[str]
+) -> list[tuple[str, np.ndarray]]:
+    """Blank selectors that alone kept a row from applying (every other condition held)."""
+    masks = {c: condition_masks(frame, c, w, facts) for c, w in when.items()}
+    out = []
+    for column, (_, blank, kind) in masks.items():
+        if kind != "selector":
+            continue
+        others_ok = np.ones(len(frame), dtype=bool)
+        for other, (ok, other_blank, _) in masks.items():
+            if other != column:
+                others_ok &= ok | other_blank
+        out.append((column, blank & others_ok))
+    return out
+
+
+def _scope_mask(frame: pd.DataFrame, scope: dict, facts: set[str]) -> np.ndarray:
+    mask = np.ones(len(frame), dtype=bool)
+    for column, wanted in (scope or {}).items():
+        ok, _, _ = condition_masks(frame, column, wanted, facts)
+        mask &= ok
+    return mask
+
+
+def _outcome(row_spec: dict) -> dict:
+    window = row_spec.get("window") or {}
+    return {
+        "rule_id": row_spec["id"],
+        "action": row_spec["action"],
+        "curtail_pct": row_spec.get("curtail_pct"),
+        "deadline": str(row_spec["deadline"]) if row_spec.get("deadline") else None,
+        "window_start": str(window["start"]) if window else None,
+        "window_end": str(window["end"]) if window else None,
+        "rule_ref": row_spec["ref"],
+        "_deadline_from": row_spec.get("deadline_from"),
+    }
+
+
+def _chunk(
+    positions: np.ndarray,
+    outcome: dict,
+    templates: list[str] | str,
+    flag_sets: list[tuple[str, np.ndarray]],
+    fixed_flags: list[str],
+) -> pd.DataFrame:
+    """Decision rows for some enterprises, all with the same outcome."""
+    flags = [list(fixed_flags) for _ in positions]
+    for label, mask in flag_sets:
+        for i in np.flatnonzero(mask[positions]):
+            flags[i].append(label)
+    chunk = pd.DataFrame(
+        {"_pos": positions, **{k: [v] * len(positions) for k, v in outcome.items()}}
+    )
+    chunk["flags"] = flags
+    chunk["_template"] = templates if isinstance(templates, list) else [templates] * len(positions)
+    return chunk
+
+
+def _review_templates(positions: np.ndarray, reviewed, row_spec: dict) -> list[str]:
+    """Why each enterprise needs review: which blank kept the row from deciding."""
+    action = ACTION_ZH.get(row_spec["action"], row_spec["action"])
+    ref = row_spec["ref"]
+    return [
+        "、".join(c for c, blank in reviewed if blank[p])
+        + f" 为空，无法判断是否适用 {ref}（适用则{action}），请县级核实。"
+        for p in positions
+    ]
+
+
+def _finish_group(
+    group_rows: pd.DataFrame,
+    frame: pd.DataFrame,
+    group: dict,
+    policy: Policy,
+    facts: set[str],
+    blank_selectors: dict[int, set[str]],
+) -> pd.DataFrame:
+    """Deadlines from columns, stop days, modifiers, county overrides and the reasons."""
+    g = group_rows.sort_values("_pos", kind="stable").reset_index(drop=True)
+    pos = g["_pos"].to_numpy()
+    for i, p in enumerate(pos):
+        missing = sorted(blank_selectors.get(int(p), set()))
+        if missing and not any(f.startswith("blank:") for f in g.at[i, "flags"]):
+            g.at[i, "flags"].append("blank:" + ",".join(missing))
+    for column in g["_deadline_from"].dropna().unique():
+        rows = (g["_deadline_from"] == column) & (g["action"] != "review")
+        values = (
+            frame[column].to_numpy(dtype=object)[pos[rows.to_numpy()]] if column in frame else None
+        )
+        g.loc[rows, "deadline"] = (
+            [None if pd.isna(v) or v == "" else str(v)[:10] for v in values]
+            if values is not None
+            else None
+        )
+    season = _season_days(policy)
+    g["stop_days"] = [
+        _stop_days_of(a, pct, ws, we, season)
+        for a, pct, ws, we in zip(
+            g["action"], g["curtail_pct"], g["window_start"], g["window_end"], strict=True
+        )
+    ]
+    rows = frame.iloc[np.unique(pos)].to_dict("records")
+    by_pos = dict(zip(np.unique(pos).tolist(), rows, strict=True))
+    g["reason_zh"] = [
+        _explain(t, by_pos[int(p)], r)
+        for t, p, r in zip(g["_template"], pos, g.to_dict("records"), strict=True)
+    ]
+    for modifier in group.get("modifiers") or []:
+        applies, _, _, _ = _row_status(frame, modifier["when"], facts, "fail")
+        hit = applies[pos] & g["action"].isin(modifier.get("on_actions", ["curtail"])).to_numpy()
+        for i in np.flatnonzero(hit):
+            g.at[i, "flags"].append(f"{modifier['id']}:upper_bound")
+        g.loc[hit, "action"] = modifier["action"]
+        g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + modifier["ref"]
+        g.loc[hit, "rule_id"] = g.loc[hit, "rule_id"] + "+" + modifier["id"]
+        g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + modifier.get("reason_zh", "")
+    for override in policy.raw.get("county_overrides") or []:
+        g = _apply_override(g, frame, override, season)
+    g["flags"] = g["flags"].map(";".join)
+    return g
+
+
+def _stop_days_of(action, pct, window_start, window_end, season) -> float | None:
+    if action == "exempt":
+        return 0
+    if action in ("curtail", "heat_determined") and pct is not None and not pd.isna(pct) and season:
+        return stop_days(pct, season)
+    if action == "stop_season" and window_start:
+        start, end = dt.date.fromisoformat(window_start), dt.date.fromisoformat(window_end)
+        return (end - start).days + 1
+    if action == "stop_season" and season:
+        return season
+    return None
+
+
+def _apply_override(g: pd.DataFrame, frame: pd.DataFrame, override: dict, season) -> pd.DataFrame:
+    """A county raising a percent (never cutting it): recorded in flags, reference and reason."""
+    pos = g["_pos"].to_numpy()
+    county = (
+        frame["county"].astype(str).to_numpy()[pos]
+        if "county" in frame
+        else np.array([""] * len(g))
+    )
+    hit = (county == str(override["county"])) & g["action"].isin(
+        ["curtail", "heat_determined"]
+    ).to_numpy()
+    industries = override.get("industry")
+    if industries:
+        allowed = industries if isinstance(industries, list) else [industries]
+        hit &= frame["industry"].astype(str).isin(allowed).to_numpy()[pos]
+    raised = float(override["min_pct"])
+    hit &= pd.to_numeric(g["curtail_pct"], errors="coerce").fillna(np.inf).to_numpy() < raised
+    for i in np.flatnonzero(hit):
+        g.at[i, "flags"].append(f"county_raise:{g.at[i, 'curtail_pct']:g}->{raised:g}")
+    g.loc[hit, "curtail_pct"] = raised
+    if season:
+        g.loc[hit, "stop_days"] = stop_days(raised, season)
+    g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + str(override["ref"])
+    g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + f"（{override['county']}提高至{raised:g}%）"
+    return g
+
+
+def evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Every decision one policy makes on the enterprises (one row per enterprise and group)."""
+    frame = add_derived(frame.reset_index(drop=True), policy)
+    facts = {
+        column
+        for spec in policy.facts
+        for column in (spec.name, spec.distance_column, spec.nearest_column)
+    }
+    groups = []
+    for group in policy.raw.get("rules") or []:
+        chunks: list[pd.DataFrame] = []
+        undecided = _scope_mask(frame, group.get("scope"), facts)
+        blank_selectors: dict[int, set[str]] = {}
+        for row_spec in group["rows"]:
+            when = row_spec.get("when", {})
+            applies, review, flagged, reviewed = _row_status(
+                frame, when, facts, row_spec.get("on_blank", "flag")
+            )
+            outcome = _outcome(row_spec)
+            hit = np.flatnonzero(applies & undecided)
+            if hit.size:
+                unverified = [(f"unverified:{c}", m) for c, m in flagged]
+                chunks.append(
+                    _chunk(
+                        hit,
+                        outcome,
+                        row_spec.get("reason_zh", ""),
+                        unverified,
+                        row_spec.get("flags", []),
+                    )
+                )
+                undecided[hit] = False
+            to_review = np.flatnonzero(review & undecided)
+            if to_review.size:
+                templates = _review_templates(to_review, reviewed, row_spec)
+                review_outcome = dict(
+                    outcome,
+                    action="review",
+                    curtail_pct=None,
+                    deadline=None,
+                    window_start=None,
+                    window_end=None,
+                )
+                labels = [(f"blank:{c}", m) for c, m in reviewed]
+                chunks.append(_chunk(to_review, review_outcome, templates, labels, []))
+                undecided[to_review] = False
+            for column, near_miss in _blank_selector_misses(frame, when, facts):
+                for p in np.flatnonzero(undecided & near_miss):
+                    blank_selectors.setdefault(int(p), set()).add(column)
+        otherwise = group.get("otherwise")
+        rest = np.flatnonzero(undecided)
+        if otherwise and rest.size:
+            outcome = _outcome(dict(otherwise, id=f"{group['id']}:otherwise"))
+            templates = [
+                (
+                    f"{'、'.join(sorted(blank_selectors[int(p)]))} 为空，无法选定适用条款；"
+                    if int(p) in blank_selectors
+                    else ""
+                )
+                + otherwise.get("reason_zh", "")
+                for p in rest
+            ]
+            chunks.append(_chunk(rest, outcome, templates, [], otherwise.get("flags", [])))
+        if chunks:
+            rows = pd.concat(chunks, ignore_index=True)
+            groups.append(_finish_group(rows, frame, group, policy, facts, blank_selectors))
+    if not groups:
+        return pd.DataFrame(columns=DECISION_COLUMNS)
+    out = pd.concat(groups, ignore_index=True).sort_values("_pos", kind="stable")
+    out["id"] = frame["id"].to_numpy()[out["_pos"].to_numpy()]
+    out["policy"] = policy.id
+    return out[DECISION_COLUMNS].reset_index(drop=True)
+
+
+def evaluate(enterprises: pd.DataFrame, policies: list[Policy]) -> pd.DataFrame:
+    """Decisions of every policy, in policy order then enterprise order."""
+    frames = [evaluate_policy(enterprises, p) for p in policies]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=DECISION_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarize(enterprises: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """The summary columns per enterprise: its most severe decision (``none`` without any)."""
+    out = enterprises.copy()
+    if len(decisions):
+        ranked = decisions.assign(_rank=decisions["action"].map(SEVERITY))
+        ranked = ranked.reset_index().sort_values(["_rank", "index"], kind="stable")
+        best = ranked.drop_duplicates("id").set_index("id")
+        counts = decisions.groupby("id").size()
+    else:
+        best = pd.DataFrame(columns=SUMMARY_COLUMNS)
+        counts = pd.Series(dtype=int)
+    ids = out["id"]
+    for column in SUMMARY_COLUMNS:
+        out[column] = ids.map(best[column]) if column in best else None
+    out["action"] = out["action"].fillna("none")
+    out["reason_zh"] = out["reason_zh"].where(out["action"] != "none", "所选政策文件均无适用条款。")
+    out["curtail_pct"] = pd.to_numeric(out["curtail_pct"], errors="coerce")
+    out["stop_days"] = pd.to_numeric(out["stop_days"], errors="coerce").astype("Int64")
+    out["decision_count"] = ids.map(counts).fillna(0).astype(int)
+    return out
