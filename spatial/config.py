@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spatial.builtup import BuiltupOptions
 
 DEFAULT_OUTPUT_CRS = "EPSG:4490"
 
@@ -20,7 +24,12 @@ class RunConfig:
     out
         The output folder (created if missing).
     builtup
-        Built-up areas (polygons). Optional while only loading and validating.
+        Built-up areas: polygons, a land-cover raster (.tif) or OpenStreetMap XML (.osm).
+        Optional while only loading and validating.
+    builtup_options
+        How a raster or OSM file becomes named built-up areas (class values, gap closing,
+        minimum area, seats ...); ``None`` means the defaults of
+        :class:`spatial.builtup.BuiltupOptions`.
     crs
         Coordinate system of the inventory (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` or an
         EPSG code); rows with their own ``coord_sys`` keep theirs.
@@ -51,6 +60,7 @@ class RunConfig:
     policies: tuple[str, ...] = ()
     as_of: dt.date = field(default_factory=dt.date.today)
     output_crs: str = DEFAULT_OUTPUT_CRS
+    builtup_options: BuiltupOptions | None = None
 
     def inputs(self) -> dict[str, Path]:
         """The input files given, by role."""

