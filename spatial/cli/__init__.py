@@ -9,6 +9,7 @@ import click
 from spatial import __version__
 from spatial.cli.demo import demo
 from spatial.cli.screen import screen
+from spatial.cli.zones import zones
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +24,4 @@ def main() -> None:
 
 main.add_command(screen)
 main.add_command(demo)
+main.add_command(zones)
