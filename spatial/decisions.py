@@ -106,10 +106,27 @@ def _normalise_wanted(wanted, kind: str):
     return wanted
 
 
+_MEMO: dict[int, dict] = {}
+
+
 def condition_masks(
     frame: pd.DataFrame, column: str, wanted, facts: set[str]
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Where a condition holds and where its value is blank; with the column's kind."""
+    """Where a condition holds and where its value is blank; with the column's kind.
+
+    Results are memoised while one table is evaluated, since a table tests the same conditions
+    in many rows.
+    """
+    memo = _MEMO.setdefault(id(frame), {})
+    key = (column, repr(wanted), tuple(sorted(facts)))
+    if key not in memo:
+        memo[key] = _condition_masks(frame, column, wanted, facts)
+    return memo[key]
+
+
+def _condition_masks(
+    frame: pd.DataFrame, column: str, wanted, facts: set[str]
+) -> tuple[np.ndarray, np.ndarray, str]:
     kind = _column_kind(column, facts)
     values = frame[column] if column in frame else pd.Series([None] * len(frame), frame.index)
     blank = _blank(values).copy()
@@ -396,6 +413,13 @@ def _apply_override(g: pd.DataFrame, frame: pd.DataFrame, override: dict, season
 def evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Every decision one policy makes on the enterprises (one row per enterprise and group)."""
     frame = add_derived(frame.reset_index(drop=True), policy)
+    try:
+        return _evaluate_policy(frame, policy)
+    finally:
+        _MEMO.pop(id(frame), None)
+
+
+def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     facts = {
         column
         for spec in policy.facts
