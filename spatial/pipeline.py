@@ -20,6 +20,7 @@ from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
 from spatial.export.atomic import atomic_path
+from spatial.export.excel import write_lists
 from spatial.export.gpkg import write_gpkg
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
@@ -151,6 +152,7 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
     gpkg_layers.update({name: layer for name, layer in layers.items() if layer is not None})
     gpkg_layers.update(fact_buffers(layers, specs))
     result.outputs["screening"] = write_gpkg(gpkg_layers, out / "screening.gpkg", config.output_crs)
+    result.outputs["lists"] = write_lists(out / "lists.xlsx", enterprises, decisions)
     result.outputs["run"] = out / "run.json"
     write_json(run_record(config, result), out / "run.json")
     return result
