@@ -1,7 +1,24 @@
-"""The screening GeoPackage: every layer written to a temporary file, then renamed into place."""
+"""The screening GeoPackage: layers, QGIS styles, Chinese field names, metadata and a QGIS
+project, all written to a temporary file, then renamed into place.
+
+What is in the file besides the layers (GeoPackage 1.2):
+
+- ``layer_styles``: one QGIS style (QML) per layer, the default (``useAsDefault`` = 1), in the
+  table QGIS creates itself, so each layer opens styled (:mod:`spatial.export.styles`).
+- ``gpkg_data_columns`` (GeoPackage schema extension): the Chinese name and title of every known
+  column, and the ``action`` codes with their Chinese labels (``gpkg_data_column_constraints``).
+- ``gpkg_metadata`` (GeoPackage metadata extension): per layer the QGIS layer metadata (title,
+  policies and versions, as-of date, input checksums), which QGIS shows under Layer Properties →
+  Metadata; and, when given, the run's ``metadata`` dict as JSON for the whole GeoPackage.
+- ``qgis_projects``: a QGIS project named ``screening`` with the layers grouped and ordered
+  (:mod:`spatial.export.qgis_project`).
+"""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,9 +26,66 @@ import pandas as pd
 import pyogrio
 
 from spatial.config import DEFAULT_OUTPUT_CRS
+from spatial.export import qgis_project
 from spatial.export.atomic import atomic_path
+from spatial.export.styles import (
+    ACTIONS,
+    LAYER_TITLES,
+    field_aliases,
+    field_description,
+    layer_style,
+)
 
 GPKG_OPTIONS = {"VERSION": "1.2"}  # QGIS 3.22's GDAL warns on 1.3/1.4 files
+RUN_METADATA_URI = "urn:spatial-screening:run"  # md_standard_uri of the run record (JSON)
+
+SCHEMA_EXTENSION = "http://www.geopackage.org/spec120/#extension_schema"
+METADATA_EXTENSION = "http://www.geopackage.org/spec120/#extension_metadata"
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+# The DDL QGIS 3.22 (through GDAL) uses for its style table, so QGIS can add styles later.
+LAYER_STYLES_DDL = f"""
+CREATE TABLE IF NOT EXISTS "layer_styles" (
+  "id" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "f_table_catalog" TEXT(256),
+  "f_table_schema" TEXT(256), "f_table_name" TEXT(256), "f_geometry_column" TEXT(256),
+  "styleName" TEXT(30), "styleQML" TEXT, "styleSLD" TEXT, "useAsDefault" BOOLEAN,
+  "description" TEXT, "owner" TEXT(30), "ui" TEXT(30),
+  "update_time" DATETIME DEFAULT ({_NOW}));
+CREATE TRIGGER IF NOT EXISTS "trigger_insert_feature_count_layer_styles" AFTER INSERT ON
+  "layer_styles" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count + 1
+  WHERE lower(table_name) = lower('layer_styles'); END;
+CREATE TRIGGER IF NOT EXISTS "trigger_delete_feature_count_layer_styles" AFTER DELETE ON
+  "layer_styles" BEGIN UPDATE gpkg_ogr_contents SET feature_count = feature_count - 1
+  WHERE lower(table_name) = lower('layer_styles'); END;
+"""
+DATA_COLUMNS_DDL = """
+CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+  description TEXT, mime_type TEXT, constraint_name TEXT,
+  CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+  CONSTRAINT gdc_tn UNIQUE (table_name, name));
+CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+  constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT,
+  min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN,
+  description TEXT,
+  CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+"""
+METADATA_DDL = f"""
+CREATE TABLE IF NOT EXISTS gpkg_metadata (
+  id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL,
+  md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL,
+  mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (
+  reference_scope TEXT NOT NULL, table_name TEXT, column_name TEXT, row_id_value INTEGER,
+  timestamp DATETIME NOT NULL DEFAULT ({_NOW}), md_file_id INTEGER NOT NULL,
+  md_parent_id INTEGER,
+  CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+  CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id));
+"""
+PROJECTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS qgis_projects(name TEXT PRIMARY KEY, metadata BLOB, content BLOB)"
+)
+ACTION_CONSTRAINT = "action_codes"
 
 
 def _prepare(frame: pd.DataFrame, crs: str) -> pd.DataFrame:
@@ -21,7 +95,13 @@ def _prepare(frame: pd.DataFrame, crs: str) -> pd.DataFrame:
 
 
 def write_gpkg(
-    layers: dict[str, pd.DataFrame], path: str | Path, crs: str = DEFAULT_OUTPUT_CRS
+    layers: dict[str, pd.DataFrame],
+    path: str | Path,
+    crs: str = DEFAULT_OUTPUT_CRS,
+    *,
+    metadata: Mapping | None = None,
+    styles: bool = True,
+    project: bool = True,
 ) -> Path:
     """Write layers (GeoDataFrames) and tables (DataFrames) into one GeoPackage, atomically.
 
@@ -29,21 +109,229 @@ def write_gpkg(
     ----------
     layers
         Layer name → frame, in the order they should appear. A GeoDataFrame becomes a spatial
-        layer reprojected to ``crs``; a plain DataFrame an attribute table.
+        layer reprojected to ``crs``; a plain DataFrame an attribute table. None is skipped.
     path
-        The GeoPackage to write; replaced only when every layer has been written.
+        The GeoPackage to write; replaced only when everything has been written.
     crs
         CRS of the spatial layers (default CGCS2000, EPSG:4490).
+    metadata
+        The run record (``run.json``: ``as_of``, ``policies`` with ids and versions, ``inputs``
+        with checksums, ...), stored as JSON for the GeoPackage and, summarised, as each layer's
+        QGIS metadata. Anything JSON can hold (dates and paths become text).
+    styles
+        Write the QGIS styles, Chinese field names and layer metadata (default yes).
+    project
+        Also store the QGIS project ``screening`` in the file (needs ``styles``).
     """
     path = Path(path)
+    frames = {name: _prepare(frame, crs) for name, frame in layers.items() if frame is not None}
     with atomic_path(path) as tmp:
-        for name, frame in layers.items():
+        for name, frame in frames.items():
             pyogrio.write_dataframe(
-                _prepare(frame, crs),
+                frame,
                 tmp,
                 layer=name,
                 driver="GPKG",
                 dataset_options=GPKG_OPTIONS,
                 append=False,
             )
+        if styles and frames:
+            write_qgis_extras(tmp, frames, crs, metadata, gpkg_name=path.name, project=project)
     return path
+
+
+def write_qgis_extras(
+    path: Path,
+    frames: Mapping[str, pd.DataFrame],
+    crs: str,
+    metadata: Mapping | None = None,
+    gpkg_name: str | None = None,
+    project: bool = True,
+) -> None:
+    """Add styles, field names, metadata and the project to a GeoPackage GDAL has written.
+
+    One SQLite transaction: either all of it is there or none. ``gpkg_name`` is the file name
+    the project's layers point at (the final name, not the temporary one being written).
+    """
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            tables = _tables(con, list(frames))
+            styles = {
+                name: layer_style(name, frames[name], frames, columns=table["columns"])
+                for name, table in tables.items()
+            }
+            _write_data_columns(con, tables)
+            _write_styles(con, tables, styles)
+            info = qgis_project.RunInfo.from_metadata(metadata)
+            _write_metadata(con, tables, info, metadata, crs)
+            if project:
+                layers = [
+                    qgis_project.ProjectLayer(
+                        name, styles[name], table["wkb_type"], table["extent"]
+                    )
+                    for name, table in tables.items()
+                ]
+                qgs = qgis_project.project_qgs(layers, gpkg_name or path.name, crs, info)
+                con.execute(PROJECTS_DDL)
+                con.execute(
+                    "INSERT OR REPLACE INTO qgis_projects (name, metadata, content) VALUES (?,?,?)",
+                    qgis_project.project_row(qgs),
+                )
+    finally:
+        con.close()
+
+
+def _tables(con: sqlite3.Connection, names: list[str]) -> dict[str, dict]:
+    """Per table as written: columns (fid first, geometry left out), geometry column, type."""
+    geometry = {
+        row[0]: (row[1], row[2])
+        for row in con.execute(
+            "SELECT table_name, column_name, geometry_type_name FROM gpkg_geometry_columns"
+        )
+    }
+    extents = {
+        row[0]: row[1:]
+        for row in con.execute("SELECT table_name, min_x, min_y, max_x, max_y FROM gpkg_contents")
+    }
+    out = {}
+    for name in names:
+        column, geometry_type = geometry.get(name, ("", None))
+        columns = [
+            row[1]
+            for row in con.execute(f"PRAGMA table_info({_identifier(name)})")
+            if row[1] != column
+        ]
+        extent = extents.get(name)
+        out[name] = {
+            "columns": columns,
+            "geometry_column": column,
+            "wkb_type": _wkb_type(geometry_type),
+            "extent": tuple(extent) if column and extent and None not in extent else None,
+        }
+    return out
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_WKB_TYPES = {
+    "POINT": "Point",
+    "MULTIPOINT": "MultiPoint",
+    "LINESTRING": "LineString",
+    "MULTILINESTRING": "MultiLineString",
+    "POLYGON": "Polygon",
+    "MULTIPOLYGON": "MultiPolygon",
+}
+
+
+def _wkb_type(geometry_type: str | None) -> str:
+    if geometry_type is None:
+        return "NoGeometry"
+    return _WKB_TYPES.get(geometry_type.upper(), "Unknown")
+
+
+def _register_extension(con: sqlite3.Connection, table: str, name: str, definition: str) -> None:
+    con.execute(
+        "INSERT OR IGNORE INTO gpkg_extensions "
+        "(table_name, column_name, extension_name, definition, scope) "
+        "VALUES (?, NULL, ?, ?, 'read-write')",
+        (table, name, definition),
+    )
+
+
+def _register_table(con: sqlite3.Connection, table: str, rows: int) -> None:
+    """An attribute table in gpkg_contents (and GDAL's feature count), as GDAL registers one."""
+    con.execute(
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, "
+        f"last_change, srs_id) VALUES (?, 'attributes', ?, '', {_NOW}, 0)",
+        (table, table),
+    )
+    if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'").fetchone():
+        con.execute(
+            "INSERT OR REPLACE INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
+            (table, rows),
+        )
+
+
+def _write_data_columns(con: sqlite3.Connection, tables: Mapping[str, dict]) -> None:
+    con.executescript(DATA_COLUMNS_DDL)
+    for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        _register_extension(con, table, "gpkg_schema", SCHEMA_EXTENSION)
+    con.executemany(
+        "INSERT OR REPLACE INTO gpkg_data_column_constraints "
+        "(constraint_name, constraint_type, value, description) VALUES (?, 'enum', ?, ?)",
+        [(ACTION_CONSTRAINT, code, zh) for code, zh, _ in ACTIONS],
+    )
+    rows = []
+    for name, table in tables.items():
+        for column, alias in field_aliases(name, table["columns"]).items():
+            constraint = ACTION_CONSTRAINT if column == "action" else None
+            rows.append((name, column, alias, alias, field_description(column), constraint))
+    con.executemany(
+        "INSERT OR REPLACE INTO gpkg_data_columns "
+        "(table_name, column_name, name, title, description, constraint_name) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _write_styles(con: sqlite3.Connection, tables: Mapping[str, dict], styles: Mapping) -> None:
+    con.executescript(LAYER_STYLES_DDL)
+    con.execute("DELETE FROM layer_styles")
+    _register_table(con, "layer_styles", 0)
+    for name, table in tables.items():
+        style = styles[name]
+        con.execute(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL)",
+            (name, table["geometry_column"], name, style.qml, style.description),
+        )
+
+
+def _write_metadata(
+    con: sqlite3.Connection,
+    tables: Mapping[str, dict],
+    info: qgis_project.RunInfo,
+    metadata: Mapping | None,
+    crs: str,
+) -> None:
+    con.executescript(METADATA_DDL)
+    for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+        _register_extension(con, table, "gpkg_metadata", METADATA_EXTENSION)
+    if metadata is not None:
+        record = json.dumps(metadata, ensure_ascii=False, indent=1, default=str)
+        cursor = con.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+            "VALUES ('dataset', ?, 'application/json', ?)",
+            (RUN_METADATA_URI, record),
+        )
+        con.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) "
+            "VALUES ('geopackage', ?)",
+            (cursor.lastrowid,),
+        )
+    for name, table in tables.items():
+        document = qgis_project.layer_metadata_qmd(
+            name, info, crs if table["geometry_column"] else None
+        )
+        cursor = con.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+            "VALUES ('dataset', ?, 'text/xml', ?)",
+            (qgis_project.QGIS_METADATA_URI, document),
+        )
+        con.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, md_file_id) "
+            "VALUES ('table', ?, ?)",
+            (name, cursor.lastrowid),
+        )
+        summary = LAYER_TITLES.get(name, name)
+        if info.as_of:
+            summary += f"; as of {info.as_of}"
+        if info.policies:
+            summary += "; policies " + ", ".join(p.split(" (")[0] for p in info.policies)
+        con.execute(
+            "UPDATE gpkg_contents SET description = ? WHERE table_name = ?", (summary, name)
+        )

@@ -1,14 +1,35 @@
-"""GeoPackage writing: layers, CRS, tables, and atomic replacement."""
+"""GeoPackage writing: layers, CRS, tables, atomic replacement, and what QGIS reads besides the
+layers: default styles (layer_styles), Chinese field names (gpkg_data_columns), metadata
+(gpkg_metadata) and the stored project (qgis_projects). Read back with GDAL and sqlite3 only."""
 
 from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from shapely.geometry import Point, box
 
-from spatial.export import gpkg
+from spatial.export import gpkg, qgis_project
 from spatial.export.gpkg import write_gpkg
+from spatial.export.styles import ACTIONS
+
+ACTION_CODES = [code for code, _, _ in ACTIONS]
+METADATA = {
+    "tool": "spatial-screening",
+    "version": "0.1.0",
+    "as_of": dt.date(2024, 11, 15),  # not JSON: stored as text
+    "policies": [
+        {"id": "jinzhong-2019", "version": "1", "issued": "2019-08-21", "source": "004.txt"},
+        {"id": "xinzhou-2024", "version": "2", "issued": "2024-04-09", "source": "001.txt"},
+    ],
+    "inputs": {"enterprises": {"path": "/data/企业.csv", "sha256": "ab" * 32}},
+}
 
 
 def _points() -> gpd.GeoDataFrame:
@@ -17,22 +38,145 @@ def _points() -> gpd.GeoDataFrame:
     )
 
 
+def screening_layers(action: bool = True) -> dict[str, pd.DataFrame]:
+    """Every layer of the contract, tiny: one enterprise per action (and one undecided)."""
+    n = len(ACTION_CODES) + 1
+    enterprises = gpd.GeoDataFrame(
+        {
+            "id": [f"E{i:02d}" for i in range(n)],
+            "name": [f"企业{i}" for i in range(n)],
+            "industry": "foundry",
+            "dist_builtup_m": [i * 1500.0 for i in range(n)],
+            "nearest_builtup": "榆次区",
+            "near_city": [i * 1500.0 <= 10000 for i in range(n)],
+            "heat_source_id": "HS-1",
+            "dist_heat_m": 12000.0,
+            "in_heat_radius": True,
+            "action": [*ACTION_CODES, None],
+            "curtail_pct": [30.0] * n,
+            "stop_days": [46.0] * n,
+            "rule_ref": "004.txt §三(一)4",
+            "reason_zh": "铸造企业，位于建成区周边10公里内",
+            "zone_phase": [1.0] + [None] * (n - 1),
+            "lon": [112.60 + 0.02 * i for i in range(n)],
+            "lat": [37.60 + 0.01 * i for i in range(n)],
+            "lon_input": [112.60 + 0.02 * i for i in range(n)],
+        },
+        geometry=gpd.points_from_xy([112.60 + 0.02 * i for i in range(n)], [37.6] * n),
+        crs=4326,
+    )
+    if not action:
+        enterprises = enterprises.drop(columns=["action", "curtail_pct", "stop_days"])
+    builtup = gpd.GeoDataFrame(
+        {"name": ["榆次区", "太谷区"], "level": ["city", "county"], "source": "polygons"},
+        geometry=[box(112.72, 37.67, 112.78, 37.72), box(112.53, 37.40, 112.57, 37.44)],
+        crs=4326,
+    )
+    heat = gpd.GeoDataFrame(
+        {
+            "id": ["HS-1", "HS-2", "HS-3"],
+            "name": ["甲热电", "乙热电", "丙供热"],
+            "kind": ["chp", "chp", "industrial"],
+            "capacity_mw": [600.0, 100.0, 200.0],
+        },
+        geometry=gpd.points_from_xy([112.7, 112.9, 112.5], [37.8, 37.9, 37.5]),
+        crs=4326,
+    )
+
+    def buffers(features, fact, within, centres):
+        return gpd.GeoDataFrame(
+            {"feature": features, "fact": fact, "within_m": within, "policy": "p", "rule_ref": "r"},
+            geometry=[Point(x, y).buffer(within / 111000) for x, y in centres],
+            crs=4326,
+        )
+
+    zones = gpd.GeoDataFrame(
+        {
+            "phase": [1, 2, 3],
+            "start": ["2024-05-01", "2024-10-01", "2025-04-01"],
+            "end": ["2024-10-01", "2025-04-01", "2025-10-01"],
+            "area_name": ["三环路范围以内", "神山乡", "蒋村镇"],
+            "kind": ["ring_road", "township", "township"],
+        },
+        geometry=[box(112.9 + i * 0.05, 38.4, 112.94 + i * 0.05, 38.44) for i in range(3)],
+        crs=4326,
+    )
+    return {
+        "enterprises": enterprises,
+        "decisions": pd.DataFrame(
+            {"id": ["E00", "E00"], "policy": ["jinzhong-2019", "xinzhou-2024"],
+             "action": ["shutdown", "clear"], "rule_ref": ["a", "b"], "flags": ["", ""]}
+        ),
+        "rejected": pd.DataFrame(
+            {"row": [3], "reason": ["经度不是数字"], "reason_code": ["not_a_number"],
+             "source": ["plants.csv"], "lon": ["abc"]}
+        ),
+        "builtup": builtup,
+        "heat_sources": heat,
+        "near_city_10km": buffers(["榆次区", "太谷区"], "near_city", 10000.0,
+                                  [(112.75, 37.69), (112.55, 37.42)]),
+        "heat_radius_30km": buffers(["HS-1", "HS-3"], "in_heat_radius", 30000.0,
+                                    [(112.7, 37.8), (112.5, 37.5)]),
+        "dingxiang_zones": zones,
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gpkg") / "screening.gpkg"
+    return write_gpkg(screening_layers(), path, metadata=METADATA)
+
+
+def _sql(path, query, *args):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(query, args).fetchall()
+    finally:
+        con.close()
+
+
+def _qml(path, table) -> ET.Element:
+    [(qml,)] = _sql(path, "SELECT styleQML FROM layer_styles WHERE f_table_name = ?", table)
+    assert qml.startswith("<!DOCTYPE qgis")
+    return ET.fromstring(qml.split("\n", 1)[1])
+
+
+def _categories(root: ET.Element) -> dict[str, str]:
+    """value → fill colour of each category."""
+    renderer = root.find("renderer-v2")
+    colours = {}
+    for category in renderer.iter("category"):
+        symbol = renderer.find(f"symbols/symbol[@name='{category.get('symbol')}']")
+        colours[category.get("value")] = symbol.find("layer/Option/Option[@name='color']").get(
+            "value"
+        )
+    return colours
+
+
 def test_layers_crs_and_tables(tmp_path):
     path = write_gpkg(
         {"enterprises": _points(), "rejected": pd.DataFrame({"row": [3], "reason": ["x"]})},
         tmp_path / "s.gpkg",
     )
-    assert dict(pyogrio.list_layers(path)) == {"enterprises": "Point", "rejected": None}
+    assert dict(pyogrio.list_layers(path)) == {
+        "enterprises": "Point",
+        "rejected": None,
+        "layer_styles": None,  # QGIS's own style table, registered as an attribute table
+    }
     back = gpd.read_file(path, layer="enterprises")
     assert back.crs.to_epsg() == 4490
     assert back.name.tolist() == ["甲"]
     assert pyogrio.read_dataframe(path, layer="rejected").reason.tolist() == ["x"]
+    assert _sql(path, "PRAGMA user_version") == [(10200,)]  # GeoPackage 1.2
 
 
 def test_other_output_crs(tmp_path):
     path = write_gpkg({"enterprises": _points()}, tmp_path / "s.gpkg", crs="EPSG:4547")
-    back = gpd.read_file(path)
+    back = gpd.read_file(path, layer="enterprises")
     assert back.crs.to_epsg() == 4547 and back.geometry.x.iloc[0] > 100000
+    [(content,)] = _sql(path, "SELECT content FROM qgis_projects")
+    project = ET.fromstring(qgis_project.read_project(content).split("\n", 1)[1])
+    assert project.findtext("projectCrs/spatialrefsys/authid") == "EPSG:4547"
 
 
 def test_failed_write_leaves_the_previous_file(tmp_path, monkeypatch):
@@ -52,3 +196,197 @@ def test_failed_write_leaves_the_previous_file(tmp_path, monkeypatch):
         write_gpkg({"enterprises": _points(), "rejected": pd.DataFrame({"a": [1]})}, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.gpkg"]
+
+
+def test_styles_and_project_are_written_before_the_rename(tmp_path, monkeypatch):
+    path = write_gpkg({"enterprises": _points()}, tmp_path / "s.gpkg")
+    before = path.read_bytes()
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("project failed")
+
+    monkeypatch.setattr(gpkg.qgis_project, "project_qgs", failing)
+    with pytest.raises(RuntimeError, match="project failed"):
+        write_gpkg(screening_layers(), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.gpkg"]
+
+
+def test_one_default_style_per_layer_as_qgis_stores_it(written):
+    rows = _sql(
+        written,
+        "SELECT f_table_catalog, f_table_schema, f_table_name, f_geometry_column, useAsDefault "
+        "FROM layer_styles",
+    )
+    layers = dict(pyogrio.list_layers(written))
+    spatial = {name for name, geometry in layers.items() if geometry}
+    assert {r[2] for r in rows if r[3] == "geom"} == spatial
+    assert {r[2] for r in rows if r[3] == ""} == {"decisions", "rejected"}  # aliases only
+    assert len(rows) == len({r[2] for r in rows})  # one each
+    # QGIS finds its default style with f_table_schema = '' (not NULL) and useAsDefault true
+    assert all(r[0] == "" and r[1] == "" and r[4] == 1 for r in rows)
+    assert _sql(
+        written, "SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'"
+    ) == [("attributes",)]
+    assert _sql(
+        written, "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'"
+    ) == [(len(rows),)]
+    for name in spatial:
+        assert _qml(written, name).get("styleCategories") == "AllStyleCategories"
+
+
+def test_enterprises_categorised_by_every_action(written):
+    root = _qml(written, "enterprises")
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "action"
+    colours = _categories(root)
+    assert list(colours) == [*ACTION_CODES, ""]  # "" is QGIS's "all other values"
+    assert colours["shutdown"].startswith("215,25,28")  # red
+    assert colours["exempt"].startswith("26,150,65")  # green
+    assert colours["review"].startswith("255,127,0")  # orange
+    assert colours["none"].startswith("160,160,160")  # grey
+    assert len(set(colours.values())) == len(colours)
+    labels = {c.get("value"): c.get("label") for c in renderer.iter("category")}
+    assert labels["shutdown"] == "停产 shutdown"
+    assert renderer.get("enableorderby") == "1"  # severe decisions drawn on top
+
+
+def test_enterprises_without_action_by_near_city(tmp_path):
+    path = write_gpkg(screening_layers(action=False), tmp_path / "s.gpkg")
+    renderer = _qml(path, "enterprises").find("renderer-v2")
+    assert renderer.get("attr") == "near_city"
+    assert [c.get("value") for c in renderer.iter("category")] == ["true", "false", ""]
+
+
+def test_context_layer_styles(written):
+    for name in ("near_city_10km", "heat_radius_30km"):
+        renderer = _qml(written, name).find("renderer-v2")
+        assert renderer.get("type") == "singleSymbol"
+        options = {
+            o.get("name"): o.get("value") for o in renderer.find("symbols/symbol/layer/Option")
+        }
+        fill_alpha = int(options["color"].split(",")[3])
+        assert 0 < fill_alpha < 80 and options["outline_color"].endswith(",255")
+    builtup = _categories(_qml(written, "builtup"))
+    assert set(builtup) == {"city", "county", ""}
+    heat = _qml(written, "heat_sources").find("renderer-v2")
+    # qualifying = the heat sources the 30 km buffer was drawn around (HS-1, HS-3), not HS-2
+    assert "'HS-1', 'HS-3'" in heat.get("attr") and "HS-2" not in heat.get("attr")
+    assert {c.get("value") for c in heat.iter("category")} >= {
+        "chp:qualifying",
+        "chp:other",
+        "industrial:qualifying",
+    }
+    zones = _qml(written, "dingxiang_zones")
+    assert "phase" in zones.find("renderer-v2").get("attr")
+    phases = _categories(zones)
+    assert list(phases)[:3] == ["1", "2", "3"] and len({phases[p] for p in "123"}) == 3
+
+
+def test_chinese_field_names_in_gpkg_data_columns_and_qml(written):
+    names = {
+        (t, c): (n, title)
+        for t, c, n, title in _sql(
+            written, "SELECT table_name, column_name, name, title FROM gpkg_data_columns"
+        )
+    }
+    assert names["enterprises", "name"] == ("企业名称", "企业名称")
+    assert names["enterprises", "dist_builtup_m"][0] == "距建成区距离(米)"
+    assert names["enterprises", "action"][0] == "管控措施"
+    assert names["heat_sources", "name"][0] == "热源名称"
+    assert names["rejected", "reason"][0] == "未接受原因"
+    assert ("enterprises", "geom") not in names
+    extensions = _sql(
+        written,
+        "SELECT table_name FROM gpkg_extensions WHERE extension_name = 'gpkg_schema' "
+        "AND definition LIKE '%extension_schema'",
+    )
+    assert sorted(extensions) == [("gpkg_data_column_constraints",), ("gpkg_data_columns",)]
+    codes = _sql(
+        written,
+        "SELECT value, description FROM gpkg_data_column_constraints "
+        "WHERE constraint_name = (SELECT constraint_name FROM gpkg_data_columns "
+        "WHERE table_name = 'enterprises' AND column_name = 'action')",
+    )
+    assert dict(codes)["shutdown"] == "停产" and len(codes) == len(ACTION_CODES)
+    for table in ("enterprises", "rejected"):
+        qml = {
+            a.get("field"): a.get("name")
+            for a in _qml(written, table).iter("alias")
+            if a.get("name")
+        }
+        assert qml == {c: n for (t, c), (n, _) in names.items() if t == table}
+
+
+def test_run_metadata_and_layer_metadata(written):
+    [(uri, mime, text)] = _sql(
+        written,
+        "SELECT md_standard_uri, mime_type, metadata FROM gpkg_metadata m "
+        "JOIN gpkg_metadata_reference r ON r.md_file_id = m.id "
+        "WHERE r.reference_scope = 'geopackage'",
+    )
+    assert mime == "application/json" and uri == gpkg.RUN_METADATA_URI
+    record = json.loads(text)
+    assert record["as_of"] == "2024-11-15"
+    assert [p["id"] for p in record["policies"]] == ["jinzhong-2019", "xinzhou-2024"]
+    layer_docs = dict(
+        _sql(
+            written,
+            "SELECT r.table_name, m.metadata FROM gpkg_metadata m "
+            "JOIN gpkg_metadata_reference r ON r.md_file_id = m.id "
+            "WHERE r.reference_scope = 'table' AND m.md_standard_uri = 'http://mrcc.com/qgis.dtd'",
+        )
+    )
+    assert set(layer_docs) == {name for name, _ in pyogrio.list_layers(written)} - {"layer_styles"}
+    doc = ET.fromstring(layer_docs["enterprises"].split("\n", 1)[1])
+    assert doc.findtext("title") == "企业筛查结果"
+    keywords = {k.get("vocabulary"): [w.text for w in k] for k in doc.iter("keywords")}
+    assert keywords["policy"][1].startswith("xinzhou-2024 v2")
+    assert keywords["as_of"] == ["2024-11-15"]
+    assert "sha256=" + "ab" * 32 in keywords["input_sha256"][0]
+    assert (
+        len(_sql(written, "SELECT 1 FROM gpkg_extensions WHERE extension_name = 'gpkg_metadata'"))
+        == 2
+    )
+    # GDAL sees the run record as dataset metadata and the QGIS XML as layer metadata
+    info = pyogrio.read_info(written, layer="enterprises")
+    assert any("jinzhong-2019" in v for v in (info["dataset_metadata"] or {}).values())
+    assert "2024-11-15" in info["layer_metadata"]["DESCRIPTION"]
+
+
+def test_project_stored_with_layers_grouped_and_relative(written):
+    [(name, meta, content)] = _sql(written, "SELECT name, metadata, content FROM qgis_projects")
+    assert name == "screening" and "last_modified_time" in json.loads(meta)
+    project = ET.fromstring(qgis_project.read_project(content).split("\n", 1)[1])
+    sources = {m.findtext("datasource") for m in project.iter("maplayer")}
+    tables = {n for n, _ in pyogrio.list_layers(written)} - {"layer_styles"}
+    # the final file name, resolved by QGIS against the GeoPackage's own folder
+    assert sources == {f"./screening.gpkg|layername={t}" for t in tables}
+    groups = {
+        g.get("name"): [n.get("source").split("=")[-1] for n in g.findall("layer-tree-layer")]
+        for g in project.find("layer-tree-group").findall("layer-tree-group")
+    }
+    assert list(groups) == [
+        "筛查结果 screening results",
+        "背景图层 context",
+        "未接受的输入行 rejected",
+    ]
+    assert groups["筛查结果 screening results"] == ["enterprises", "decisions"]
+    assert groups["背景图层 context"][-1] == "builtup"  # drawn at the bottom
+    assert groups["未接受的输入行 rejected"] == ["rejected"]
+    enterprises = next(m for m in project.iter("maplayer") if m.findtext("id").startswith("ent"))
+    assert enterprises.find("renderer-v2").get("attr") == "action"
+    assert enterprises.findtext("resourceMetadata/title") == "企业筛查结果"
+    assert project.findtext("projectCrs/spatialrefsys/authid") == "EPSG:4490"
+
+
+def test_missing_layers_and_no_metadata(tmp_path):
+    layers = {"enterprises": screening_layers()["enterprises"], "builtup": None}
+    path = write_gpkg(layers, tmp_path / "s.gpkg")
+    assert {r[0] for r in _sql(path, "SELECT f_table_name FROM layer_styles")} == {"enterprises"}
+    assert _sql(path, "SELECT count(*) FROM gpkg_metadata WHERE mime_type != 'text/xml'") == [(0,)]
+
+
+def test_plain_layers_on_request(tmp_path):
+    path = write_gpkg({"enterprises": _points()}, tmp_path / "s.gpkg", styles=False)
+    assert dict(pyogrio.list_layers(path)) == {"enterprises": "Point"}
