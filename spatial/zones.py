@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.ops
 from pyproj import Geod, Transformer
 from shapely.geometry import LineString, Point
 
@@ -478,15 +479,41 @@ def _free_ends(chains: list[LineString]) -> list[tuple[int, tuple[float, float]]
     return [(i, xy) for i, xy in ends if counts[xy] == 1]
 
 
-def _nearest_on_line(xy: tuple[float, float], line) -> tuple[float, tuple[float, float]]:
-    """Geodesic metres from a point to a line and the nearest point (1 m past it)."""
+def _nearest_on_network(
+    xy: tuple[float, float], chains: list[LineString], own: int, skip_m: float
+) -> tuple[float, tuple[float, float], tuple[float, float]] | None:
+    """Geodesic metres from a free line end to the rest of the network, and the nearest point
+    and the bridge target (1 m past the nearest point, so noding joins the bridge to the line).
+
+    The rest is every other chain plus the end's own chain without its first ``skip_m`` metres
+    from the end (so an open ring drawn as one line can close onto itself). Distances are
+    measured in the ellipsoidal azimuthal equidistant plane centred on the end, where
+    distances from the centre are geodesic.
+    """
     fwd, inv = _local(*xy)
-    plane = _to_plane(line, fwd)
-    x, y = shapely.shortest_line(Point(0.0, 0.0), plane).coords[1]
+    origin = Point(0.0, 0.0)
+    nearest = []  # (distance, x, y) per candidate part
+    others = [_to_plane(c, fwd) for i, c in enumerate(chains) if i != own]
+    if others:
+        x, y = shapely.shortest_line(origin, shapely.union_all(others)).coords[1]
+        nearest.append((float(np.hypot(x, y)), x, y))
+    mine = _to_plane(chains[own], fwd)
+    if mine.length > skip_m:
+        starts_here = np.hypot(*mine.coords[0]) <= np.hypot(*mine.coords[-1])
+        lo, hi = (skip_m, mine.length) if starts_here else (0.0, mine.length - skip_m)
+        rest = shapely.ops.substring(mine, lo, hi)
+        cut = rest.coords[0] if starts_here else rest.coords[-1]
+        x, y = shapely.shortest_line(origin, rest).coords[1]
+        # nearest at the cut means the line just runs on from the end: not a closure target
+        if np.hypot(x - cut[0], y - cut[1]) > 1e-3:
+            nearest.append((float(np.hypot(x, y)), x, y))
+    if not nearest:
+        return None
+    _, x, y = min(nearest)
     d = float(np.hypot(x, y))
     scale = (d + _OVERSHOOT_M) / d if d > 0 else 1.0
-    lon, lat = inv.transform(x * scale, y * scale)
-    return d, (float(lon), float(lat))
+    lon, lat = inv.transform(np.array([x, x * scale]), np.array([y, y * scale]))
+    return d, (float(lon[0]), float(lat[0])), (float(lon[1]), float(lat[1]))
 
 
 def close_ring(
@@ -527,6 +554,7 @@ def close_ring(
     merged = shapely.line_merge(shapely.union_all(parts))
     chains = _lines([merged])
     free = _free_ends(chains)
+    skip = 3.0 * tolerance_m  # along its own line, an end closes only onto what lies further
 
     # candidate closures, shortest first: end ↔ end, then end → another line's interior
     pairs = []
@@ -546,10 +574,10 @@ def close_ring(
     for k, (chain, xy) in enumerate(free):
         if k in snapped:
             continue
-        others = [c for i, c in enumerate(chains) if i != chain]
-        if not others:
+        found = _nearest_on_network(xy, chains, chain, skip)
+        if found is None:
             continue
-        d, target = _nearest_on_line(xy, shapely.union_all(others))
+        d, _, target = found
         if d <= tolerance_m:
             bridges.append(LineString([xy, target]))
             snapped.add(k)
@@ -562,24 +590,26 @@ def close_ring(
     gaps = []
     for k in open_ends:
         xy = free[k][1]
+        gap = None
         rest = [free[j][1] for j in open_ends if j != k]
-        if rest:
+        if rest:  # the nearest other free end ...
             d = GEOD.inv([xy[0]] * len(rest), [xy[1]] * len(rest), *zip(*rest, strict=True))[2]
             j = int(np.argmin(d))
             gap = _Gap(*sorted([xy, rest[j]]), float(d[j]))
-        else:
-            others = [c for i, c in enumerate(chains) if i != free[k][0]]
-            if not others:
-                continue
-            d, target = _nearest_on_line(xy, shapely.union_all(others))
-            gap = _Gap(xy, target, d)
-        if gap not in gaps:
+        found = _nearest_on_network(xy, chains, free[k][0], skip)
+        if found is not None and (gap is None or found[0] < gap.metres - 0.01):
+            gap = _Gap(xy, found[1], found[0])  # ... unless a line passes clearly closer
+        if gap is not None:
             gaps.append(gap)
+    reported: list[_Gap] = []  # smallest first, each line end named once
+    for gap in sorted(gaps, key=lambda g: g.metres):
+        if not any({gap.a, gap.b} & {g.a, g.b} for g in reported):
+            reported.append(gap)
     dangling = [c for c in _lines([shapely.line_merge(dangles)]) if not c.is_empty]
     long_dangles = [c for c in dangling if geodesic_length_m(c) > tolerance_m]
     open_m = sum(geodesic_length_m(c) for c in long_dangles)
     if area.is_empty or open_m > geodesic_length_m(area.boundary):
-        found = "; ".join(g.describe() for g in gaps) or "the lines do not enclose an area"
+        found = "; ".join(g.describe() for g in reported) or "the lines do not enclose an area"
         raise LayerError(
             f"{where} is not closed: {found}, larger than the snap tolerance "
             f"{tolerance_m:g} m. Fix: connect the line ends in QGIS (snapping on, then move the "

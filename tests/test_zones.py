@@ -1,0 +1,439 @@
+"""Dingxiang phased zones: ring closing, geodesic widths, assignment rules, status dates, demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import Geod
+from shapely.geometry import LineString, Point, Polygon
+
+from spatial.cli import main
+from spatial.datasets import get_path
+from spatial.errors import LayerError, PolicyTableError
+from spatial.inventory import load_enterprises
+from spatial.policy import load_policy
+from spatial.zones import (
+    ZONE_LAYER,
+    ZoneOptions,
+    ZoneSources,
+    assign_zones,
+    build_zones,
+    close_ring,
+    in_scope,
+    load_zone_table,
+    load_zones,
+    parse_zone_table,
+    ring_from_osm,
+    write_zones,
+)
+
+GEOD = Geod(ellps="WGS84")
+CENTRE = (112.96, 38.47)  # near Dingxiang
+TABLE = load_zone_table()
+AS_OF = dt.date(2024, 11, 1)
+
+
+def at(east_m: float, north_m: float, origin=CENTRE) -> tuple[float, float]:
+    """Lon/lat of a point east_m, north_m (geodesic metres) from ``origin``."""
+    lon, lat, _ = GEOD.fwd(origin[0], origin[1], 90.0, east_m)
+    lon, lat, _ = GEOD.fwd(lon, lat, 0.0, north_m)
+    return (float(lon), float(lat))
+
+
+def geodesic_gap(a, b) -> float:
+    return float(GEOD.inv(a[0], a[1], b[0], b[1])[2])
+
+
+def ring_lines(gap_m: float) -> list[LineString]:
+    """A 2 km square ring in three lines; the first two are ``gap_m`` apart at one corner."""
+    sw, se, ne, nw = at(-1000, -1000), at(1000, -1000), at(1000, 1000), at(-1000, 1000)
+    gap_end = at(1000, -1000 + gap_m)  # the second line starts north of the SE corner
+    return [
+        LineString([sw, se]),
+        LineString([gap_end, ne, nw]),
+        LineString([nw, sw]),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Ring road
+
+
+def test_ring_with_small_gap_is_closed():
+    area, note = close_ring(ring_lines(20.0), tolerance_m=50.0)
+    assert note == "gap 20.0 m snapped"
+    assert area.contains(Point(CENTRE))
+    km2 = abs(GEOD.geometry_area_perimeter(area)[0]) / 1e6
+    assert km2 == pytest.approx(4.0, rel=1e-3)
+
+
+def test_ring_with_large_gap_is_reported_with_place_and_size():
+    lines = ring_lines(120.0)
+    with pytest.raises(LayerError) as info:
+        close_ring(lines, tolerance_m=50.0, where="三环路 (test)")
+    message = str(info.value)
+    assert "三环路 (test) is not closed" in message
+    assert "gap of 120.0 m" in message
+    corner = lines[0].coords[-1]
+    assert f"({corner[0]:.6f}, {corner[1]:.6f})" in message
+    assert "--ring-snap-m" in message
+
+
+def test_closed_ring_and_gap_onto_a_line_interior():
+    sw, se, ne, nw = at(-1000, -1000), at(1000, -1000), at(1000, 1000), at(-1000, 1000)
+    area, note = close_ring([LineString([sw, se, ne, nw, sw])], 50.0)
+    assert note == "closed, no gap" and area.contains(Point(CENTRE))
+    # the west line stops 30 m short of the south line (undershoot onto its interior)
+    short = at(-1000, -970)
+    area, note = close_ring(
+        [LineString([at(-1100, -1000), se, ne, nw]), LineString([nw, short])], 50
+    )
+    assert note.startswith("gap 30.0 m snapped")
+    assert area.contains(Point(CENTRE))
+    # the same drawn as one line closing onto its own start
+    one = LineString([at(-1100, -1000), se, ne, nw, short])
+    area, note = close_ring([one], 50)
+    assert note == "gap 30.0 m snapped, 1 dangling piece(s), 101 m, outside the ring ignored"
+    # 100 m short: one gap reported, from the loose end to the south line
+    with pytest.raises(LayerError) as info:
+        close_ring([LineString([at(-1100, -1000), se, ne, nw, at(-1000, -900)])], 50)
+    assert str(info.value).count("gap of") == 1 and "gap of 100.0 m" in str(info.value)
+
+
+def test_open_ring_is_not_hidden_by_a_small_closed_loop():
+    sw, se, ne, nw = at(-1000, -1000), at(1000, -1000), at(1000, 1000), at(-1000, 1000)
+    loop = LineString([at(0, 0), at(50, 0), at(50, 50), at(0, 0)])
+    with pytest.raises(LayerError, match=r"gap of 200\.0 m"):
+        close_ring([LineString([sw, se, ne, nw, at(-1000, -800)]), loop], 50)
+
+
+def test_ring_from_osm_xml():
+    ways = ring_from_osm(get_path("region.osm"))
+    assert len(ways) == 3 and set(ways["name"]) == {"三环路"}
+    _, note = close_ring(ways.geometry, 50.0)
+    assert note == "gap 30.1 m snapped"
+
+
+# --------------------------------------------------------------------------------------------
+# Geodesic corridor and village radius
+
+
+def sources_for(**layers) -> ZoneSources:
+    frames = {
+        name: gpd.GeoDataFrame(
+            {"name": [n for n, _ in rows]}, geometry=[g for _, g in rows]
+        ).set_crs("EPSG:4326")
+        for name, rows in layers.items()
+    }
+    return ZoneSources(frames, {name: f"test {name}" for name in frames})
+
+
+def one_area_table(kind: str, name: str):
+    raw = load_policy("xinzhou-cluster-2024").raw
+    raw = {**raw, "zones": {**raw["zones"], "phases": [dict(raw["zones"]["phases"][0])]}}
+    raw["zones"]["phases"][0]["areas"] = [{"name": name, "kind": kind, "ref": "t §1"}]
+    return parse_zone_table(raw, "test")
+
+
+def distance_to_line_m(lon, lat, line: LineString, step_m: float = 0.5) -> np.ndarray:
+    """Geodesic distance from points to a line, by densifying the line geodesically."""
+    pts = []
+    for a, b in zip(line.coords[:-1], line.coords[1:], strict=True):
+        n = int(geodesic_gap(a, b) / step_m)
+        pts += [a, *GEOD.npts(a[0], a[1], b[0], b[1], n), b]
+    plon, plat = np.asarray(pts).T
+    d = [
+        GEOD.inv(np.full(plon.size, x), np.full(plon.size, y), plon, plat)[2].min()
+        for x, y in zip(lon, lat, strict=True)
+    ]
+    return np.asarray(d)
+
+
+def test_corridor_width_is_geodesic_on_both_sides():
+    avenue = LineString([at(-3000, -2000), at(0, 0), at(2500, 1200)])
+    table = one_area_table("corridor", "机场大道")
+    zones = build_zones(
+        sources_for(airport_avenue=[("机场大道", avenue)]), table, ZoneOptions(200.0)
+    )
+    row = zones.iloc[0]
+    assert row["width_m"] == 200.0 and "200 m each side (geodesic)" in row["built_from"]
+    outline = np.asarray(row.geometry.exterior.coords)[::7]
+    d = distance_to_line_m(outline[:, 0], outline[:, 1], avenue)
+    assert np.all(np.abs(d - 200.0) < 1.0), (d.min(), d.max())
+    # perpendicular to the middle segment: 190 m in, 210 m out, on either side
+    az = GEOD.inv(*at(0, 0), *at(2500, 1200))[0]
+    mid = at(1250, 600)
+    for side in (-90.0, 90.0):
+        inside = GEOD.fwd(mid[0], mid[1], az + side, 190.0)[:2]
+        outside = GEOD.fwd(mid[0], mid[1], az + side, 210.0)[:2]
+        assert row.geometry.contains(Point(inside)) and not row.geometry.contains(Point(outside))
+
+
+def test_village_point_gets_geodesic_radius_and_polygon_wins():
+    village = at(500, 500)
+    table = one_area_table("village", "杨芳村")
+    zones = build_zones(sources_for(villages=[("杨芳村", Point(village))]), table, ZoneOptions())
+    row = zones.iloc[0]
+    assert row["width_m"] == 500.0 and "500 m radius (no village polygon)" in row["built_from"]
+    ring = np.asarray(row.geometry.exterior.coords)
+    d = GEOD.inv(
+        np.full(len(ring), village[0]), np.full(len(ring), village[1]), ring[:, 0], ring[:, 1]
+    )[2]
+    assert np.all(np.abs(d - 500.0) < 1.0)
+    square = Polygon([at(0, 0), at(100, 0), at(100, 100), at(0, 100)])
+    both = sources_for(villages=[("杨芳村", Point(village))], village_areas=[("杨芳村", square)])
+    row = build_zones(both, table, ZoneOptions()).iloc[0]
+    assert row.geometry.equals(square) and np.isnan(row["width_m"])
+
+
+def test_missing_source_names_the_layer_and_the_names_found():
+    table = one_area_table("township", "神山乡")
+    with pytest.raises(LayerError, match=r"神山乡 \(township, phase 1\).*townships: 河边镇"):
+        build_zones(sources_for(townships=[("河边镇", Point(0, 0).buffer(1))]), table)
+
+
+# --------------------------------------------------------------------------------------------
+# Assignment
+
+
+def square(east_m, north_m, size_m) -> Polygon:
+    x, y = east_m, north_m
+    return Polygon([at(x, y), at(x + size_m, y), at(x + size_m, y + size_m), at(x, y + size_m)])
+
+
+@pytest.fixture
+def zones() -> gpd.GeoDataFrame:
+    """A phase-3 township (蒋村镇, 10 km square) holding a phase-1 village (杨芳村)."""
+    rows = [
+        (3, "2025-04-01", "2025-10-01", "蒋村镇", "township", square(0, 0, 10_000)),
+        (1, "2024-05-01", "2024-10-01", "杨芳村", "village", square(4000, 4000, 1000)),
+        (2, "2024-10-01", "2025-04-01", "神山乡", "township", square(-20_000, 0, 10_000)),
+    ]
+    return gpd.GeoDataFrame(
+        [r[:5] for r in rows],
+        columns=["phase", "start", "end", "area_name", "kind"],
+        geometry=[r[5] for r in rows],
+        crs="EPSG:4326",
+    )
+
+
+def plants(*rows) -> gpd.GeoDataFrame:
+    """rows: (east_m, north_m, township, village[, industry, county])."""
+    full = [(*r, "flange", "定襄县")[:6] for r in rows]
+    return gpd.GeoDataFrame(
+        {
+            "id": [f"P{i}" for i in range(len(full))],
+            "township": [r[2] for r in full],
+            "village": [r[3] for r in full],
+            "industry": [r[4] for r in full],
+            "county": [r[5] for r in full],
+        },
+        geometry=[Point(at(r[0], r[1])) for r in full],
+        crs="EPSG:4326",
+    )
+
+
+def test_overlap_goes_to_the_earliest_phase_and_is_recorded(zones):
+    out = assign_zones(plants((4500, 4500, "蒋村镇", "杨芳村")), zones, AS_OF)
+    row = out.iloc[0]
+    assert (row.zone_phase, row.zone_area) == (1, "杨芳村")
+    assert row.zone_flags == "overlap:杨芳村(1),蒋村镇(3)"
+    assert (row.zone_start, row.zone_end, row.zone_status) == ("2024-05-01", "2024-10-01", "due")
+
+
+def test_attribute_fallback_and_unassigned(zones):
+    frame = plants(
+        (50_000, 0, "", "杨芳村"),  # outside every zone, village column names a zone
+        (50_000, 0, "神山乡", "东关村"),  # township column only
+        (50_000, 0, "晋昌镇", "东关村"),  # nothing matches
+    )
+    out = assign_zones(frame, zones, AS_OF)
+    assert out.zone_area.tolist()[:2] == ["杨芳村", "神山乡"] and out.zone_area.isna().iloc[2]
+    assert out.zone_phase.tolist()[:2] == [1, 2] and out.zone_phase.isna().iloc[2]
+    assert out.zone_flags.tolist() == [
+        "attribute_fallback:village=杨芳村",
+        "attribute_fallback:township=神山乡",
+        "unassigned",
+    ]
+    assert out.zone_status.tolist()[2] == "unassigned"
+
+
+def test_location_and_columns_disagree(zones):
+    frame = plants((500, 500, "神山乡", ""), (500, 500, "蒋村镇", "杨芳村"))
+    out = assign_zones(frame, zones, AS_OF)
+    assert out.zone_area.tolist() == ["蒋村镇", "蒋村镇"]  # the location wins
+    assert out.zone_flags.tolist() == [
+        "columns_disagree:township=神山乡",
+        "columns_disagree:village=杨芳村",
+    ]
+
+
+def test_only_flange_plants_in_dingxiang_get_zone_columns(zones):
+    frame = plants(
+        (4500, 4500, "蒋村镇", "杨芳村", "foundry", "定襄县"),
+        (4500, 4500, "蒋村镇", "杨芳村", "flange", "忻府区"),
+        (4500, 4500, "蒋村镇", "杨芳村", "flange", "定襄"),
+    )
+    out = assign_zones(frame, zones, AS_OF)
+    assert out.iloc[:2].isna().all().all()
+    assert out.zone_phase.iloc[2] == 1
+
+
+@pytest.mark.parametrize("phase", TABLE.phases, ids=lambda p: f"phase{p.phase}")
+@pytest.mark.parametrize(
+    ("day", "status"),
+    [("before", "not_started"), ("start", "in_progress"), ("end", "due"), ("after", "due")],
+)
+def test_status_on_the_phase_boundaries(phase, day, status):
+    as_of = {
+        "before": phase.start - dt.timedelta(days=1),
+        "start": phase.start,
+        "end": phase.end,
+        "after": phase.end + dt.timedelta(days=1),
+    }[day]
+    area = phase.areas[-1].name
+    zone = gpd.GeoDataFrame(
+        {
+            "phase": [phase.phase],
+            "start": [phase.start.isoformat()],
+            "end": [phase.end.isoformat()],
+            "area_name": [area],
+            "kind": [phase.areas[-1].kind],
+        },
+        geometry=[square(0, 0, 1000)],
+        crs="EPSG:4326",
+    )
+    row = assign_zones(plants((500, 500, "", "")), zone, as_of).iloc[0]
+    assert row.zone_status == status
+    assert row.zone_days_left == (phase.end - as_of).days
+    assert {"start": row.zone_days_left > 0, "end": row.zone_days_left == 0}.get(day, True)
+    assert {"after": row.zone_days_left == -1}.get(day, True)
+
+
+# --------------------------------------------------------------------------------------------
+# Table and ready layers
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda z: z["phases"][0]["areas"][0].update(kind="river"), r"areas\[0\].kind"),
+        (lambda z: z["phases"][1].update(end=dt.date(2024, 1, 1)), r"phases\[1\]: end"),
+        (lambda z: z["defaults"].update(village_radius_m=-5), "village_radius_m"),
+        (
+            lambda z: z["phases"][2]["areas"].append(
+                {"name": "张村", "kind": "village", "ref": "r"}
+            ),
+            "张村",
+        ),
+    ],
+)
+def test_broken_zone_table_names_the_key(change, message):
+    import copy
+
+    raw = copy.deepcopy(load_policy("xinzhou-cluster-2024").raw)
+    change(raw["zones"])
+    with pytest.raises(PolicyTableError, match=message):
+        parse_zone_table(raw, "mine.yaml")
+
+
+def test_table_cites_the_clause_and_matches_the_text():
+    assert TABLE.ref == "000_76214740fd4dcd9a.txt §二(二)"
+    assert all(a.ref == TABLE.ref for _, a in TABLE.areas())
+    names = [[a.name for a in p.areas] for p in TABLE.phases]
+    assert names == [
+        ["三环路", "庄力产业集聚区", "西河头村", "张村", "杨芳村", "机场大道"],
+        ["神山乡", "宏道镇", "南西力村", "北西力村"],
+        ["蒋村镇", "河边镇", "南王乡"],
+    ]
+    assert [(str(p.start), str(p.end)) for p in TABLE.phases] == [
+        ("2024-05-01", "2024-10-01"),
+        ("2024-10-01", "2025-04-01"),
+        ("2025-04-01", "2025-10-01"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def demo_zones() -> gpd.GeoDataFrame:
+    return load_zones(get_path("dingxiang_sources.gpkg"), osm=get_path("region.osm"))
+
+
+def test_ready_layer_round_trip_and_stale_dates(demo_zones, tmp_path):
+    path = write_zones(demo_zones, tmp_path / "zones.gpkg")
+    info = pyogrio.read_info(path, layer=ZONE_LAYER)
+    assert info["crs"] == "EPSG:4490"
+    ready = load_zones(path)
+    assert ready["area_name"].tolist() == demo_zones["area_name"].tolist()
+    assert ready["built_from"].iloc[0] == demo_zones["built_from"].iloc[0]
+    edited = ready.copy()
+    edited.loc[edited.area_name == "张村", "end"] = "2024-12-31"
+    write_zones(edited, path)
+    with pytest.raises(LayerError, match=r"张村.*2024-12-31.*2024-10-01"):
+        load_zones(path)
+
+
+def test_unrecognised_file_is_explained(tmp_path):
+    path = tmp_path / "other.gpkg"
+    gpd.GeoDataFrame({"x": [1]}, geometry=[Point(113, 38)], crs=4490).to_file(path, layer="roads")
+    with pytest.raises(LayerError, match="none of the zone source layers"):
+        load_zones(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Demo
+
+
+def test_demo_zones_from_sources_and_osm(demo_zones):
+    assert len(demo_zones) == 13
+    ring = demo_zones.set_index("area_name").loc["三环路"]
+    assert ring["built_from"] == (
+        "ring polygonised from OSM region.osm 三环路 (3 ways), gap 30.1 m snapped"
+    )
+    assert ring["area_km2"] == pytest.approx(np.pi * 1.8**2, rel=0.05)
+    widths = demo_zones.set_index("area_name")["width_m"]
+    assert widths["机场大道"] == 200 and widths["杨芳村"] == 500 and np.isnan(widths["张村"])
+    assert shapely.is_valid(demo_zones.geometry).all()
+
+
+def test_every_demo_flange_plant_is_assigned_or_unassigned(demo_zones):
+    enterprises = load_enterprises(get_path("enterprises.csv")).enterprises
+    out = assign_zones(enterprises, demo_zones, AS_OF)
+    scope = in_scope(enterprises)
+    dx = out[scope]
+    assert len(dx) == 158
+    assert (dx.zone_phase.notna() | (dx.zone_status == "unassigned")).all()
+    assert dx.zone_phase.value_counts().to_dict() == {1: 83, 2: 34, 3: 30}
+    assert (dx.zone_status == "unassigned").sum() == 11
+    assert out[~scope].isna().all().all()
+    flags = dict(zip(enterprises.id, out.zone_flags, strict=True))
+    for plant, flag in [
+        ("DX-0010", "columns_disagree:township=神山乡"),
+        ("DX-0021", "columns_disagree:township=宏道镇"),
+        ("DX-0142", "columns_disagree:township=神山乡"),
+        ("DX-0074", "columns_disagree:village=西河头村"),
+        ("DX-0029", "columns_disagree:village=张村"),
+    ]:
+        assert flag in flags[plant]
+
+
+def test_cli_zones_build(tmp_path):
+    out = tmp_path / "zones.gpkg"
+    args = ["zones", "build", str(get_path("dingxiang_sources.gpkg"))]
+    result = CliRunner().invoke(
+        main, [*args, "--osm", str(get_path("region.osm")), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "13 zones written" in result.output and "gap 30.1 m snapped" in result.output
+    assert dict(pyogrio.list_layers(out))[ZONE_LAYER] in ("Polygon", "MultiPolygon")
+    result = CliRunner().invoke(
+        main, [*args, "--ring-snap-m", "20", "--out", str(tmp_path / "x.gpkg")]
+    )
+    assert result.exit_code == 1
+    assert "gap of 30.1 m" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.gpkg").exists()
