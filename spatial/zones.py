@@ -56,7 +56,7 @@ import pandas as pd
 import pyogrio
 import shapely
 import shapely.ops
-from pyproj import Geod, Transformer
+from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from spatial import schema
@@ -418,17 +418,31 @@ def read_sources(
 # Geodesic helpers
 
 
-def _local(lon: float, lat: float) -> tuple[Transformer, Transformer]:
-    """Forward/inverse transformers of the ellipsoidal azimuthal equidistant plane at a point:
-    distances from the centre are exact geodesic metres."""
-    proj = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m"
-    fwd = Transformer.from_crs(WGS84, proj, always_xy=True)
-    inv = Transformer.from_crs(proj, WGS84, always_xy=True)
-    return fwd, inv
+@dataclass(frozen=True)
+class _Plane:
+    """The ellipsoidal azimuthal equidistant plane at a point (x east, y north, metres):
+    azimuth and distance from the centre are the geodesic ones, so distances from the centre
+    are exact."""
 
+    lon: float
+    lat: float
 
-def _to_plane(geom, fwd: Transformer):
-    return shapely.transform(geom, lambda xy: np.stack(fwd.transform(xy[:, 0], xy[:, 1]), -1))
+    def forward(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        lon, lat = np.atleast_1d(lon), np.atleast_1d(lat)
+        az, _, d = GEOD.inv(np.full(lon.size, self.lon), np.full(lat.size, self.lat), lon, lat)
+        az = np.radians(az)
+        return d * np.sin(az), d * np.cos(az)
+
+    def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        x, y = np.atleast_1d(x), np.atleast_1d(y)
+        az = np.degrees(np.arctan2(x, y))
+        lon, lat, _ = GEOD.fwd(
+            np.full(x.size, self.lon), np.full(x.size, self.lat), az, np.hypot(x, y)
+        )
+        return np.asarray(lon), np.asarray(lat)
+
+    def to_plane(self, geom):
+        return shapely.transform(geom, lambda xy: np.stack(self.forward(xy[:, 0], xy[:, 1]), -1))
 
 
 def geodesic_length_m(geom) -> float:
@@ -490,14 +504,14 @@ def _nearest_on_network(
     measured in the ellipsoidal azimuthal equidistant plane centred on the end, where
     distances from the centre are geodesic.
     """
-    fwd, inv = _local(*xy)
+    plane = _Plane(*xy)
     origin = Point(0.0, 0.0)
     nearest = []  # (distance, x, y) per candidate part
-    others = [_to_plane(c, fwd) for i, c in enumerate(chains) if i != own]
+    others = [plane.to_plane(c) for i, c in enumerate(chains) if i != own]
     if others:
         x, y = shapely.shortest_line(origin, shapely.union_all(others)).coords[1]
         nearest.append((float(np.hypot(x, y)), x, y))
-    mine = _to_plane(chains[own], fwd)
+    mine = plane.to_plane(chains[own])
     if mine.length > skip_m:
         starts_here = np.hypot(*mine.coords[0]) <= np.hypot(*mine.coords[-1])
         lo, hi = (skip_m, mine.length) if starts_here else (0.0, mine.length - skip_m)
@@ -512,7 +526,7 @@ def _nearest_on_network(
     _, x, y = min(nearest)
     d = float(np.hypot(x, y))
     scale = (d + _OVERSHOOT_M) / d if d > 0 else 1.0
-    lon, lat = inv.transform(np.array([x, x * scale]), np.array([y, y * scale]))
+    lon, lat = plane.inverse(np.array([x, x * scale]), np.array([y, y * scale]))
     return d, (float(lon[0]), float(lat[0])), (float(lon[1]), float(lat[1]))
 
 

@@ -10,6 +10,8 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
@@ -19,6 +21,7 @@ from spatial.errors import LayerError, PolicyTableError
 from spatial.inventory import load_enterprises
 from spatial.policy import load_policy
 from spatial.zones import (
+    STATUSES,
     ZONE_LAYER,
     ZoneOptions,
     ZoneSources,
@@ -31,6 +34,7 @@ from spatial.zones import (
     parse_zone_table,
     ring_from_osm,
     write_zones,
+    zone_status,
 )
 
 GEOD = Geod(ellps="WGS84")
@@ -111,6 +115,19 @@ def test_open_ring_is_not_hidden_by_a_small_closed_loop():
     loop = LineString([at(0, 0), at(50, 0), at(50, 50), at(0, 0)])
     with pytest.raises(LayerError, match=r"gap of 200\.0 m"):
         close_ring([LineString([sw, se, ne, nw, at(-1000, -800)]), loop], 50)
+
+
+@settings(max_examples=25, deadline=None)
+@given(gap=st.floats(0.5, 400.0), tolerance=st.sampled_from([10.0, 50.0, 100.0]))
+def test_ring_gap_closed_exactly_when_within_tolerance(gap, tolerance):
+    if abs(gap - tolerance) < 0.05:
+        return  # the rounding of the printed size, not the rule
+    if gap <= tolerance:
+        _, note = close_ring(ring_lines(gap), tolerance)
+        assert note == f"gap {gap:.1f} m snapped"
+    else:
+        with pytest.raises(LayerError, match=f"gap of {gap:.1f} m"):
+            close_ring(ring_lines(gap), tolerance)
 
 
 def test_ring_from_osm_xml():
@@ -314,6 +331,15 @@ def test_status_on_the_phase_boundaries(phase, day, status):
     assert row.zone_days_left == (phase.end - as_of).days
     assert {"start": row.zone_days_left > 0, "end": row.zone_days_left == 0}.get(day, True)
     assert {"after": row.zone_days_left == -1}.get(day, True)
+
+
+@given(st.dates(dt.date(2023, 1, 1), dt.date(2027, 1, 1)))
+def test_status_and_days_left_agree(as_of):
+    start, end = dt.date(2024, 10, 1), dt.date(2025, 4, 1)
+    status, days_left = zone_status(start, end, as_of)
+    assert status in STATUSES and days_left == (end - as_of).days
+    assert (status == "due") == (days_left <= 0)
+    assert (status == "not_started") == (as_of < start)
 
 
 # --------------------------------------------------------------------------------------------
