@@ -31,6 +31,14 @@ import sys
 import xml.etree.ElementTree as ET
 
 
+def _rows(con: sqlite3.Connection, query: str) -> list[tuple]:
+    """The rows of ``query``; none when its table is missing (the check then reports it)."""
+    try:
+        return con.execute(query).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
 def expectations(path: str) -> dict:
     """What the file says QGIS should show, read with sqlite3 only."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -40,29 +48,26 @@ def expectations(path: str) -> dict:
             "FROM gpkg_contents c LEFT JOIN gpkg_spatial_ref_sys s ON c.srs_id = s.srs_id "
             "WHERE c.table_name != 'layer_styles'"
         ).fetchall()
-        styles = {
-            row[0]: row[1]
-            for row in con.execute(
-                "SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault"
-            )
-        }
+        styles = dict(
+            _rows(con, "SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault")
+        )
         aliases: dict[str, dict[str, str]] = {}
-        for table, column, name in con.execute(
-            "SELECT table_name, column_name, name FROM gpkg_data_columns"
+        for table, column, name in _rows(
+            con, "SELECT table_name, column_name, name FROM gpkg_data_columns"
         ):
             aliases.setdefault(table, {})[column] = name
         has_run = bool(
-            con.execute(
-                "SELECT 1 FROM gpkg_metadata WHERE mime_type = 'application/json'"
-            ).fetchone()
+            _rows(con, "SELECT 1 FROM gpkg_metadata WHERE mime_type = 'application/json'")
         )
-        projects = [row[0] for row in con.execute("SELECT name FROM qgis_projects")]
+        projects = [row[0] for row in _rows(con, "SELECT name FROM qgis_projects")]
     finally:
         con.close()
     layers = {}
     for table, data_type, org, code in contents:
         renderer = {}
-        if table in styles:
+        if table not in styles:
+            renderer = {"type": "(no default style in layer_styles)"}
+        else:
             element = ET.fromstring(styles[table].split("\n", 1)[1]).find("renderer-v2")
             if element is not None:
                 renderer = {

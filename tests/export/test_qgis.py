@@ -1,0 +1,136 @@
+"""The screening GeoPackage opened by QGIS itself, headless (Debian python3-qgis).
+
+QGIS's Python is the system one (numpy 1.x), so it never runs in this venv: the checks are
+``tests/export/qgis_check.py``, run by ``/usr/bin/python3`` in a subprocess. Skipped, with the
+reason, where QGIS is not installed (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from spatial.export.gpkg import write_gpkg
+from spatial.export.styles import ACTIONS
+from tests.export.test_gpkg import METADATA, screening_layers
+
+QGIS_PYTHON = os.environ.get("SPATIAL_QGIS_PYTHON", "/usr/bin/python3")
+CHECK = Path(__file__).with_name("qgis_check.py")
+
+
+@functools.lru_cache(maxsize=1)
+def qgis_missing() -> str | None:
+    """Why QGIS cannot be used here, or None."""
+    if not Path(QGIS_PYTHON).exists():
+        return f"{QGIS_PYTHON} not found"
+    probe = subprocess.run(
+        [QGIS_PYTHON, "-c", "import qgis.core"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=60,
+    )
+    if probe.returncode:
+        return f"QGIS not installed for {QGIS_PYTHON} (apt-get install python3-qgis qgis-providers)"
+    return None
+
+
+def run_check(path: Path, snapshot: Path | None = None) -> tuple[int, dict, str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    if snapshot is not None:
+        env["SPATIAL_QGIS_SNAPSHOT"] = str(snapshot)
+    done = subprocess.run(
+        [QGIS_PYTHON, str(CHECK), str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        report = {}
+    return done.returncode, report, done.stderr
+
+
+@pytest.fixture(autouse=True)
+def _needs_qgis():
+    reason = qgis_missing()
+    if reason:
+        pytest.skip(reason)
+
+
+def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path):
+    first = tmp_path / "run"
+    path = write_gpkg(screening_layers(), first / "screening.gpkg", metadata=METADATA)
+    # the project's paths are relative to the GeoPackage: move the whole folder
+    moved = tmp_path / "published"
+    first.rename(moved)
+    snapshot = tmp_path / "snap.png"
+    code, report, stderr = run_check(moved / path.name, snapshot)
+    assert code == 0 and report, stderr
+    assert report["problems"] == []
+    layers = report["layers"]
+    assert set(layers) == {
+        "enterprises",
+        "decisions",
+        "rejected",
+        "builtup",
+        "heat_sources",
+        "near_city_10km",
+        "heat_radius_30km",
+        "dingxiang_zones",
+    }
+    assert all(layer["valid"] for layer in layers.values())
+    enterprises = layers["enterprises"]
+    assert enterprises["renderer"] == "categorizedSymbol" and enterprises["attr"] == "action"
+    assert enterprises["crs"] == "EPSG:4490"
+    # every action drawn with its own legend entry, the undecided one with "all other values"
+    assert enterprises["symbols"] == {
+        **{f"{zh} {code}": 1 for code, zh, _ in ACTIONS},
+        "其他 / 未判定": 1,
+    }
+    assert enterprises["title"] == "企业筛查结果"
+    assert layers["near_city_10km"]["renderer"] == "singleSymbol"
+    assert sum(layers["dingxiang_zones"]["symbols"].values()) == 3
+    assert layers["rejected"]["aliases"] >= 4
+    project = report["project"]
+    assert project["read"] and project["crs"] == "EPSG:4490"
+    assert list(project["groups"]) == [
+        "筛查结果 screening results",
+        "背景图层 context",
+        "未接受的输入行 rejected",
+    ]
+    assert all(layer["valid"] for layer in project["layers"].values())
+    assert snapshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and snapshot.stat().st_size > 20000
+
+
+def test_qgis_enterprises_without_decisions_by_near_city(tmp_path):
+    path = write_gpkg(
+        {"enterprises": screening_layers(action=False)["enterprises"]},
+        tmp_path / "s.gpkg",
+        crs="EPSG:4547",
+    )
+    code, report, stderr = run_check(path)
+    assert code == 0 and report, stderr
+    enterprises = report["layers"]["enterprises"]
+    assert enterprises["attr"] == "near_city" and enterprises["crs"] == "EPSG:4547"
+    assert set(enterprises["symbols"]) == {"建成区周边10公里内 near city", "10公里外 outside"}
+    assert report["project"]["crs"] == "EPSG:4547"
+
+
+def test_qgis_check_fails_on_a_geopackage_without_styles(tmp_path):
+    path = write_gpkg(
+        {"enterprises": screening_layers()["enterprises"]}, tmp_path / "s.gpkg", styles=False
+    )
+    code, report, _ = run_check(path)
+    assert code == 1
+    assert "enterprises: renderer singleSymbol != default style" in " ".join(report["problems"])
+    assert "no project in qgis_projects" in report["problems"]
