@@ -230,7 +230,7 @@ def parse_zone_table(raw: dict, where: str = "zones") -> ZoneTable:
     scope = zones.get("scope") or {}
     counties = scope.get("county")
     counties = [counties] if isinstance(counties, str) else counties
-    if not isinstance(scope.get("industry"), str) or not counties:
+    if not isinstance(scope.get("industry"), str) or not isinstance(counties, list) or not counties:
         problems.append("zones.scope: needs 'industry' (e.g. flange) and 'county' (e.g. 定襄县)")
         counties = []
     phases: list[Phase] = []
@@ -274,6 +274,9 @@ def parse_zone_table(raw: dict, where: str = "zones") -> ZoneTable:
             problems.append(f"{at}.areas: no areas")
         if not problems:
             phases.append(Phase(number, start, end, item["ref"], tuple(areas)))
+    numbers = Counter(p.phase for p in phases)
+    if any(n > 1 for n in numbers.values()):
+        problems.append(f"zones.phases: phase numbers repeat: {sorted(numbers)}")
     twice = sorted(name for name, n in seen.items() if n > 1)
     if twice:
         problems.append(f"zones: areas named in more than one row: {', '.join(twice)}")
