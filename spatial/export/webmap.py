@@ -1,0 +1,952 @@
+"""The interactive web map ``map.html``: one self-contained Leaflet page that opens offline.
+
+The page is a Folium map whose JavaScript and CSS (Leaflet 1.9.4, leaflet-measure,
+leaflet.fullscreen, leaflet-groupedlayercontrol and the project's small runtime) are inlined
+from the pinned copies in ``spatial/export/assets`` (see its ``VERSIONS``), with their images as
+``data:`` URIs. Nothing is fetched from any host except the tile server of the chosen basemap,
+and the ``none`` basemap fetches nothing at all.
+
+Fast with many plants: the data are not inlined as Folium GeoJSON (which escapes every Chinese
+character and builds one popup per marker). Each layer's rows go into one
+``<script type="application/json">`` block, columnar and dictionary-encoded; the runtime
+(``assets/webmap/webmap.js``) draws them as canvas circle markers and builds a popup's HTML
+only when it is clicked, escaping every text from the data. 20,000 plants open in well under
+a second (``benchmarks/bench_webmap.py``).
+
+The map is built from one small function per layer (:func:`enterprise_layer`,
+:func:`builtup_layer`, :func:`buffer_layer`, :func:`heat_sources_layer`, :func:`zone_layers`);
+:func:`build_map` assembles them and :func:`write_map` writes the file atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from spatial import schema
+from spatial.coords import wgs84_to_gcj02
+from spatial.errors import SpatialError
+from spatial.export.atomic import atomic_path
+from spatial.export.styles import ACTIONS, LAYER_TITLES, ZONE_PHASES
+
+__all__ = [
+    "ACTION_STYLES",
+    "BASEMAPS",
+    "Category",
+    "Coloring",
+    "MapLayer",
+    "buffer_layer",
+    "build_map",
+    "builtup_layer",
+    "enterprise_categories",
+    "enterprise_layer",
+    "heat_sources_layer",
+    "qr_png",
+    "render_html",
+    "tile_templates",
+    "write_map",
+    "zone_layers",
+]
+
+#: Basemaps :func:`write_map` knows.
+BASEMAPS = ("osm", "none", "tianditu", "amap")
+DEFAULT_TITLE = "冬季错峰生产企业筛查图"
+COORD_DIGITS = 6  # 0.1 m
+
+#: Every ``action`` of the data contract, harshest first: (Chinese label, colour); the same
+#: labels and colours as the QGIS styles of the GeoPackage (:mod:`spatial.export.styles`).
+ACTION_STYLES: dict[str, tuple[str, str]] = {code: (zh, colour) for code, zh, colour in ACTIONS}
+_UNKNOWN_COLOR = "#969696"
+_MISSING_COLOR = "#d0d0d0"
+_NEAR_CITY_STYLES = {
+    "near": ("建成区10公里内", "#d73027"),
+    "far": ("建成区10公里外", "#4575b4"),
+    "unknown": ("距离未知", _MISSING_COLOR),
+}
+_PHASE_COLORS = ("#d95f02", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+_ZONE_KINDS = {
+    "ring_road": "环路",
+    "cluster": "集群",
+    "village": "村庄",
+    "corridor": "通道",
+    "township": "乡镇",
+}
+_HEAT_KINDS = {"chp": "热电联产", "industrial": "工业供热"}
+_LEVELS = {"city": "市", "county": "县"}
+
+#: Style of the context layers (Leaflet path options; also used by the static figures), in the
+#: colours of the QGIS styles.
+CONTEXT_STYLES: dict[str, dict[str, Any]] = {
+    "builtup": {"color": "#5c4a36", "weight": 1, "fillColor": "#8c7355", "fillOpacity": 0.5},
+    "near_city_10km": {
+        "color": "#6a3d9a",
+        "weight": 1.5,
+        "fillColor": "#6a3d9a",
+        "fillOpacity": 0.08,
+    },
+    "heat_radius_30km": {
+        "color": "#e31a1c",
+        "weight": 1.5,
+        "dashArray": "6 4",
+        "fillColor": "#e31a1c",
+        "fillOpacity": 0.06,
+    },
+    "heat_sources": {"color": "#b2182b"},
+    "zones": {"weight": 1.5, "fillOpacity": 0.35},
+}
+_ENTERPRISE_STYLE = {
+    "radius": 5,
+    "color": "#222222",
+    "weight": 0.7,
+    "opacity": 0.9,
+    "fillOpacity": 0.9,
+}
+
+#: Popup rows of an enterprise: (label, column, format); rows whose column is absent are left out.
+ENTERPRISE_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("编号", "id", "text"),
+    ("行业", "industry", "text"),
+    ("所在县", "county", "text"),
+    ("乡镇", "township", "text"),
+    ("距建成区", "dist_builtup_m", "metres"),
+    ("最近建成区", "nearest_builtup", "text"),
+    ("建成区10公里内", "near_city", "yesno"),
+    ("距热源", "dist_heat_m", "metres"),
+    ("热源30公里内", "in_heat_radius", "yesno"),
+    ("定襄阶段", "zone_phase", "text"),
+    ("定襄区域", "zone_area", "text"),
+    ("管控措施", "action", "text"),
+    ("限产比例", "curtail_pct", "percent"),
+    ("停产天数", "stop_days", "days"),
+    ("期限", "deadline", "text"),
+    ("政策条款", "rule_ref", "text"),
+    ("理由", "reason_zh", "text"),
+)
+_NUMBER_DIGITS = {
+    "dist_builtup_m": 0,
+    "dist_heat_m": 0,
+    "curtail_pct": 2,
+    "stop_days": 0,
+    "capacity_mw": 2,
+}
+
+# --------------------------------------------------------------------------------------------
+# Categories of the enterprises (shared with the static figures)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One colour class of the enterprises."""
+
+    key: str
+    label: str
+    color: str
+
+
+@dataclass(frozen=True)
+class Coloring:
+    """How the enterprises are coloured: a title, the classes (most severe first) and each
+    row's class index into ``categories``."""
+
+    title: str
+    column: str | None
+    categories: list[Category]
+    codes: np.ndarray
+
+    def counts(self) -> list[int]:
+        """Number of rows in each category."""
+        return np.bincount(self.codes, minlength=len(self.categories)).tolist()
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def enterprise_categories(enterprises: pd.DataFrame) -> Coloring:
+    """Colour classes of the enterprises: by ``action``, else by ``near_city``.
+
+    Classes follow :data:`ACTION_STYLES` (most severe first), keep only the actions present,
+    and add a grey class for values outside the contract and one for blanks.
+
+    >>> df = pd.DataFrame({"action": ["curtail", "shutdown", None, "curtail"]})
+    >>> c = enterprise_categories(df)
+    >>> [k.key for k in c.categories], c.codes.tolist()
+    (['shutdown', 'curtail', '(blank)'], [1, 0, 2, 1])
+    >>> c = enterprise_categories(pd.DataFrame({"near_city": [True, False]}))
+    >>> c.title, [k.label for k in c.categories]
+    ('距建成区10公里（尚无管控结论）', ['建成区10公里内', '建成区10公里外'])
+    """
+    n = len(enterprises)
+    if "action" in enterprises:
+        values = [_text_or_none(v) for v in enterprises["action"]]
+        keys = [v if v is not None else "(blank)" for v in values]
+        present = set(keys)
+        cats = [
+            Category(key, label, color)
+            for key, (label, color) in ACTION_STYLES.items()
+            if key in present
+        ]
+        cats += [
+            Category(key, f"其他：{key}", _UNKNOWN_COLOR)
+            for key in sorted(present - set(ACTION_STYLES) - {"(blank)"})
+        ]
+        if "(blank)" in present:
+            cats.append(Category("(blank)", "未判定", _MISSING_COLOR))
+        index = {c.key: i for i, c in enumerate(cats)}
+        codes = np.array([index[k] for k in keys], dtype=np.int64)
+        return Coloring("管控措施", "action", cats, codes)
+    if "near_city" in enterprises:
+        keys = []
+        for v in enterprises["near_city"]:
+            if v is None or (not isinstance(v, bool | np.bool_) and pd.isna(v)):
+                keys.append("unknown")
+            else:
+                keys.append("near" if bool(v) else "far")
+        present = set(keys)
+        cats = [Category(k, *_NEAR_CITY_STYLES[k]) for k in _NEAR_CITY_STYLES if k in present]
+        index = {c.key: i for i, c in enumerate(cats)}
+        codes = np.array([index[k] for k in keys], dtype=np.int64)
+        return Coloring("距建成区10公里（尚无管控结论）", "near_city", cats, codes)
+    return Coloring("企业", None, [Category("all", "企业", "#3182bd")], np.zeros(n, dtype=np.int64))
+
+
+# --------------------------------------------------------------------------------------------
+# Values to JSON
+
+
+def _json_script_text(obj: Any) -> str:
+    """JSON for a ``<script type="application/json">`` block: no ``<``/``>`` can close it."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _values(series: pd.Series, fmt: str = "text", digits: int | None = None) -> list:
+    """Plain Python values of a column: None for blanks, rounded numbers, text otherwise."""
+    if fmt == "yesno":
+        out: list = []
+        for v in series:
+            if isinstance(v, bool | np.bool_):
+                out.append(bool(v))
+            elif v is None or pd.isna(v):
+                out.append(None)
+            else:
+                text = str(v).strip().lower()
+                out.append(text in ("true", "yes", "1", "是"))
+        return out
+    if fmt in ("metres", "percent", "days", "mw", "number"):
+        numbers = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
+        if digits is not None:
+            numbers = np.round(numbers, digits)
+        return [None if math.isnan(x) else (int(x) if digits == 0 else x) for x in numbers.tolist()]
+    out = []
+    for v in series:
+        if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
+            out.append(None)
+        elif isinstance(v, pd.Timestamp):
+            out.append(v.date().isoformat() if v == v.normalize() else v.isoformat())
+        elif hasattr(v, "isoformat"):
+            out.append(v.isoformat())
+        elif isinstance(v, float | np.floating) and float(v).is_integer():
+            out.append(str(int(v)))
+        else:
+            text = str(v)
+            out.append(text if text.strip() else None)
+    return out
+
+
+def _encode(values: list) -> list | dict:
+    """Dictionary-encode a text column when it repeats (most columns of 20k plants do)."""
+    if len(values) < 16 or not any(isinstance(v, str) for v in values):
+        return values
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    if len(uniques) > len(values) // 2:
+        return values
+    return {
+        "dict": [str(u) for u in uniques],
+        "codes": [None if c < 0 else int(c) for c in codes.tolist()],
+    }
+
+
+def _point_table(gdf: gpd.GeoDataFrame, columns: dict[str, list]) -> dict:
+    """Columnar JSON table of points: lon, lat and the given columns."""
+    xs = shapely.get_x(gdf.geometry.values)
+    ys = shapely.get_y(gdf.geometry.values)
+    table = {
+        "lon": np.round(xs, COORD_DIGITS).tolist(),
+        "lat": np.round(ys, COORD_DIGITS).tolist(),
+    }
+    table.update({name: _encode(vals) for name, vals in columns.items()})
+    return {"n": len(gdf), "columns": table}
+
+
+def _round_coords(coords: np.ndarray) -> np.ndarray:
+    return np.round(coords, COORD_DIGITS)
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, properties: dict[str, list]) -> dict:
+    geoms = shapely.transform(gdf.geometry.values, _round_coords)
+    features = []
+    for i, geom in enumerate(geoms):
+        if geom is None or geom.is_empty:
+            continue
+        props = {name: vals[i] for name, vals in properties.items() if vals[i] is not None}
+        features.append(
+            {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+# --------------------------------------------------------------------------------------------
+# Coordinates for display
+
+
+def _gcj_coords(coords: np.ndarray) -> np.ndarray:
+    lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
+    return np.column_stack([lon, lat])
+
+
+def to_display(gdf: gpd.GeoDataFrame, *, gcj02: bool = False) -> gpd.GeoDataFrame:
+    """The layer in WGS84 longitude/latitude (CGCS2000 passes through), shifted to GCJ-02
+    for the Amap basemap; rows without a geometry are dropped."""
+    out = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if out.crs is not None and not out.crs.equals("EPSG:4326"):
+        out = out.to_crs("EPSG:4326")
+    if gcj02:
+        out = out.set_geometry(shapely.transform(out.geometry.values, _gcj_coords))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Layers: one function each
+
+
+@dataclass
+class MapLayer:
+    """One layer (or one family of sub-layers) of the map, as the runtime builds it.
+
+    ``data`` goes into its own JSON block; ``spec`` holds the style, popup fields and, for the
+    enterprises, the categories; ``legend`` the legend rows of its group.
+    """
+
+    id: str
+    kind: str  # enterprises | points | polygons
+    group: str
+    label: str
+    data: dict
+    spec: dict = field(default_factory=dict)
+    show: bool = True
+    z: int = 0
+    legend: list[dict] = field(default_factory=list)
+
+    def config(self, block_id: str) -> dict:
+        """The layer's entry in the runtime config."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "group": self.group,
+            "label": self.label,
+            "show": self.show,
+            "z": self.z,
+            "data": block_id,
+            **self.spec,
+        }
+
+
+def _industry_labels(series: pd.Series) -> list:
+    try:
+        names = {code: spellings[0] for code, spellings in schema.codes("industry").items()}
+    except KeyError:  # pragma: no cover - the shipped table has industry codes
+        names = {}
+    return [None if v is None else names.get(v, v) for v in _values(series)]
+
+
+def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = None) -> MapLayer:
+    """The enterprises, one sub-layer per decision (or per near-city class)."""
+    coloring = coloring or enterprise_categories(enterprises)
+    columns: dict[str, list] = {"cat": coloring.codes.tolist()}
+    columns["name"] = (
+        _values(enterprises["name"]) if "name" in enterprises else [None] * len(enterprises)
+    )
+    fields = []
+    for label, col, fmt in ENTERPRISE_FIELDS:
+        if col not in enterprises:
+            continue
+        if col == "near_city" and coloring.column == "action":
+            continue  # the decision says more; keep the popup short
+        if col == "industry":
+            columns[col] = _industry_labels(enterprises[col])
+        elif col == "action":
+            labels = {k: f"{v[0]}（{k}）" for k, v in ACTION_STYLES.items()}
+            columns[col] = [
+                None if v is None else labels.get(v, v) for v in _values(enterprises[col])
+            ]
+        else:
+            columns[col] = _values(enterprises[col], fmt, _NUMBER_DIGITS.get(col))
+        fields.append([label, col, fmt])
+    counts = coloring.counts()
+    return MapLayer(
+        id="enterprises",
+        kind="enterprises",
+        group=f"企业：{coloring.title}",
+        label="企业",
+        data=_point_table(enterprises, columns),
+        spec={
+            "style": _ENTERPRISE_STYLE,
+            "categories": [
+                {"key": c.key, "label": c.label, "color": c.color} for c in coloring.categories
+            ],
+            "popup": {"title": "name", "fields": fields},
+        },
+        z=100,
+        legend=[
+            {"label": c.label, "color": c.color, "shape": "dot", "count": counts[k]}
+            for k, c in enumerate(coloring.categories)
+        ],
+    )
+
+
+def _popup_columns(gdf: gpd.GeoDataFrame, fields: Sequence[tuple[str, str, str]]):
+    """The popup fields whose column exists, and their values."""
+    present = [(label, col, fmt) for label, col, fmt in fields if col in gdf]
+    values = {col: _values(gdf[col], fmt, _NUMBER_DIGITS.get(col)) for _, col, fmt in present}
+    return [list(f) for f in present], values
+
+
+def _mapped(values: list, names: dict[str, str]) -> list:
+    return [None if v is None else names.get(v, v) for v in values]
+
+
+def builtup_layer(builtup: gpd.GeoDataFrame | None) -> MapLayer | None:
+    """Built-up areas (建成区) as grey polygons."""
+    if builtup is None or builtup.empty:
+        return None
+    fields, values = _popup_columns(builtup, [("名称", "name", "text"), ("级别", "level", "text")])
+    if "level" in values:
+        values["level"] = _mapped(values["level"], _LEVELS)
+    style = CONTEXT_STYLES["builtup"]
+    return MapLayer(
+        id="builtup",
+        kind="polygons",
+        group="范围",
+        label=LAYER_TITLES.get("builtup", "建成区"),
+        data=_feature_collection(builtup, values),
+        spec={"style": style, "popup": {"title": "name", "fields": fields}},
+        z=40,
+        legend=[{"label": "建成区", "color": style["fillColor"], "shape": "fill"}],
+    )
+
+
+_BUFFER_LABELS = {
+    "near_city_10km": LAYER_TITLES.get("near_city_10km", "建成区周边10公里") + "（测地线缓冲）",
+    "heat_radius_30km": LAYER_TITLES.get("heat_radius_30km", "热源30公里") + "（测地线缓冲）",
+}
+
+
+def buffer_layer(buffers: gpd.GeoDataFrame | None, name: str) -> MapLayer | None:
+    """A geodesic buffer layer as already computed (``near_city_10km``, ``heat_radius_30km``).
+
+    The polygons are drawn as given: the map never buffers (a buffer in degrees or Web
+    Mercator would be kilometres off).
+    """
+    if buffers is None or buffers.empty:
+        return None
+    style = CONTEXT_STYLES.get(name, CONTEXT_STYLES["near_city_10km"])
+    label = _BUFFER_LABELS.get(name, name)
+    return MapLayer(
+        id=name,
+        kind="polygons",
+        group="范围",
+        label=label,
+        data=_feature_collection(buffers, {}),
+        spec={"style": style, "popup": None},  # context only: clicks go to the plants
+        z={"heat_radius_30km": 10, "near_city_10km": 20}.get(name, 15),
+        legend=[{"label": label, "color": style["color"], "shape": "line"}],
+    )
+
+
+def heat_sources_layer(heat: gpd.GeoDataFrame | None) -> MapLayer | None:
+    """Heat sources (热源): red stars (CHP) and diamonds (industrial) above the plants."""
+    if heat is None or heat.empty:
+        return None
+    fields, values = _popup_columns(
+        heat,
+        [
+            ("编号", "id", "text"),
+            ("类型", "kind", "text"),
+            ("容量", "capacity_mw", "mw"),
+        ],
+    )
+    kinds = _values(heat["kind"]) if "kind" in heat else [None] * len(heat)
+    values["icon"] = ["star" if k == "chp" else "diamond" for k in kinds]
+    if "kind" in values:
+        values["kind"] = _mapped(values["kind"], _HEAT_KINDS)
+    values["name"] = _values(heat["name"]) if "name" in heat else [None] * len(heat)
+    color = CONTEXT_STYLES["heat_sources"]["color"]
+    legend = [
+        {"label": f"{_HEAT_KINDS[k]}热源", "color": color, "shape": icon}
+        for k, icon in (("chp", "star"), ("industrial", "diamond"))
+        if k in kinds
+    ] or [{"label": "热源", "color": color, "shape": "diamond"}]
+    return MapLayer(
+        id="heat_sources",
+        kind="points",
+        group="热源",
+        label=LAYER_TITLES.get("heat_sources", "热源"),
+        data=_point_table(heat, values),
+        spec={
+            "icon": True,
+            "style": {"color": color},
+            "popup": {"title": "name", "fields": fields},
+        },
+        z=200,
+        legend=legend,
+    )
+
+
+def _phase_key(phase: object) -> str | None:
+    text = _text_or_none(phase)
+    if text is not None and re.fullmatch(r"\d+(\.0+)?", text):
+        return str(int(float(text)))
+    return text
+
+
+def zone_layers(zones: gpd.GeoDataFrame | None) -> list[MapLayer]:
+    """Dingxiang zones (定襄分区), one layer per phase, in the phase colours of the QGIS style."""
+    if zones is None or zones.empty:
+        return []
+    phases = zones["phase"] if "phase" in zones else pd.Series(None, index=zones.index)
+    keys = [_phase_key(p) for p in phases]
+    known = {value: (zh, colour) for value, zh, colour in ZONE_PHASES}
+    order = sorted(set(keys), key=lambda k: (k is None, k not in known, _natural_key(k or "")))
+    fields_spec = [
+        ("区域", "area_name", "text"),
+        ("类型", "kind", "text"),
+        ("阶段", "phase", "text"),
+        ("开始", "start", "text"),
+        ("结束", "end", "text"),
+        ("状态", "status", "text"),
+    ]
+    layers = []
+    for k, key in enumerate(order):
+        if key is None:
+            label, color = "未分阶段", "#a0a0a0"
+        elif key in known:
+            label, color = known[key]
+        else:
+            label, color = f"阶段 {key}", _PHASE_COLORS[k % len(_PHASE_COLORS)]
+        part = zones[[key == other for other in keys]]
+        fields, values = _popup_columns(part, fields_spec)
+        if "kind" in values:
+            values["kind"] = _mapped(values["kind"], _ZONE_KINDS)
+        if "phase" in values:
+            values["phase"] = [label] * len(part)
+        style = {**CONTEXT_STYLES["zones"], "color": color, "fillColor": color}
+        layers.append(
+            MapLayer(
+                id=f"zones_{k}",
+                kind="polygons",
+                group="定襄分区（按阶段）",
+                label=label,
+                data=_feature_collection(part, values),
+                spec={"style": style, "popup": {"title": "area_name", "fields": fields}},
+                z=30,
+                legend=[{"label": label, "color": color, "shape": "fill"}],
+            )
+        )
+    return layers
+
+
+def _natural_key(text: str) -> tuple:
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+# --------------------------------------------------------------------------------------------
+# Basemaps, link and QR code
+
+
+def tile_templates(basemap: str, tianditu_key: str | None = None) -> list[dict]:
+    """Tile layers of a basemap: ``[{"url": template, "options": {...}}]``; none for 'none'.
+
+    Raises
+    ------
+    SpatialError
+        For an unknown basemap, or Tianditu without a key (option or ``TIANDITU_KEY``).
+    """
+    if basemap == "none":
+        return []
+    if basemap == "osm":
+        return [
+            {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "options": {
+                    "maxZoom": 19,
+                    "attribution": "© OpenStreetMap 贡献者 (openstreetmap.org/copyright)",
+                },
+            }
+        ]
+    if basemap == "amap":
+        return [
+            {
+                "url": "https://webrd0{s}.is.autonavi.com/appmaptile"
+                "?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                "options": {
+                    "subdomains": "1234",
+                    "maxZoom": 18,
+                    "attribution": "© 高德地图 AutoNavi（GCJ-02；图层已转换）",
+                },
+            }
+        ]
+    if basemap == "tianditu":
+        key = tianditu_key or os.environ.get("TIANDITU_KEY", "")
+        key = key.strip()
+        if not key:
+            raise SpatialError(
+                "the 'tianditu' basemap needs a Tianditu key: pass tianditu_key=... "
+                "(CLI --tianditu-key) or set TIANDITU_KEY; a key is free at "
+                "console.tianditu.gov.cn. Or choose another basemap (osm, amap, none)."
+            )
+        if not re.fullmatch(r"[A-Za-z0-9]+", key):
+            raise SpatialError("the Tianditu key should be letters and digits only")
+        options = {"subdomains": "01234567", "maxZoom": 18, "attribution": "© 天地图"}
+        base = "https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        tail = "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+        return [
+            {"url": base % "vec" + "&LAYER=vec" + tail + "&tk=" + key, "options": options},
+            {"url": base % "cva" + "&LAYER=cva" + tail + "&tk=" + key, "options": options},
+        ]
+    raise SpatialError(f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)}")
+
+
+_BASEMAP_NOTES = {
+    "osm": "底图：OpenStreetMap（需联网）",
+    "none": "底图：无（离线空白底图）",
+    "tianditu": "底图：天地图（需联网）",
+    "amap": "底图：高德地图（需联网）；所有图层已转换为 GCJ-02 坐标以与底图对齐",
+}
+
+
+def check_map_url(url: str | None) -> str | None:
+    """The map link, if given: an absolute http(s) URL (what a QR code and a report can use)."""
+    if url is None:
+        return None
+    url = url.strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in url):
+        raise SpatialError(
+            f"map_url should be an absolute http(s) address such as "
+            f"https://intranet.example/screening/map.html, got {url!r}"
+        )
+    return url
+
+
+def qr_png(url: str, *, box_size: int = 4, border: int = 2) -> bytes:
+    """PNG bytes of a QR code of ``url`` (error correction M)."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
+    code.add_data(url)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Vendored assets, inlined
+
+
+_ASSET_ROOT = "assets"
+_CSS = (
+    "leaflet/leaflet.css",
+    "leaflet-measure/leaflet-measure.css",
+    "leaflet.fullscreen/Control.FullScreen.css",
+    "leaflet-groupedlayercontrol/leaflet.groupedlayercontrol.min.css",
+    "webmap/webmap.css",
+)
+_JS = (
+    "leaflet/leaflet.js",
+    "leaflet-measure/leaflet-measure.min.js",
+    "leaflet.fullscreen/Control.FullScreen.js",
+    "leaflet-groupedlayercontrol/leaflet.groupedlayercontrol.min.js",
+    "webmap/webmap.js",
+)
+_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def _asset(path: str):
+    return resources.files("spatial.export").joinpath(_ASSET_ROOT, *path.split("/"))
+
+
+@functools.cache
+def asset_versions() -> dict[str, dict[str, str]]:
+    """The vendored packages from ``assets/VERSIONS``: folder → package, version, license."""
+    out = {}
+    for line in _asset("VERSIONS").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        folder, package, version, license_, *_ = line.split()
+        out[folder] = {"package": package, "version": version, "license": license_}
+    return out
+
+
+def _banner(path: str) -> str:
+    folder = path.split("/")[0]
+    info = asset_versions().get(folder)
+    if info is None:
+        return f"/* {path} (spatial-screening, MIT) */"
+    return f"/* {info['package']} {info['version']} ({info['license']}): {path} */"
+
+
+def _inline_css(path: str) -> str:
+    text = _CSS_COMMENT.sub("", _asset(path).read_text(encoding="utf-8"))
+    folder = path.rsplit("/", 1)[0]
+
+    def data_uri(match: re.Match) -> str:
+        ref = match.group(2).strip()
+        if ref.startswith(("#", "data:")):
+            return match.group(0)
+        if "//" in ref:
+            raise RuntimeError(f"{path} refers to a remote resource {ref!r}")
+        target = f"{folder}/{ref}"
+        mime = _MIME[Path(ref).suffix.lower()]
+        payload = base64.b64encode(_asset(target).read_bytes()).decode("ascii")
+        return f'url("data:{mime};base64,{payload}")'
+
+    return _CSS_URL.sub(data_uri, text)
+
+
+@functools.cache
+def _inline_assets() -> str:
+    parts = []
+    for path in _CSS:
+        css = _inline_css(path)
+        if "</style" in css.lower():
+            raise RuntimeError(f"{path} cannot be inlined in a <style> element")
+        parts.append(f"<style>{_banner(path)}\n{css}</style>")
+    for path in _JS:
+        js = _asset(path).read_text(encoding="utf-8")
+        if "</script" in js.lower():
+            raise RuntimeError(f"{path} cannot be inlined in a <script> element")
+        parts.append(f"<script>{_banner(path)}\n{js}</script>")
+    return "\n".join(parts)
+
+
+class _InlineAssets(MacroElement):
+    """The vendored JS and CSS, inlined into the page header (instead of Folium's CDN links)."""
+
+    _template = Template("{% macro header(this, kwargs) %}{{ this.assets }}{% endmacro %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "InlineAssets"
+        self.assets = _inline_assets()
+
+
+class _Runtime(MacroElement):
+    """The JSON blocks of the layers and config, and the call that builds the map from them."""
+
+    _template = Template(
+        """
+{% macro html(this, kwargs) %}
+{% for id, text in this.blocks %}<script type="application/json" id="{{ id }}">{{ text }}</script>
+{% endfor %}{% endmacro %}
+{% macro script(this, kwargs) %}
+SpatialMap.build({{ this._parent.get_name() }}, "{{ this.config_id }}");
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, blocks: list[tuple[str, str]], config_id: str) -> None:
+        super().__init__()
+        self._name = "SpatialMapRuntime"
+        self.blocks = blocks
+        self.config_id = config_id
+
+
+# --------------------------------------------------------------------------------------------
+# Assembly
+
+
+def _bounds(frames: Iterable[gpd.GeoDataFrame | None]) -> list[list[float]] | None:
+    for gdf in frames:
+        if gdf is not None and not gdf.empty:
+            west, south, east, north = gdf.total_bounds
+            if np.isfinite([west, south, east, north]).all():
+                return [[float(south), float(west)], [float(north), float(east)]]
+    return None
+
+
+def _legend(layers: list[MapLayer]) -> list[dict]:
+    sections: dict[str, list[dict]] = {}
+    for layer in layers:
+        sections.setdefault(layer.group, []).extend(layer.legend)
+    return [{"title": title, "items": items} for title, items in sections.items()]
+
+
+def build_map(
+    enterprises: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    map_url: str | None = None,
+    title: str = DEFAULT_TITLE,
+) -> folium.Map:
+    """The Folium map of a screening (see :func:`write_map` for the parameters)."""
+    tiles = tile_templates(basemap, tianditu_key)
+    map_url = check_map_url(map_url)
+    gcj = basemap == "amap"
+
+    def display(name: str) -> gpd.GeoDataFrame | None:
+        gdf = layers.get(name)
+        return None if gdf is None else to_display(gdf, gcj02=gcj)
+
+    plants = to_display(enterprises, gcj02=gcj)
+    builtup = display("builtup")
+    map_layers = [
+        buffer_layer(display("heat_radius_30km"), "heat_radius_30km"),
+        buffer_layer(display("near_city_10km"), "near_city_10km"),
+        *zone_layers(display("dingxiang_zones")),
+        builtup_layer(builtup),
+        enterprise_layer(plants),
+        heat_sources_layer(display("heat_sources")),
+    ]
+    map_layers = [layer for layer in map_layers if layer is not None]
+    # the control lists the plants first, then the context
+    control_order = sorted(map_layers, key=lambda layer: (layer.kind != "enterprises", -layer.z))
+
+    m = folium.Map(
+        location=[35.0, 105.0],
+        zoom_start=5,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=False,
+    )
+    m.default_js = []
+    m.default_css = []
+    m.get_root().title = html.escape(title)
+    m.add_child(_InlineAssets())
+
+    blocks: list[tuple[str, str]] = []
+    specs = []
+    for k, layer in enumerate(control_order):
+        block_id = f"sm-data-{k}"
+        blocks.append((block_id, _json_script_text(layer.data)))
+        specs.append(layer.config(block_id))
+    notes = [_BASEMAP_NOTES[basemap], f"企业 {len(plants)} 家；距离与缓冲区为测地线计算"]
+    config = {
+        "title": title,
+        "notes": notes,
+        "maxZoom": 18,
+        "basemap": tiles,
+        "bounds": _bounds([plants, builtup]),
+        "collapsedControl": True,
+        "layers": specs,
+        "legend": _legend(control_order),
+        "link": None,
+    }
+    if map_url:
+        qr = "data:image/png;base64," + base64.b64encode(qr_png(map_url)).decode("ascii")
+        config["link"] = {"url": map_url, "qr": qr}
+    blocks.append(("sm-config", _json_script_text(config)))
+    m.add_child(_Runtime(blocks, "sm-config"))
+    return m
+
+
+_REMOTE_LOAD = re.compile(
+    r"<script\b[^>]*\bsrc\s*=|<link\b[^>]*\bhref\s*=|@import\b|url\(\s*['\"]?\s*(?:https?:)?//",
+    re.I,
+)
+
+
+def render_html(m: folium.Map) -> str:
+    """The page's HTML; raises if anything would still be loaded from another host."""
+    text = m.get_root().render()
+    found = _REMOTE_LOAD.search(text)
+    if found:
+        raise RuntimeError(f"map.html would load a resource from the network: {found.group(0)!r}")
+    return text
+
+
+def write_map(
+    path: str | Path,
+    enterprises: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    *,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    map_url: str | None = None,
+    title: str = DEFAULT_TITLE,
+) -> Path:
+    """Write the screening's interactive map, one self-contained HTML file.
+
+    Parameters
+    ----------
+    path
+        The file to write (``map.html``), atomically.
+    enterprises
+        The screened enterprises (points): coloured by ``action``, else by ``near_city``.
+    layers
+        Context layers by name: ``builtup``, ``near_city_10km``, ``heat_radius_30km``
+        (geodesic buffers, drawn as given), ``heat_sources``, ``dingxiang_zones``. Missing or
+        None layers are left out; other names are ignored.
+    basemap
+        ``osm``, ``none`` (blank, no request at all), ``tianditu`` (needs ``tianditu_key`` or
+        ``TIANDITU_KEY``) or ``amap`` (every layer is shifted to GCJ-02 to line up with it).
+    tianditu_key
+        Tianditu key; it ends up in the page (tile URLs), as Tianditu intends for browser keys.
+    map_url
+        Where the map will be published: the page shows the link and its QR code.
+    title
+        Title of the page.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    text = render_html(
+        build_map(
+            enterprises,
+            layers,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            map_url=map_url,
+            title=title,
+        )
+    )
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
