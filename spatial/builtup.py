@@ -572,7 +572,7 @@ def _pixel_size(src: Any) -> _PixelSize:
     geod = geo.get_geod()
     col, row = src.width / 2.0, src.height / 2.0
     corners = [
-        src.transform * xy
+        src.transform @ xy
         for xy in ((col, row), (col + 1, row), (col + 1, row + 1), (col, row + 1))
     ]
     lon, lat = to_geo.transform(*np.array(corners).T)
@@ -723,6 +723,9 @@ def _raster_parts(
             holes = [h for h in poly.interiors if Polygon(h).area >= min_pixels]
             poly = Polygon(poly.exterior, holes)
             if poly.area >= min_pixels:
+                # canonical vertices first (no collinear points, fixed start), so the result
+                # does not depend on where strip seams cut the patch
+                poly = shapely.normalize(shapely.simplify(poly, 0.0))
                 cleaned.append(shapely.simplify(poly, 0.5, preserve_topology=True))
         if not cleaned:
             raise LayerError(
@@ -898,9 +901,11 @@ def _osm_builtup(
         )
     wgs = gpd.GeoSeries(parts, crs=zone).to_crs(WGS84)
     parts = [p for g in shapely.make_valid(wgs.values) for p in _polygon_parts(g)]
-    named = chosen[landuse.loc[chosen.index] & tags["name"].loc[chosen.index].notna()]
+    has_name = landuse & tags["name"].notna() & polygonal
     named = gpd.GeoDataFrame(
-        {"name": named["name"].values}, geometry=named.geometry.values, crs=WGS84
+        {"name": tags["name"][has_name].astype(str).values},
+        geometry=features.geometry[has_name].values,
+        crs=WGS84,
     )
     return _name_areas(parts, seats, options, "osm", detail, named, int(invalid.sum()))
 
