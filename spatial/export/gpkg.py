@@ -153,33 +153,57 @@ def write_qgis_extras(
     One SQLite transaction: either all of it is there or none. ``gpkg_name`` is the file name
     the project's layers point at (the final name, not the temporary one being written).
     """
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(path, isolation_level=None)  # transactions by hand, DDL included
     try:
-        with con:
-            tables = _tables(con, list(frames))
-            styles = {
-                name: layer_style(name, frames[name], frames, columns=table["columns"])
-                for name, table in tables.items()
-            }
-            _write_data_columns(con, tables)
-            _write_styles(con, tables, styles)
-            info = qgis_project.RunInfo.from_metadata(metadata)
-            _write_metadata(con, tables, info, metadata, crs)
-            if project:
-                layers = [
-                    qgis_project.ProjectLayer(
-                        name, styles[name], table["wkb_type"], table["extent"]
-                    )
-                    for name, table in tables.items()
-                ]
-                qgs = qgis_project.project_qgs(layers, gpkg_name or path.name, crs, info)
-                con.execute(PROJECTS_DDL)
-                con.execute(
-                    "INSERT OR REPLACE INTO qgis_projects (name, metadata, content) VALUES (?,?,?)",
-                    qgis_project.project_row(qgs),
-                )
+        con.execute("BEGIN")
+        try:
+            _write_extras(con, frames, crs, metadata, gpkg_name or path.name, project)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
     finally:
         con.close()
+
+
+def _write_extras(
+    con: sqlite3.Connection,
+    frames: Mapping[str, pd.DataFrame],
+    crs: str,
+    metadata: Mapping | None,
+    gpkg_name: str,
+    project: bool,
+) -> None:
+    tables = _tables(con, list(frames))
+    styles = {
+        name: layer_style(name, frames[name], frames, columns=table["columns"])
+        for name, table in tables.items()
+    }
+    _write_data_columns(con, tables)
+    _write_styles(con, tables, styles)
+    info = qgis_project.RunInfo.from_metadata(metadata)
+    _write_metadata(con, tables, info, metadata, crs)
+    if project:
+        layers = [
+            qgis_project.ProjectLayer(name, styles[name], table["wkb_type"], table["extent"])
+            for name, table in tables.items()
+        ]
+        qgs = qgis_project.project_qgs(layers, gpkg_name, crs, info)
+        con.execute(PROJECTS_DDL)
+        con.execute(
+            "INSERT OR REPLACE INTO qgis_projects (name, metadata, content) VALUES (?, ?, ?)",
+            qgis_project.project_row(qgs),
+        )
+
+
+def _run_script(con: sqlite3.Connection, script: str) -> None:
+    """Run SQL statements one by one (``executescript`` would commit the open transaction)."""
+    statement = ""
+    for line in script.strip().splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            con.execute(statement)
+            statement = ""
 
 
 def _tables(con: sqlite3.Connection, names: list[str]) -> dict[str, dict]:
@@ -256,7 +280,7 @@ def _register_table(con: sqlite3.Connection, table: str, rows: int) -> None:
 
 
 def _write_data_columns(con: sqlite3.Connection, tables: Mapping[str, dict]) -> None:
-    con.executescript(DATA_COLUMNS_DDL)
+    _run_script(con, DATA_COLUMNS_DDL)
     for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
         _register_extension(con, table, "gpkg_schema", SCHEMA_EXTENSION)
     con.executemany(
@@ -278,7 +302,7 @@ def _write_data_columns(con: sqlite3.Connection, tables: Mapping[str, dict]) -> 
 
 
 def _write_styles(con: sqlite3.Connection, tables: Mapping[str, dict], styles: Mapping) -> None:
-    con.executescript(LAYER_STYLES_DDL)
+    _run_script(con, LAYER_STYLES_DDL)
     con.execute("DELETE FROM layer_styles")
     _register_table(con, "layer_styles", 0)
     for name, table in tables.items():
@@ -298,7 +322,7 @@ def _write_metadata(
     metadata: Mapping | None,
     crs: str,
 ) -> None:
-    con.executescript(METADATA_DDL)
+    _run_script(con, METADATA_DDL)
     for table in ("gpkg_metadata", "gpkg_metadata_reference"):
         _register_extension(con, table, "gpkg_metadata", METADATA_EXTENSION)
     if metadata is not None:

@@ -156,7 +156,13 @@ ALIASES: dict[str, tuple[str, str]] = {
 LAYER_ALIASES: dict[str, dict[str, str]] = {
     "enterprises": {"id": "企业编号", "name": "企业名称"},
     "decisions": {"id": "企业编号", "action": "措施"},
-    "rejected": {"id": "企业编号", "name": "企业名称", "source": "来源文件"},
+    "rejected": {
+        "id": "企业编号",
+        "name": "企业名称",
+        "source": "来源文件",
+        "lon": "经度(原值)",
+        "lat": "纬度(原值)",
+    },
     "builtup": {"name": "建成区名称", "level": "建成区级别"},
     "heat_sources": {"id": "热源编号", "name": "热源名称", "kind": "热源类型"},
     "dingxiang_zones": {"kind": "区域类型", "phase": "整治阶段"},

@@ -212,6 +212,20 @@ def test_styles_and_project_are_written_before_the_rename(tmp_path, monkeypatch)
     assert [p.name for p in tmp_path.iterdir()] == ["s.gpkg"]
 
 
+def test_extras_are_one_transaction(tmp_path, monkeypatch):
+    path = write_gpkg({"enterprises": _points()}, tmp_path / "s.gpkg", styles=False)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("project failed")
+
+    monkeypatch.setattr(gpkg.qgis_project, "project_qgs", failing)
+    with pytest.raises(RuntimeError, match="project failed"):
+        gpkg.write_qgis_extras(path, {"enterprises": _points()}, "EPSG:4490")
+    assert dict(pyogrio.list_layers(path)) == {"enterprises": "Point"}
+    tables = "('layer_styles', 'gpkg_data_columns', 'gpkg_metadata', 'qgis_projects')"
+    assert _sql(path, f"SELECT name FROM sqlite_master WHERE name IN {tables}") == []
+
+
 def test_one_default_style_per_layer_as_qgis_stores_it(written):
     rows = _sql(
         written,

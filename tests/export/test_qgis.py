@@ -21,6 +21,8 @@ from tests.export.test_gpkg import METADATA, screening_layers
 
 QGIS_PYTHON = os.environ.get("SPATIAL_QGIS_PYTHON", "/usr/bin/python3")
 CHECK = Path(__file__).with_name("qgis_check.py")
+# GDAL's GeoPackage validator (Debian python3-gdal, which python3-qgis pulls in)
+VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,14 +62,14 @@ def run_check(path: Path, snapshot: Path | None = None) -> tuple[int, dict, str]
     return done.returncode, report, done.stderr
 
 
-@pytest.fixture(autouse=True)
-def _needs_qgis():
+@pytest.fixture
+def needs_qgis():
     reason = qgis_missing()
     if reason:
         pytest.skip(reason)
 
 
-def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path):
+def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path, needs_qgis):
     first = tmp_path / "run"
     path = write_gpkg(screening_layers(), first / "screening.gpkg", metadata=METADATA)
     # the project's paths are relative to the GeoPackage: move the whole folder
@@ -112,7 +114,7 @@ def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path):
     assert snapshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and snapshot.stat().st_size > 20000
 
 
-def test_qgis_enterprises_without_decisions_by_near_city(tmp_path):
+def test_qgis_enterprises_without_decisions_by_near_city(tmp_path, needs_qgis):
     path = write_gpkg(
         {"enterprises": screening_layers(action=False)["enterprises"]},
         tmp_path / "s.gpkg",
@@ -126,7 +128,7 @@ def test_qgis_enterprises_without_decisions_by_near_city(tmp_path):
     assert report["project"]["crs"] == "EPSG:4547"
 
 
-def test_qgis_check_fails_on_a_geopackage_without_styles(tmp_path):
+def test_qgis_check_fails_on_a_geopackage_without_styles(tmp_path, needs_qgis):
     path = write_gpkg(
         {"enterprises": screening_layers()["enterprises"]}, tmp_path / "s.gpkg", styles=False
     )
@@ -134,3 +136,13 @@ def test_qgis_check_fails_on_a_geopackage_without_styles(tmp_path):
     assert code == 1
     assert "enterprises: renderer singleSymbol != default style" in " ".join(report["problems"])
     assert "no project in qgis_projects" in report["problems"]
+
+
+@pytest.mark.skipif(not VALIDATOR.exists(), reason=f"GDAL's validator not installed ({VALIDATOR})")
+def test_gdal_validator_accepts_the_geopackage(tmp_path):
+    path = write_gpkg(screening_layers(), tmp_path / "screening.gpkg", metadata=METADATA)
+    done = subprocess.run(
+        [QGIS_PYTHON, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == ""
