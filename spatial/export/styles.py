@@ -125,6 +125,10 @@ ALIASES: dict[str, tuple[str, str]] = {
     "zone_phase": ("整治阶段", "Dingxiang cluster rectification phase"),
     "zone_area": ("整治区域", "Dingxiang rectification area"),
     "zone_status": ("整治进度", "phase status on the as-of date"),
+    "zone_start": ("阶段开始日期", "start of the enterprise's rectification phase"),
+    "zone_end": ("阶段结束日期", "end of the enterprise's rectification phase"),
+    "zone_days_left": ("剩余天数", "days from the as-of date to the phase end"),
+    "zone_flags": ("分区标记", "zone assignment flags (overlap, fallback, ...)"),
     "action": ("管控措施", "decision: " + ", ".join(code for code, _, _ in ACTIONS)),
     "curtail_pct": ("限产比例(%)", "production curtailed, percent"),
     "stop_days": ("停产天数", "stop-days equivalent in the season"),
@@ -151,6 +155,10 @@ ALIASES: dict[str, tuple[str, str]] = {
     "phase": ("阶段", "rectification phase (1, 2, 3)"),
     "start": ("开始日期", "phase start"),
     "end": ("结束日期", "phase end"),
+    "built_from": ("构建来源", "how the zone polygon was built"),
+    "width_m": ("宽度(米)", "corridor half-width or village radius, metres"),
+    "area_km2": ("面积(平方公里)", "area, km²"),
+    "ref": ("政策依据", "policy clause"),
     "area_name": ("区域名称", "area name"),
 }
 LAYER_ALIASES: dict[str, dict[str, str]] = {
@@ -483,6 +491,7 @@ def _zone_renderer(frame: pd.DataFrame) -> _Renderer:
         "categorizedSymbol",
         f"to_string(to_int({_column('phase')}))",
         (*categories, ("", "未分阶段 unassigned", fill("#a0a0a0", 0.25))),
+        order_by=f"-to_int({_column('phase')})",  # phase 1 (small areas) drawn on top
         description="Dingxiang zones by phase",
     )
 
