@@ -37,6 +37,11 @@ class RunConfig:
         Heat sources (CSV with lon/lat or a point layer).
     zones
         Dingxiang zones (a ready zone layer or the zone sources).
+    zones_osm
+        OpenStreetMap XML to take the ring road from when building zones from sources.
+    layers
+        Other context layers as (name, file) pairs, for rules that name them (ecological
+        zones, urban function areas, trunk roads ...).
     policies
         Policy ids or YAML paths; empty means every shipped policy.
     as_of
@@ -57,6 +62,8 @@ class RunConfig:
     crs: str | None = None
     heat_sources: Path | None = None
     zones: Path | None = None
+    zones_osm: Path | None = None
+    layers: tuple[tuple[str, Path], ...] = ()
     policies: tuple[str, ...] = ()
     as_of: dt.date = field(default_factory=dt.date.today)
     output_crs: str = DEFAULT_OUTPUT_CRS
@@ -69,5 +76,7 @@ class RunConfig:
             "builtup": self.builtup,
             "heat_sources": self.heat_sources,
             "zones": self.zones,
+            "zones_osm": self.zones_osm,
+            **{f"layer:{name}": path for name, path in self.layers},
         }
         return {role: Path(p) for role, p in given.items() if p is not None}

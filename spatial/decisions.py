@@ -63,6 +63,13 @@ def _evaluate(node: ast.AST, frame: pd.DataFrame):
         return pd.to_numeric(frame[node.id], errors="coerce")
     if isinstance(node, ast.UnaryOp):
         return -_evaluate(node.operand, frame)
+    if isinstance(node, ast.Call):
+        args = [_evaluate(a, frame) for a in node.args]
+        reduce = np.fmax if node.func.id == "max" else np.fmin
+        result = args[0]
+        for arg in args[1:]:
+            result = reduce(result, arg)
+        return result
     with np.errstate(divide="ignore", invalid="ignore"):
         return OPERATORS[type(node.op)](_evaluate(node.left, frame), _evaluate(node.right, frame))
 
@@ -145,7 +152,7 @@ def _condition_masks(
         return ok & ~blank, blank, kind
     options = wanted if isinstance(wanted, list) else [wanted]
     options = [_normalise_wanted(o, kind) for o in options]
-    if kind == "fact":
+    if kind == "fact" and all(isinstance(o, bool) for o in options):
         truth = values.astype("boolean")
         ok = truth.isin([bool(o) for o in options]).fillna(False).to_numpy(dtype=bool)
     else:
@@ -424,7 +431,7 @@ def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
         column
         for spec in policy.facts
         for column in (spec.name, spec.distance_column, spec.nearest_column)
-    }
+    } | set(policy.raw.get("fact_columns") or [])
     groups = []
     for group in policy.raw.get("rules") or []:
         chunks: list[pd.DataFrame] = []

@@ -25,7 +25,9 @@ from spatial.export.gpkg import write_gpkg
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
+from spatial.layers import load_context_layer
 from spatial.policy import Policy, fact_specs, load_policies
+from spatial.zones import assign_zones, load_zones
 
 Progress = Callable[[int, int, str], None]
 
@@ -129,12 +131,22 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
 
     progress(2, total, "reading context layers")
     layers = {
-        "builtup": load_builtup(config.builtup) if config.builtup else None,
+        "builtup": (
+            load_builtup(config.builtup, config.builtup_options) if config.builtup else None
+        ),
         "heat_sources": load_heat_sources(config.heat_sources) if config.heat_sources else None,
+        "dingxiang_zones": (
+            load_zones(config.zones, osm=config.zones_osm) if config.zones else None
+        ),
     }
+    for name, path in config.layers:
+        layers[name] = load_context_layer(path, name)
 
     progress(3, total, f"measuring geodesic distances for {len(inventory.enterprises)} enterprises")
     enterprises = add_facts(inventory.enterprises, layers, specs)
+    if layers["dingxiang_zones"] is not None:
+        zones = assign_zones(enterprises, layers["dingxiang_zones"], config.as_of)
+        enterprises = enterprises.join(zones)
 
     progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
     decisions = evaluate(enterprises, policies)
@@ -151,10 +163,14 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
     }
     gpkg_layers.update({name: layer for name, layer in layers.items() if layer is not None})
     gpkg_layers.update(fact_buffers(layers, specs))
-    result.outputs["screening"] = write_gpkg(gpkg_layers, out / "screening.gpkg", config.output_crs)
+    record = run_record(config, result)
+    result.outputs["screening"] = write_gpkg(
+        gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
+    )
     result.outputs["lists"] = write_lists(out / "lists.xlsx", enterprises, decisions)
     result.outputs["run"] = out / "run.json"
-    write_json(run_record(config, result), out / "run.json")
+    record["outputs"] = {role: path.name for role, path in result.outputs.items()}
+    write_json(record, out / "run.json")
     return result
 
 
@@ -166,6 +182,8 @@ def demo_config(out: str | Path, **options) -> RunConfig:
         enterprises=get_path("enterprises.csv"),
         builtup=get_path("builtup.gpkg"),
         heat_sources=get_path("heat_sources.csv"),
+        zones=get_path("dingxiang_sources.gpkg"),
+        zones_osm=get_path("region.osm"),
         out=Path(out),
         **options,
     )

@@ -62,6 +62,7 @@ ACTION_ZH = {
 }
 """The Chinese name of each action, for reasons, lists and the map."""
 ON_BLANK = ("flag", "fail", "review")
+FUNCTIONS = ("max", "min")
 OPERATORS = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -254,7 +255,15 @@ def compile_expression(expression: str, where: str) -> ast.Expression:
     except SyntaxError:
         raise PolicyTableError(f"{where}: cannot parse the expression {expression!r}") from None
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and node.args
+        ):
+            raise PolicyTableError(
+                f"{where}: only the functions {', '.join(FUNCTIONS)} may be called in "
+                f"{expression!r}"
+            )
         allowed = (
+            ast.Call,
             ast.Expression,
             ast.BinOp,
             ast.UnaryOp,

@@ -67,7 +67,7 @@ def test_gcj02_rows_are_converted_before_measuring(demo_run):
 def test_run_json_names_inputs_policies_and_thresholds(demo_run):
     out, _, _ = demo_run
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert set(record["inputs"]) == {"enterprises", "builtup", "heat_sources"}
+    assert set(record["inputs"]) == {"enterprises", "builtup", "heat_sources", "zones", "zones_osm"}
     assert all(len(v["sha256"]) == 64 for v in record["inputs"].values())
     assert record["facts"]["near_city"]["within_m"] == 10_000
     assert {p["id"] for p in record["policies"]} >= {"jinzhong-2019", "xinzhou-2024"}

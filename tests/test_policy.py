@@ -8,11 +8,40 @@ from spatial.errors import PolicyTableError
 from spatial.policy import fact_specs, load_policies, load_policy, shipped_policies
 
 
+SOURCES = {
+    "000_76214740fd4dcd9a.txt",
+    "001_522351a5754bb1d1.txt",
+    "002_44512477227ed7b1.txt",
+    "003_598ea2f0f9e2d118.txt",
+    "004_8ff93025e2acb35e.txt",
+}
+
+
+def _refs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
 def test_shipped_policies_load_and_cite_their_clauses():
-    assert {"jinzhong-2019", "xinzhou-2024"} <= set(shipped_policies())
+    assert {"jinzhong-2019", "xinzhou-2024", "changzhi-2024", "shapotou-2025"} <= set(
+        shipped_policies()
+    )
     for policy in load_policies():
-        for spec in policy.facts:
-            assert spec.ref.startswith(policy.source)
+        assert policy.source in SOURCES
+        for rule in policy.raw.get("rules") or []:
+            for row in rule["rows"]:
+                assert row["ref"].startswith(policy.source + " §") or row["ref"].startswith(
+                    policy.source + " ch."
+                ), row["ref"]
+        for ref in _refs(policy.raw):
+            assert ref.split(" ")[0] in SOURCES, (policy.id, ref)
 
 
 def test_thresholds_are_in_the_tables():

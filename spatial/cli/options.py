@@ -44,3 +44,16 @@ def run_and_report(config: RunConfig) -> None:
 def as_date(value: dt.datetime | None) -> dt.date:
     """The --as-of date, or today."""
     return value.date() if value else dt.date.today()
+
+
+def parse_layers(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
+    """``NAME=FILE`` pairs from ``--layer``; a clear usage error for anything else."""
+    pairs = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise click.BadParameter(f"should be NAME=FILE, got {value!r}", param_hint="--layer")
+        if not Path(path).exists():
+            raise click.BadParameter(f"{path}: no such file", param_hint="--layer")
+        pairs.append((name.strip(), Path(path)))
+    return tuple(pairs)

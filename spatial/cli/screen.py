@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from spatial.builtup import BuiltupOptions
-from spatial.cli.options import as_date, as_of_option, out_option, run_and_report
+from spatial.cli.options import as_date, as_of_option, out_option, parse_layers, run_and_report
 from spatial.config import RunConfig
 from spatial.errors import SpatialError
 
@@ -114,6 +114,21 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Dingxiang rectification zones: a ready zone layer or the zone source geometries.",
 )
 @click.option(
+    "--zones-osm",
+    type=_file,
+    default=None,
+    help="OpenStreetMap XML (.osm) to take the ring road (三环路) from when --zones gives the "
+    "zone sources.",
+)
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="Another context layer a rule names, e.g. --layer eco_zones=生态红线.gpkg. Repeat for "
+    "several.",
+)
+@click.option(
     "--policy",
     "policies",
     multiple=True,
@@ -136,6 +151,8 @@ def screen(
     counties,
     heat_sources,
     zones,
+    zones_osm,
+    layers,
     policies,
     as_of,
     out,
@@ -168,6 +185,8 @@ def screen(
         crs=crs,
         heat_sources=heat_sources,
         zones=zones,
+        zones_osm=zones_osm,
+        layers=parse_layers(layers),
         policies=tuple(policies),
         as_of=as_date(as_of),
     )
