@@ -850,7 +850,9 @@ def build_map(
         location=[35.0, 105.0],
         zoom_start=5,
         tiles=None,
-        prefer_canvas=True,
+        # our layers use their own canvas renderer; the default stays SVG for leaflet-measure,
+        # which styles its vertices through their SVG paths
+        prefer_canvas=False,
         control_scale=False,
     )
     m.default_js = []

@@ -38,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome-error:")
+# Chromium's own background services: it calls them with no page open at all, whatever the
+# flags (component updater, account check). They are recorded too, and never reached.
+BROWSER_SERVICE_DOMAINS = ("google.com", "googleapis.com", "gstatic.com", "gvt1.com")
 _CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser", "google-chrome")
 _DISABLED_FEATURES = (
     "Translate",
@@ -94,6 +97,24 @@ class ProxyRecorder:
                 except OSError:
                     first = b"?"
                 self.requests.append(first.decode("latin-1"))
+
+    def hosts(self) -> list[str]:
+        """The host of each recorded request (``CONNECT host:port`` or ``GET http://host/``)."""
+        out = []
+        for line in self.requests:
+            parts = line.split()
+            target = parts[1] if len(parts) > 1 else ""
+            target = target.split("://", 1)[-1].split("/", 1)[0]
+            out.append(target.rsplit(":", 1)[0] if ":" in target else target)
+        return out
+
+    def page_hosts(self) -> list[str]:
+        """Recorded hosts except Chromium's own background services."""
+        return [
+            h
+            for h in self.hosts()
+            if not any(h == d or h.endswith("." + d) for d in BROWSER_SERVICE_DOMAINS)
+        ]
 
     def close(self) -> None:
         self._stop.set()

@@ -414,6 +414,18 @@
       });
     };
     map.on("overlayadd", ctx.restack);
+    map.on("popupopen", function (e) {
+      ctx.popup = e.popup; // the open popup (tests and debugging read it)
+    });
+    map.on("popupclose", function (e) {
+      if (ctx.popup === e.popup) ctx.popup = null;
+    });
+    map.on("tooltipopen", function (e) {
+      ctx.tooltip = e.tooltip;
+    });
+    map.on("tooltipclose", function (e) {
+      if (ctx.tooltip === e.tooltip) ctx.tooltip = null;
+    });
 
     ctx.showEnterprise = function (row) {
       var t = ctx.enterprises.table;

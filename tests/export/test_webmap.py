@@ -1,0 +1,501 @@
+"""The web map: one offline HTML file, its data escaped, Amap alignment, and a real browser.
+
+The browser test opens map.html from file:// in Debian's headless Chromium with the network
+blocked (see ``tests/export/browser.py``), waits for Leaflet, checks the layers, opens a popup
+with a real click, searches, measures, and checks that no request left the machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+from shapely.geometry import Point, box
+
+from spatial.errors import SpatialError
+from spatial.export import webmap
+from spatial.export.webmap import tile_templates, write_map
+from tests.export.browser import Browser, find_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSETS = ROOT / "spatial" / "export" / "assets"
+XSS_NAME = "<img src=x onerror=\"window.__xss=1;alert('xss')\">"
+XSS_SCRIPT = "</script><script>window.__xss=2</script>"
+XSS_AREA = "<svg onload=window.__xss=3>东关片区"
+CURTAIL_NAME = "晋中市祁县昌源铸造有限公司"
+URL_RE = re.compile(r"https?://[^\s\"'<>()\\]+")
+# Not fetched by the page: the SVG namespace and the href of Leaflet's attribution link.
+NOT_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+BLOCK_RE = re.compile(r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.S)
+TIANDITU_TEST_KEY = "0123456789abcdef0123456789abcdef"
+
+
+def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
+    """Six plants around Qixian with decisions, hostile names, and every context layer."""
+    lons = [112.30, 112.36, 112.42, 112.48, 112.54, 112.60]
+    lats = [37.35, 37.40, 37.35, 37.40, 37.35, 37.40]
+    enterprises = gpd.GeoDataFrame(
+        {
+            "id": ["QX-001", "QX-002", "QX-003", "QX-004", "QX-005", "QX-006"],
+            "name": [
+                CURTAIL_NAME,
+                XSS_NAME,
+                XSS_SCRIPT,
+                "山西鑫磊焦化有限公司",
+                "祁县甲厂",
+                "乙厂",
+            ],
+            "industry": ["foundry", "coking", "steel", "coking", "flange", "mystery"],
+            "county": ["祁县", "祁县", "祁县", "<b>太谷区</b>", "太谷区", None],
+            "dist_builtup_m": [2973.4, 0.0, 15000.0, 8123.9, None, 420.0],
+            "nearest_builtup": ["祁县", "祁县", "祁县", "太谷区", None, "太谷区"],
+            "near_city": [True, True, False, True, None, True],
+            "action": ["curtail", "shutdown", "exempt", "review", "rotate", None],
+            "curtail_pct": [30.0, None, None, None, None, None],
+            "stop_days": [None, 120.0, None, None, None, None],
+            "rule_ref": ["004.txt §三(一)4", "004.txt §二4", "", None, "x", None],
+            "reason_zh": [
+                "铸造企业，位于建成区周边10公里内",
+                "<b>粗体</b>",
+                None,
+                None,
+                "轮产",
+                "",
+            ],
+        },
+        geometry=gpd.points_from_xy(lons, lats),
+        crs="EPSG:4490",
+    )
+    builtup = gpd.GeoDataFrame(
+        {"name": ["祁县", "太谷区"], "level": ["county", "county"]},
+        geometry=[box(112.30, 37.34, 112.34, 37.37), box(112.50, 37.38, 112.53, 37.41)],
+        crs="EPSG:4490",
+    )
+    near = gpd.GeoDataFrame(
+        {"feature": ["祁县"], "fact": ["near_city"], "within_m": [10000.0]},
+        geometry=[Point(112.32, 37.355).buffer(0.12)],
+        crs="EPSG:4490",
+    )
+    heat = gpd.GeoDataFrame(
+        {
+            "id": ["HS-1", "HS-2"],
+            "name": ["祁县热电厂", "工业锅炉房"],
+            "kind": ["chp", "industrial"],
+            "capacity_mw": [350.0, 40.0],
+        },
+        geometry=gpd.points_from_xy([112.45, 112.33], [37.45, 37.44]),
+        crs="EPSG:4490",
+    )
+    radius = gpd.GeoDataFrame(
+        {"feature": ["HS-1"], "fact": ["in_heat_radius"], "within_m": [30000.0]},
+        geometry=[Point(112.45, 37.45).buffer(0.35)],
+        crs="EPSG:4490",
+    )
+    zones = gpd.GeoDataFrame(
+        {
+            "phase": [1, 2, 2],
+            "start": ["2024-10-01", "2025-03-01", "2025-03-01"],
+            "end": ["2025-02-28", "2025-10-31", "2025-10-31"],
+            "area_name": ["晋昌镇环路", XSS_AREA, "宏道片区"],
+            "kind": ["ring_road", "cluster", "village"],
+            "status": ["active", "planned", "planned"],
+        },
+        geometry=[
+            box(112.40, 37.30, 112.44, 37.33),
+            box(112.55, 37.30, 112.58, 37.33),
+            box(112.59, 37.30, 112.62, 37.33),
+        ],
+        crs="EPSG:4490",
+    )
+    layers = {
+        "builtup": builtup,
+        "near_city_10km": near,
+        "heat_sources": heat,
+        "heat_radius_30km": radius,
+        "dingxiang_zones": zones,
+        "rejected": None,
+    }
+    return enterprises, layers
+
+
+def blocks(html: str) -> dict[str, object]:
+    """The JSON blocks of a map page, decoded."""
+    return {ident: json.loads(text) for ident, text in BLOCK_RE.findall(html)}
+
+
+def layer_data(html: str, layer_id: str) -> object:
+    data = blocks(html)
+    spec = next(s for s in data["sm-config"]["layers"] if s["id"] == layer_id)
+    return data[spec["data"]]
+
+
+@pytest.fixture(scope="module")
+def maps(tmp_path_factory) -> dict[str, Path]:
+    """map.html written with each basemap (and a map link on the offline one)."""
+    enterprises, layers = sample()
+    folder = tmp_path_factory.mktemp("maps")
+    out = {}
+    for basemap in ("none", "osm", "amap", "tianditu"):
+        out[basemap] = write_map(
+            folder / f"{basemap}.html",
+            enterprises,
+            layers,
+            basemap=basemap,
+            tianditu_key=TIANDITU_TEST_KEY,
+            map_url="https://intranet.example.gov.cn/screening/2024/map.html"
+            if basemap == "none"
+            else None,
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The file
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm", "amap", "tianditu"])
+def test_no_url_but_tile_templates(maps, basemap):
+    html = maps[basemap].read_text(encoding="utf-8")
+    tiles = {t["url"] for t in tile_templates(basemap, TIANDITU_TEST_KEY)}
+    allowed = tiles | NOT_FETCHED
+    if basemap == "none":
+        allowed.add("https://intranet.example.gov.cn/screening/2024/map.html")
+    urls = set(URL_RE.findall(html))
+    assert urls <= allowed, urls - allowed
+    assert tiles <= urls  # the templates are really there (the regex sees URLs)
+    # and nothing is loaded by tag or stylesheet
+    assert not re.search(r"<script[^>]*\bsrc=|<link\b|@import|url\(\s*['\"]?(https?:)?//", html)
+
+
+def test_offline_basemap_has_no_tile_layer(maps):
+    config = blocks(maps["none"].read_text(encoding="utf-8"))["sm-config"]
+    assert config["basemap"] == []
+    assert "tile.openstreetmap.org" not in maps["none"].read_text(encoding="utf-8")
+
+
+def test_assets_inlined_and_pinned():
+    """Every vendored file is listed with its checksum, each package with its version and
+    licence; the page carries the banner of each."""
+    sums = {}
+    for line in (ASSETS / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        sums[name] = digest
+    for name, digest in sums.items():
+        assert hashlib.sha256((ASSETS / name).read_bytes()).hexdigest() == digest, name
+    versions = webmap.asset_versions()
+    assert versions["leaflet"]["version"] == "1.9.4"
+    for folder in versions:
+        assert any((ASSETS / folder).glob("LICENSE*")), folder
+        assert any(name.startswith(folder + "/") for name in sums), folder
+    html = webmap._inline_assets()
+    for info in versions.values():
+        assert f"{info['package']} {info['version']}" in html
+
+
+def test_tianditu_key_from_option_or_environment(monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(SpatialError, match="TIANDITU_KEY"):
+        tile_templates("tianditu")
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    assert all(t["url"].endswith("&tk=abc123") for t in tile_templates("tianditu"))
+    assert tile_templates("tianditu", "def456")[0]["url"].endswith("&tk=def456")
+    with pytest.raises(SpatialError, match="letters and digits"):
+        tile_templates("tianditu", "abc&callback=x")
+    with pytest.raises(SpatialError, match="unknown basemap"):
+        tile_templates("google")
+
+
+def test_text_from_the_data_never_reaches_html_unescaped(maps):
+    html = maps["none"].read_text(encoding="utf-8")
+    for hostile in ("<img src=x", "</script><script>window.__xss", "<svg onload", "<b>粗体"):
+        assert hostile not in html
+    # ... and the data still hold the exact text, for the runtime to escape when it shows it
+    table = layer_data(html, "enterprises")["columns"]
+    assert XSS_NAME in table["name"] and XSS_SCRIPT in table["name"]
+    zone_areas = [
+        f["properties"].get("area_name")
+        for ident, data in blocks(html).items()
+        if isinstance(data, dict) and data.get("type") == "FeatureCollection"
+        for f in data["features"]
+    ]
+    assert XSS_AREA in zone_areas
+
+
+def test_popup_fields_and_categories(maps):
+    html = maps["osm"].read_text(encoding="utf-8")
+    config = blocks(html)["sm-config"]
+    spec = next(s for s in config["layers"] if s["id"] == "enterprises")
+    assert [c["key"] for c in spec["categories"]] == [
+        "shutdown",
+        "rotate",
+        "curtail",
+        "review",
+        "exempt",
+        "(blank)",
+    ]
+    fields = [col for _, col, _ in spec["popup"]["fields"]]
+    assert fields[:2] == ["id", "industry"]
+    assert {"dist_builtup_m", "action", "curtail_pct", "stop_days", "rule_ref", "reason_zh"} <= set(
+        fields
+    )
+    table = layer_data(html, "enterprises")["columns"]
+    assert table["industry"][0] == "铸造" and table["industry"][5] == "mystery"
+    assert table["dist_builtup_m"][:2] == [2973, 0]
+    assert table["action"][0] == "限产（curtail）"
+    labels = [s["label"] for s in config["layers"]]
+    assert labels[0] == "企业" and "第一阶段" in labels and "第二阶段" in labels
+    groups = {s["group"] for s in config["layers"]}
+    assert {"企业：管控措施", "范围", "热源", "定襄分区（按阶段）"} <= groups
+
+
+def test_without_action_colours_by_near_city(tmp_path):
+    enterprises, _ = sample()
+    enterprises = enterprises.drop(columns=["action", "curtail_pct", "stop_days"])
+    html = write_map(tmp_path / "m.html", enterprises, {}, basemap="none").read_text("utf-8")
+    spec = next(s for s in blocks(html)["sm-config"]["layers"] if s["id"] == "enterprises")
+    assert [c["key"] for c in spec["categories"]] == ["near", "far", "unknown"]
+    assert "near_city" in [col for _, col, _ in spec["popup"]["fields"]]
+
+
+def test_amap_shifts_every_layer_to_gcj02(maps):
+    """Amap tiles are GCJ-02: every coordinate moves by 100-700 m (here ~ 300-600 m)."""
+    geod = pyproj.Geod(ellps="WGS84")
+
+    def shift_m(lon_a, lat_a, lon_b, lat_b) -> np.ndarray:
+        return geod.inv(*(np.asarray(v, dtype=float) for v in (lon_a, lat_a, lon_b, lat_b)))[2]
+
+    wgs = maps["osm"].read_text(encoding="utf-8")
+    gcj = maps["amap"].read_text(encoding="utf-8")
+    a, b = layer_data(wgs, "enterprises")["columns"], layer_data(gcj, "enterprises")["columns"]
+    shift = shift_m(a["lon"], a["lat"], b["lon"], b["lat"])
+    assert np.all((shift > 100) & (shift < 700)), shift
+    for layer_id in ("builtup", "near_city_10km", "heat_radius_30km", "zones_0"):
+        ring_a = layer_data(wgs, layer_id)["features"][0]["geometry"]["coordinates"][0]
+        ring_b = layer_data(gcj, layer_id)["features"][0]["geometry"]["coordinates"][0]
+        (lon_a, lat_a), (lon_b, lat_b) = np.array(ring_a).T, np.array(ring_b).T
+        shift = shift_m(lon_a, lat_a, lon_b, lat_b)
+        assert np.all((shift > 100) & (shift < 700)), layer_id
+    heat_a, heat_b = layer_data(wgs, "heat_sources"), layer_data(gcj, "heat_sources")
+    shift = shift_m(
+        heat_a["columns"]["lon"],
+        heat_a["columns"]["lat"],
+        heat_b["columns"]["lon"],
+        heat_b["columns"]["lat"],
+    )
+    assert np.all((shift > 100) & (shift < 700))
+    # the OSM map is not shifted: its coordinates are the data's (CGCS2000 = WGS84 here)
+    assert a["lon"][0] == 112.30 and a["lat"][0] == 37.35
+
+
+def test_map_url_link_and_qr(maps, tmp_path):
+    config = blocks(maps["none"].read_text(encoding="utf-8"))["sm-config"]
+    assert config["link"]["url"] == "https://intranet.example.gov.cn/screening/2024/map.html"
+    assert config["link"]["qr"].startswith("data:image/png;base64,")
+    enterprises, layers = sample()
+    for bad in ("javascript:alert(1)", "intranet/map.html", "https://a b"):
+        with pytest.raises(SpatialError, match="map_url"):
+            write_map(tmp_path / "m.html", enterprises, layers, basemap="none", map_url=bad)
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_written_atomically_and_replaced(tmp_path):
+    enterprises, layers = sample()
+    target = tmp_path / "map.html"
+    target.write_text("old", encoding="utf-8")
+    assert write_map(target, enterprises, layers, basemap="none") == target
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+
+
+def test_many_plants_stay_compact(tmp_path):
+    """Repeated texts are stored once (dictionary-encoded): 3000 plants, well under 300 B each."""
+    enterprises, _ = sample()
+    many = enterprises.iloc[np.arange(3000) % 6].reset_index(drop=True)
+    many["id"] = [f"P{i:05d}" for i in range(3000)]
+    many = many.set_geometry(
+        gpd.points_from_xy(112 + np.arange(3000) * 1e-4, 37 + np.arange(3000) * 1e-4),
+        crs="EPSG:4490",
+    )
+    path = write_map(tmp_path / "m.html", many, {}, basemap="none")
+    table = layer_data(path.read_text(encoding="utf-8"), "enterprises")["columns"]
+    assert set(table["reason_zh"]) == {"dict", "codes"}
+    assert isinstance(table["id"], list)
+    assert path.stat().st_size - len(webmap._inline_assets().encode()) < 3000 * 300
+
+
+# --------------------------------------------------------------------------------------------
+# In a browser
+
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser(CHROMIUM) as b:
+        yield b
+
+
+def _xy(page, lat: float, lon: float) -> tuple[float, float]:
+    """Centre the map on a point at zoom 14 (no animation); return its viewport position."""
+    return tuple(
+        page.evaluate(
+            f"""(() => {{
+            const map = spatialMap.map, ll = [{lat}, {lon}];
+            map.closePopup();
+            map.setView(ll, 14, {{animate: false}});
+            const p = map.latLngToContainerPoint(ll);
+            const r = map.getContainer().getBoundingClientRect();
+            return [p.x + r.left, p.y + r.top];
+        }})()"""
+        )
+    )
+
+
+def _plant_xy(page, row: int) -> tuple[float, float]:
+    lat, lon = page.evaluate(
+        f"(() => {{ const t = spatialMap.enterprises.table;"
+        f" return [t.cols.lat[{row}], t.cols.lon[{row}]]; }})()"
+    )
+    return _xy(page, lat, lon)
+
+
+def _popup_text(page) -> str:
+    """Text of the popup open now (a closed one fades out for 200 ms: not that one)."""
+    return page.wait_for(
+        "spatialMap.popup && spatialMap.popup.getElement()"
+        " .querySelector('.leaflet-popup-content').innerText",
+        timeout=5,
+    )
+
+
+def _key(page, key: str, code: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        page.send(
+            "Input.dispatchKeyEvent",
+            {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code},
+        )
+
+
+@needs_chromium
+def test_browser_offline_map(maps, browser):
+    browser.proxy.requests.clear()
+    page = browser.open(maps["none"])
+    ready_ms = page.wait_for("window.spatialMap && spatialMap.ready && spatialMap.readyAt")
+    assert ready_ms < 10_000
+
+    # the layers exist, with every plant
+    keys = page.evaluate("Object.keys(spatialMap.layers)")
+    assert {"builtup", "near_city_10km", "heat_radius_30km", "heat_sources"} <= set(keys)
+    assert {"enterprises:curtail", "enterprises:shutdown", "zones_0", "zones_1"} <= set(keys)
+    counts = page.evaluate(
+        "Object.fromEntries(Object.entries(spatialMap.layers).map("
+        "([k, l]) => [k, l.getLayers().length]))"
+    )
+    assert sum(v for k, v in counts.items() if k.startswith("enterprises:")) == 6
+    assert counts["heat_sources"] == 2 and counts["zones_1"] == 2
+    labels = page.evaluate(
+        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays span'))"
+        ".map(s => s.textContent.trim())"
+    )
+    for label in ("企业：管控措施", "限产（1）", "定襄分区（按阶段）", "第二阶段", "建成区"):
+        assert label in labels
+    legend = page.evaluate("document.querySelector('.sm-legend').innerText")
+    assert "限产" in legend and "测地线" in legend
+    assert page.evaluate("!!document.querySelector('.leaflet-control-measure')")
+    assert page.evaluate("!!document.querySelector('.leaflet-control-zoom-fullscreen')")
+    assert page.evaluate("document.querySelector('.sm-info a').href").startswith("https://intranet")
+
+    # a real click on a plant opens its popup, in Chinese
+    page.click(*_plant_xy(page, 0))
+    text = _popup_text(page)
+    for expected in (CURTAIL_NAME, "行业", "铸造", "距建成区", "2,973 米", "限产（curtail）"):
+        assert expected in text
+    for expected in ("限产比例", "30%", "004.txt §三(一)4", "铸造企业，位于建成区周边10公里内"):
+        assert expected in text
+
+    # hostile names show as text, in the popup, the tooltip and the search list
+    page.click(*_plant_xy(page, 1))
+    text = _popup_text(page)
+    assert XSS_NAME in text and "<b>粗体</b>" in text
+    x, y = _plant_xy(page, 2)
+    for dx in (120, 0):  # away, then onto the plant (Leaflet throttles hover tests to 32 ms)
+        time.sleep(0.05)
+        page.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x + dx, "y": y + dx})
+    tooltip = page.wait_for(
+        "spatialMap.tooltip && spatialMap.tooltip._source._smRow === 2"
+        " && spatialMap.tooltip.getElement().innerText",
+        5,
+    )
+    assert tooltip == XSS_SCRIPT
+    page.click(*_xy(page, 37.315, 112.565))  # the zone named XSS_AREA
+    text = _popup_text(page)
+    assert XSS_AREA in text and "集群" in text and "第二阶段" in text
+
+    # search by name: type, wait for the list, press Enter → the plant's popup
+    page.evaluate("document.querySelector('.sm-search-input').focus()")
+    page.send("Input.insertText", {"text": "onerror"})
+    hits = page.wait_for(
+        "Array.from(document.querySelectorAll('.sm-search-hit')).map(li => li.textContent)", 5
+    )
+    assert hits == [XSS_NAME + " · 祁县"]
+    page.evaluate("document.querySelector('.sm-search-input').value = ''")
+    page.send("Input.insertText", {"text": "昌源"})
+    page.wait_for("document.querySelectorAll('.sm-search-hit').length === 1", 5)
+    _key(page, "Enter", 13)
+    assert CURTAIL_NAME in _popup_text(page)
+
+    # measure a line in metres and kilometres (Chinese UI)
+    page.evaluate("spatialMap.map.closePopup(); document.querySelector('.js-start').click()")
+    cx, cy = page.evaluate(
+        "(() => { const r = spatialMap.map.getContainer().getBoundingClientRect();"
+        " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
+    )
+    page.click(cx - 150, cy)
+    page.click(cx + 150, cy)
+    page.evaluate("document.querySelector('.js-finish').click()")
+    measured = _popup_text(page)
+    assert "米" in measured and "公里" in measured, measured
+
+    # nothing ran, nothing failed, nothing left the machine
+    assert page.evaluate("window.__xss === undefined")
+    assert page.evaluate("document.querySelectorAll('[onerror], [onload]').length") == 0
+    assert page.dialogs() == []
+    assert page.errors() == []
+    assert page.external_requests() == []
+    assert browser.proxy.page_hosts() == []
+    assert all(url.startswith(("file:", "data:")) for url in page.requests())
+
+    page.evaluate(
+        "spatialMap.map.closePopup();"
+        " spatialMap.map.fitBounds(spatialMap.config.bounds, {animate: false, padding: [20, 20]});"
+        " new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))"
+    )
+    page.screenshot(ROOT / "outputs" / "map_browser_test.png")
+
+
+@needs_chromium
+def test_browser_only_tile_requests_with_a_basemap(maps, browser):
+    """With OpenStreetMap the page asks for tiles and for nothing else; the recorder sees them
+    (which also shows that the offline test would have seen a request)."""
+    browser.proxy.requests.clear()
+    page = browser.open(maps["osm"])
+    page.wait_for("window.spatialMap && spatialMap.ready")
+    page.wait_for("document.querySelectorAll('img.leaflet-tile').length > 0", 5)
+    external = page.external_requests()
+    assert external
+    assert all(url.startswith("https://tile.openstreetmap.org/") for url in external), external
+    deadline = time.monotonic() + 5
+    while not browser.proxy.page_hosts() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(browser.proxy.page_hosts()) == {"tile.openstreetmap.org"}
+    assert page.errors() == []
