@@ -6,12 +6,18 @@ How the distance to the nearest polygon is found, exactly and fast:
 1. **Inside** – points inside a polygon get 0 (lon/lat polygons, edges densified so that
    planar and geodesic edges agree to the millimetre).
 2. **Candidates** – polygon boundaries are cut into segments no longer than
-   :data:`MAX_SEGMENT_M`. Per 6° zone of points, the segments and points are projected with a
-   transverse Mercator whose central scale is exactly 1, so every projected distance is at least
-   the geodesic one and at most ``k_max`` times it (``k_max`` is the largest scale factor over
-   the projected extent, bounded analytically). With ``d*`` the smallest projected distance of a
-   point, the true nearest segment lies within ``k_max · d* + δ`` in the projection: every
-   segment in that band is a candidate, so the search never misses the nearest feature.
+   :data:`MAX_SEGMENT_M`. Per 6° zone of points, the segments within :data:`WINDOW_DEG` of the
+   zone's meridian and the points are projected with a transverse Mercator whose central scale
+   is exactly 1, so every projected distance is at least the geodesic one. With ``d*`` the
+   smallest projected distance of a point, the true nearest segment lies at most ``d*`` away on
+   the ground, and along that geodesic the scale is at most ``k_p``, the scale bound over the
+   disc of radius ``d*`` around the point (:func:`disc_scale_bound`, analytic); so it lies
+   within ``k_p · d* + δ`` in the projection, and every segment in that band is a candidate:
+   the search never misses the nearest feature. The band is found with a k-d tree of segment
+   midpoints: the k nearest midpoints (k = 16, then 128) hold every segment within
+   ``r_k − h`` (``r_k`` the k-th midpoint's distance, ``h`` the longest half-segment); a point
+   whose band reaches beyond that gets a radius search instead. A point whose nearest
+   in-window segment lies beyond the window's reach is searched again against every segment.
 3. **Exact** – for each candidate segment the endpoints are placed in the point's own
    ellipsoidal azimuthal-equidistant plane (azimuth and distance from GeographicLib via
    :class:`pyproj.Geod`), where distances from the point are exact; the distance from the origin
@@ -19,6 +25,10 @@ How the distance to the nearest polygon is found, exactly and fast:
 
 Ties (equal distances to the millimetre) go to the feature that comes first in the layer's
 order (the order of ``ids``), so the same inputs always give the same nearest feature.
+
+Speed: everything is vectorised (densification included); points are measured in chunks on
+:data:`THREADS` threads (the k-d tree, GEOS and GeographicLib release the GIL). On 2 cores,
+1,000,000 points against 20,000 built-up areas take about 5-10 s (``python -m benchmarks``).
 
 Examples
 --------
@@ -31,12 +41,18 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import itertools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 from pyproj import CRS, Geod, Transformer
+from scipy.spatial import cKDTree
 
 from spatial.errors import LayerError
 
@@ -45,9 +61,14 @@ MAX_SEGMENT_M = 1000.0
 """Boundary segments are at most this long (geodesic densification) before measuring."""
 TIE_TOLERANCE_M = 1e-3
 _FLATTENING_MARGIN = 1.01  # the ellipsoid's scale factor exceeds the sphere's by O(e²) < 1 %
-WINDOW_DEG = 20.0
+WINDOW_DEG = 8.0
 """Segments within this many degrees of longitude of a zone's meridian are searched first."""
 _BAND_SLACK_M = 1.0  # covers the sub-millimetre difference between projected chords and edges
+_MIN_RADIUS_M = 6_335_000.0  # WGS84's smallest radius of curvature (meridian, equator: 6 335 439)
+_NEIGHBOURS = (16, 128)  # k nearest segment midpoints tried before a radius search
+_CHUNK = 65_536  # points per unit of work
+THREADS = max(1, min(4, os.cpu_count() or 1))
+"""Worker threads for the measurements (GEOS, the k-d tree and GeographicLib release the GIL)."""
 
 
 @dataclass
@@ -83,41 +104,96 @@ def _as_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.n
     return lon, lat
 
 
+def _densify_rings(
+    coords: np.ndarray, ring_of: np.ndarray, max_segment_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of closed rings (grouped by ``ring_of``) with geodesic points inserted so that no
+    edge is longer than ``max_segment_m``: every ring at once, one inverse and one direct
+    geodesic call in all."""
+    n = coords.shape[0]
+    starts = np.flatnonzero(ring_of[1:] == ring_of[:-1])  # edge i runs from vertex i to i + 1
+    if not starts.size:
+        return coords, ring_of
+    lon1, lat1 = coords[starts, 0], coords[starts, 1]
+    az, _, length = GEOD.inv(lon1, lat1, coords[starts + 1, 0], coords[starts + 1, 1])
+    pieces = np.maximum(np.ceil(np.nan_to_num(length) / max_segment_m), 1).astype(np.int64)
+    count = np.ones(n, dtype=np.int64)
+    count[starts] = pieces
+    source = np.repeat(np.arange(n), count)  # the vertex each output point follows
+    step = np.arange(source.size) - np.repeat(np.cumsum(count) - count, count)
+    inserted = step > 0
+    if not inserted.any():
+        return coords, ring_of
+    edge_of_vertex = np.full(n, -1, dtype=np.int64)
+    edge_of_vertex[starts] = np.arange(starts.size)
+    edge = edge_of_vertex[source[inserted]]
+    lon, lat, _ = GEOD.fwd(
+        lon1[edge], lat1[edge], az[edge], length[edge] * step[inserted] / pieces[edge]
+    )
+    out = coords[source]
+    out[inserted, 0], out[inserted, 1] = lon, lat
+    return out, ring_of[source]
+
+
+def _densify_many(geoms, max_segment_m: float) -> np.ndarray:
+    """:func:`densify_geodesic` for many (multi)polygons, vectorised over all of them."""
+    geoms = np.asarray(list(geoms), dtype=object)
+    out = np.empty(geoms.size, dtype=object)
+    if not geoms.size:
+        return out
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    solid = ~shapely.is_empty(parts)
+    parts, part_owner = parts[solid], part_owner[solid]
+    n_parts = np.bincount(part_owner, minlength=geoms.size)
+    out[n_parts == 0] = shapely.MultiPolygon()
+    if not parts.size:
+        return out
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    dense, dense_ring = _densify_rings(coords, ring_of, max_segment_m)
+    new_parts = shapely.polygons(shapely.linearrings(dense, indices=dense_ring), indices=ring_part)
+    single = n_parts[part_owner] == 1
+    out[part_owner[single]] = new_parts[single]
+    if not single.all():
+        shapely.multipolygons(new_parts[~single], indices=part_owner[~single], out=out)
+    return out
+
+
 def densify_geodesic(geom: shapely.Geometry, max_segment_m: float = MAX_SEGMENT_M):
     """Insert points along every edge so no edge is longer than ``max_segment_m`` (geodesic).
 
     Edges are taken as geodesics between consecutive vertices, as PostGIS ``geography`` does.
     """
+    return _densify_many([geom], max_segment_m)[0]
 
-    def ring(coords: np.ndarray) -> np.ndarray:
-        lon1, lat1 = coords[:-1, 0], coords[:-1, 1]
-        lon2, lat2 = coords[1:, 0], coords[1:, 1]
-        pieces = np.ceil(GEOD.inv(lon1, lat1, lon2, lat2)[2] / max_segment_m).astype(int)
-        out, start = [], 0
-        for i in np.flatnonzero(pieces > 1):
-            out.append(coords[start : i + 1])
-            out.append(np.asarray(GEOD.npts(lon1[i], lat1[i], lon2[i], lat2[i], pieces[i] - 1)))
-            start = i + 1
-        out.append(coords[start:])
-        return np.concatenate(out)
 
-    def polygon(p: shapely.Polygon) -> shapely.Polygon:
-        shell = ring(np.asarray(p.exterior.coords)[:, :2])
-        holes = [ring(np.asarray(h.coords)[:, :2]) for h in p.interiors]
-        return shapely.Polygon(shell, holes)
+@dataclass
+class _Segments:
+    """Segments as pairs of vertices: segment ``i`` runs from ``vertices[a[i]]`` to
+    ``vertices[b[i]]`` (``a == b`` for points) and belongs to feature ``owner[i]``."""
 
-    parts = [polygon(p) for p in getattr(geom, "geoms", [geom]) if not p.is_empty]
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+    vertices: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    owner: np.ndarray
+
+    def ends(self, s: np.ndarray) -> np.ndarray:
+        """Endpoint coordinates (lon1, lat1, lon2, lat2) of the segments ``s``."""
+        return np.hstack([self.vertices[self.a[s]], self.vertices[self.b[s]]])
+
+
+def _boundary(geoms) -> _Segments:
+    lines = shapely.boundary(np.asarray(geoms, dtype=object))
+    parts, owner = shapely.get_parts(lines, return_index=True)
+    coords, ring_of = shapely.get_coordinates(parts, return_index=True)
+    starts = np.flatnonzero(ring_of[1:] == ring_of[:-1])
+    return _Segments(coords, starts, starts + 1, owner[ring_of[starts]])
 
 
 def boundary_segments(geoms: list) -> tuple[np.ndarray, np.ndarray]:
     """Every boundary edge of every polygon: endpoint coordinates (n, 4) and owner positions."""
-    lines = shapely.boundary(np.asarray(geoms, dtype=object))
-    parts, owner = shapely.get_parts(lines, return_index=True)
-    coords, ring_of = shapely.get_coordinates(parts, return_index=True)
-    same_ring = ring_of[1:] == ring_of[:-1]
-    ends = np.hstack([coords[:-1], coords[1:]])[same_ring]
-    return ends, owner[ring_of[:-1][same_ring]]
+    segments = _boundary(geoms)
+    return segments.ends(np.arange(segments.a.size)), segments.owner
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,6 +204,7 @@ def _zone_of(lon: np.ndarray) -> np.ndarray:
     return np.floor((lon + 180.0) / 6.0).astype(int)
 
 
+@functools.lru_cache(maxsize=64)
 def _zone_projection(zone: int) -> tuple[Transformer, float]:
     cm = zone * 6.0 - 180.0 + 3.0
     crs = CRS.from_proj4(f"+proj=tmerc +lon_0={cm} +lat_0=0 +k=1 +x_0=0 +y_0=0 +ellps=WGS84")
@@ -148,6 +225,111 @@ def scale_bound(cm: float, lon: np.ndarray, lat: np.ndarray) -> float:
     return 1.0 + (k - 1.0) * _FLATTENING_MARGIN + 1e-9
 
 
+def disc_scale_bound(cm: float, lon: np.ndarray, lat: np.ndarray, radius_m) -> np.ndarray:
+    """Per point, an upper bound of the transverse Mercator scale factor (k0 = 1) over every
+    place within ``radius_m`` geodesic metres of the point.
+
+    On the sphere ``k = 1 / cos ψ`` with ``ψ = asin(cos φ sin Δλ)`` the angle from the central
+    meridian's great circle. ``ψ`` is 1-Lipschitz in the angle between places, and that angle
+    (same latitude and longitude on the unit sphere) is at most the geodesic distance divided
+    by the ellipsoid's smallest radius of curvature, so ``ψ ≤ ψ_point + radius / M_min`` over the
+    disc. The ellipsoid's excess is covered as in :func:`scale_bound`.
+    """
+    dlam = np.radians(np.minimum(np.abs(lon - cm), 89.0))
+    psi = np.arcsin(np.clip(np.cos(np.radians(lat)) * np.sin(dlam), 0.0, 1.0))
+    psi = np.minimum(psi + np.asarray(radius_m) / _MIN_RADIUS_M, np.radians(89.0))
+    return 1.0 + (1.0 / np.cos(psi) - 1.0) * _FLATTENING_MARGIN + 1e-9
+
+
+def _band(cm: float, lon: np.ndarray, lat: np.ndarray, d_star: np.ndarray) -> np.ndarray:
+    """Projected distance within which each point's true nearest segment surely lies.
+
+    The nearest segment is at most ``d*`` (+ the chord slack) away on the ground, since the
+    scale is at least 1 everywhere; along that geodesic the scale is at most the disc bound, so
+    its projected distance is at most ``k · d*`` (+ slack).
+    """
+    k = disc_scale_bound(cm, lon, lat, d_star + _BAND_SLACK_M)
+    return k * d_star + _BAND_SLACK_M + 1e-6 * d_star
+
+
+def _planar_distance(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Planar distance from points to segments (``seg[..., :4]`` = x1, y1, x2, y2), broadcast."""
+    ax, ay = seg[..., 0] - px, seg[..., 1] - py
+    vx, vy = seg[..., 2] - seg[..., 0], seg[..., 3] - seg[..., 1]
+    length2 = vx * vx + vy * vy
+    t = -(ax * vx + ay * vy) / np.where(length2 > 0, length2, 1.0)
+    t = np.clip(t, 0.0, 1.0)
+    return np.hypot(ax + t * vx, ay + t * vy)
+
+
+class _ZoneIndex:
+    """Segments projected into one zone's transverse Mercator, with a k-d tree of midpoints.
+
+    A segment lies no nearer to a point than its midpoint's distance minus ``half`` (the
+    largest projected half-length), so the midpoints' k nearest neighbours hold every segment
+    within ``r_k - half`` of the point, where ``r_k`` is the k-th neighbour's distance.
+    """
+
+    def __init__(self, zone: int, segments: _Segments, chosen: np.ndarray):
+        self.transformer, self.cm = _zone_projection(zone)
+        a, b = segments.a[chosen], segments.b[chosen]
+        used = np.zeros(segments.vertices.shape[0], dtype=bool)
+        used[a], used[b] = True, True
+        used = np.flatnonzero(used)  # each vertex projected once, shared by its two segments
+        x = np.full(segments.vertices.shape[0], np.nan)
+        y = x.copy()
+        x[used], y[used] = self.transformer.transform(
+            segments.vertices[used, 0], segments.vertices[used, 1]
+        )
+        x1, y1, x2, y2 = x[a], y[a], x[b], y[b]
+        self.xy = np.column_stack([x1, y1, x2, y2])
+        self.half = 0.5 * float(np.max(np.hypot(x2 - x1, y2 - y1))) * (1 + 1e-9) + 1e-6
+        self.tree = cKDTree(np.column_stack([(x1 + x2) / 2, (y1 + y2) / 2]))
+        self.size = chosen.size
+
+    def candidates(
+        self, lon: np.ndarray, lat: np.ndarray, px: np.ndarray, py: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidate pairs (point, segment position here) and each point's smallest projected
+        distance ``d*``: every segment within the point's band, so never the nearest missed."""
+        n = px.size
+        d_star = np.empty(n)
+        pairs_p, pairs_s = [], []
+        todo = np.arange(n)
+        band = np.empty(0)
+        for k in _NEIGHBOURS:
+            k = min(k, self.size)
+            reach, j = self.tree.query(np.column_stack([px[todo], py[todo]]), k=k)
+            reach, j = reach.reshape(todo.size, k), j.reshape(todo.size, k)
+            d = _planar_distance(px[todo, None], py[todo, None], self.xy[j])
+            best = d.min(axis=1)
+            band = _band(self.cm, lon[todo], lat[todo], best)
+            complete = (k == self.size) | (reach[:, -1] > band + self.half)
+            rows, cols = np.nonzero((d <= band[:, None]) & complete[:, None])
+            pairs_p.append(todo[rows])
+            pairs_s.append(j[rows, cols])
+            d_star[todo[complete]] = best[complete]
+            todo, band = todo[~complete], band[~complete]
+            if not todo.size:
+                break
+        if todo.size:  # crowded places: every segment whose midpoint lies within band + half
+            hits = self.tree.query_ball_point(
+                np.column_stack([px[todo], py[todo]]), r=band + self.half
+            )
+            counts = np.fromiter(map(len, hits), dtype=np.int64, count=todo.size)
+            rows = np.repeat(np.arange(todo.size), counts)
+            segs = np.fromiter(itertools.chain.from_iterable(hits), np.int64, int(counts.sum()))
+            d = _planar_distance(px[todo][rows], py[todo][rows], self.xy[segs])
+            best = np.full(todo.size, np.inf)
+            np.minimum.at(best, rows, d)
+            band = _band(self.cm, lon[todo], lat[todo], best)
+            keep = d <= band[rows]
+            pairs_p.append(todo[rows[keep]])
+            pairs_s.append(segs[keep])
+            d_star[todo] = best
+        return np.concatenate(pairs_p), np.concatenate(pairs_s), d_star
+
+
 def _exact_segment_distance(plon: np.ndarray, plat: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """Geodesic distance from points to short geodesic segments (row-wise pairs).
 
@@ -157,13 +339,12 @@ def _exact_segment_distance(plon: np.ndarray, plat: np.ndarray, seg: np.ndarray)
     """
     az_a, _, d_a = GEOD.inv(plon, plat, seg[:, 0], seg[:, 1])
     az_b, _, d_b = GEOD.inv(plon, plat, seg[:, 2], seg[:, 3])
-    ax, ay = d_a * np.sin(np.radians(az_a)), d_a * np.cos(np.radians(az_a))
-    bx, by = d_b * np.sin(np.radians(az_b)), d_b * np.cos(np.radians(az_b))
+    az_a, az_b = np.radians(az_a), np.radians(az_b)
+    ax, ay = d_a * np.sin(az_a), d_a * np.cos(az_a)
+    bx, by = d_b * np.sin(az_b), d_b * np.cos(az_b)
     vx, vy = bx - ax, by - ay
     length2 = vx * vx + vy * vy
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip(-(ax * vx + ay * vy) / length2, 0.0, 1.0)
-    t = np.where(length2 > 0, t, 0.0)
+    t = np.clip(-(ax * vx + ay * vy) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0)
     return np.hypot(ax + t * vx, ay + t * vy)
 
 
@@ -184,66 +365,92 @@ def _pick_nearest(
     return best_d, best_o
 
 
-def _zone_candidates(
-    lon: np.ndarray, lat: np.ndarray, seg: np.ndarray, zone: int
+def _window_reach_m(lat: np.ndarray) -> np.ndarray:
+    """Geodesic distance that surely stays inside the window, from a point of the zone.
+
+    A segment outside the window lies at least ``WINDOW_DEG - 3.5`` degrees of longitude away
+    (3° to the zone's edge, 0.5° for half a segment). Along a path of length ``s`` the latitude
+    changes by at most ``s / M_min`` and the longitude by at most ``s / (a cos φ_max)`` (the
+    parallel's radius is ``N cos φ ≥ a cos φ``). So ``s0 = Δλ a cos|φ|`` and then
+    ``s = Δλ a cos(|φ| + s0 / M_min) ≤ s0`` keep ``s / (a cos(|φ| + s / M_min)) ≤ Δλ``.
+    """
+    dlam = np.radians(WINDOW_DEG - 3.0 - 0.5)
+    phi = np.radians(np.abs(lat))
+    s0 = dlam * GEOD.a * np.cos(phi)
+    return dlam * GEOD.a * np.cos(np.minimum(phi + s0 / _MIN_RADIUS_M, np.radians(89.0)))
+
+
+Exact = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Exact geodesic distances of (point position, segment position) pairs."""
+
+
+def _solve_zone(
+    index: _ZoneIndex,
+    seg_ids: np.ndarray,
+    members: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    seg_owner: np.ndarray,
+    exact: Exact,
+    reach: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate pairs in one zone's projection, and each point's smallest projected distance."""
-    transformer, cm = _zone_projection(zone)
-    px, py = transformer.transform(lon, lat)
-    sx1, sy1 = transformer.transform(seg[:, 0], seg[:, 1])
-    sx2, sy2 = transformer.transform(seg[:, 2], seg[:, 3])
-    k = scale_bound(
-        cm,
-        np.concatenate([lon, seg[:, 0], seg[:, 2]]),
-        np.concatenate([lat, seg[:, 1], seg[:, 3]]),
-    )
-    lines = shapely.linestrings(
-        np.stack([np.stack([sx1, sy1], -1), np.stack([sx2, sy2], -1)], axis=1)
-    )
-    tree = shapely.STRtree(lines)
-    points = shapely.points(px, py)
-    _, d_star = tree.query_nearest(points, return_distance=True, all_matches=False)
-    band = k * d_star + _BAND_SLACK_M + 1e-6 * d_star
-    p_idx, s_idx = tree.query(points, predicate="dwithin", distance=band)
-    return p_idx, s_idx, d_star
+    """Nearest owner and exact distance for the ``members`` points against one zone's index, in
+    chunks spread over threads (GEOS, the k-d tree and GeographicLib release the GIL).
+
+    With ``reach``, only points whose nearest segment lies within reach are solved (``done``).
+    """
+    px, py = index.transformer.transform(lon[members], lat[members])
+    n_chunks = max(1, -(-members.size // _CHUNK))
+
+    def solve(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ids = members[chunk]
+        p, s, d_star = index.candidates(lon[ids], lat[ids], px[chunk], py[chunk])
+        done = np.ones(chunk.size, dtype=bool) if reach is None else d_star <= reach[chunk]
+        keep = done[p]
+        p, s = p[keep], seg_ids[s[keep]]
+        best_d, best_o = _pick_nearest(p, seg_owner[s], exact(ids[p], s), chunk.size)
+        return best_d, best_o, done
+
+    chunks = np.array_split(np.arange(members.size), n_chunks)
+    if n_chunks == 1 or THREADS == 1:
+        results = [solve(c) for c in chunks]
+    else:
+        with ThreadPoolExecutor(THREADS) as pool:
+            results = list(pool.map(solve, chunks))
+    return tuple(np.concatenate(parts) for parts in zip(*results, strict=True))
 
 
-def _candidates(lon: np.ndarray, lat: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate (point, segment) pairs that surely include each point's nearest segment.
+def _nearest_segments(
+    lon: np.ndarray, lat: np.ndarray, segments: _Segments, exact: Exact
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, the exact distance to the nearest segment and the segment's owner.
 
     Points are handled per 6° zone, against the segments within :data:`WINDOW_DEG` of the
     zone's central meridian. A point whose nearest in-window segment lies farther than the
-    window reaches is searched again against every segment.
+    window surely reaches is searched again against every segment.
     """
-    pairs_p, pairs_s = [], []
+    best_d = np.full(lon.size, np.nan)
+    best_o = np.full(lon.size, -1, dtype=np.int64)
     zones = _zone_of(lon)
-    seg_lon = (seg[:, 0] + seg[:, 2]) / 2
+    vlon = segments.vertices[:, 0]
+    seg_lon = (vlon[segments.a] + vlon[segments.b]) / 2
+    every = np.arange(seg_lon.size)
     for zone in np.unique(zones):
         members = np.flatnonzero(zones == zone)
         cm = zone * 6.0 - 180.0 + 3.0
-        in_window = np.flatnonzero(np.abs(seg_lon - cm) <= WINDOW_DEG)
-        reach = _window_reach_m(lat[members])
-        done = np.zeros(members.size, dtype=bool)
-        if in_window.size:
-            p, s, d_star = _zone_candidates(lon[members], lat[members], seg[in_window], int(zone))
-            done = d_star <= reach
-            keep = done[p]
-            pairs_p.append(members[p[keep]])
-            pairs_s.append(in_window[s[keep]])
-        if not done.all():
-            rest = members[~done]
-            p, s, _ = _zone_candidates(lon[rest], lat[rest], seg, int(zone))
-            pairs_p.append(rest[p])
-            pairs_s.append(s)
-    if not pairs_p:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(pairs_p), np.concatenate(pairs_s)
-
-
-def _window_reach_m(lat: np.ndarray) -> np.ndarray:
-    """Geodesic distance that surely stays inside the window, from a point of the zone."""
-    margin = np.radians(WINDOW_DEG - 3.0 - 0.5)  # 0.5° for segment half-lengths
-    return margin * 6_356_000.0 * np.cos(np.radians(np.minimum(np.abs(lat) + 1.0, 89.0)))
+        window = np.flatnonzero(np.abs(seg_lon - cm) <= WINDOW_DEG)
+        if window.size:
+            whole = window.size == seg_lon.size
+            reach = None if whole else _window_reach_m(lat[members])
+            index = _ZoneIndex(int(zone), segments, window)
+            d, o, done = _solve_zone(index, window, members, lon, lat, segments.owner, exact, reach)
+            best_d[members[done]], best_o[members[done]] = d[done], o[done]
+            members = members[~done]
+        if members.size:
+            index = _ZoneIndex(int(zone), segments, every)
+            d, o, _ = _solve_zone(index, every, members, lon, lat, segments.owner, exact, None)
+            best_d[members], best_o[members] = d, o
+    return best_d, best_o
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,7 +459,7 @@ def _window_reach_m(lat: np.ndarray) -> np.ndarray:
 
 def prepare_polygons(geoms, max_segment_m: float = MAX_SEGMENT_M) -> np.ndarray:
     """WGS84 polygons densified geodesically, ready for :func:`nearest_polygon`."""
-    return np.asarray([densify_geodesic(g, max_segment_m) for g in geoms], dtype=object)
+    return _densify_many(geoms, max_segment_m)
 
 
 def nearest_polygon(
@@ -289,13 +496,10 @@ def nearest_polygon(
     n = lon.size
     distance = np.full(n, np.nan)
     owner = np.full(n, -1, dtype=np.int64)
-    valid = np.isfinite(lon) & np.isfinite(lat)
+    valid_idx = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
 
     # 1. inside: distance 0, the first containing polygon in layer order
-    tree = shapely.STRtree(geoms)
-    pts = shapely.points(lon[valid], lat[valid])
-    valid_idx = np.flatnonzero(valid)
-    p_in, g_in = tree.query(pts, predicate="intersects")
+    p_in, g_in = _inside(lon[valid_idx], lat[valid_idx], geoms)
     if p_in.size:
         order = np.lexsort((g_in, p_in))
         p_in, g_in = p_in[order], g_in[order]
@@ -304,16 +508,39 @@ def nearest_polygon(
         owner[valid_idx[p_in[first]]] = g_in[first]
 
     # 2.-3. outside: candidates in projection, exact distance in each point's own AEQD plane
-    outside = valid & (owner < 0)
-    out_idx = np.flatnonzero(outside)
+    out_idx = valid_idx[owner[valid_idx] < 0]
     if out_idx.size:
-        seg, seg_owner = boundary_segments(list(geoms))
-        p_rel, s_idx = _candidates(lon[out_idx], lat[out_idx], seg)
-        d = _exact_segment_distance(lon[out_idx][p_rel], lat[out_idx][p_rel], seg[s_idx])
-        best_d, best_o = _pick_nearest(p_rel, seg_owner[s_idx], d, out_idx.size)
-        distance[out_idx], owner[out_idx] = best_d, best_o
+        segments = _boundary(geoms)
+        olon, olat = lon[out_idx], lat[out_idx]
+
+        def exact(p: np.ndarray, s: np.ndarray) -> np.ndarray:
+            return _exact_segment_distance(olon[p], olat[p], segments.ends(s))
+
+        distance[out_idx], owner[out_idx] = _nearest_segments(olon, olat, segments, exact)
     nearest = np.where(owner >= 0, ids[np.clip(owner, 0, None)], None)
     return Nearest(distance, owner, nearest)
+
+
+def _inside(lon: np.ndarray, lat: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(point, polygon) pairs where the point lies in or on the polygon, in chunks on threads."""
+    tree = shapely.STRtree(geoms)
+
+    def query(start: int) -> np.ndarray:
+        stop = min(start + _CHUNK, lon.size)
+        pairs = tree.query(shapely.points(lon[start:stop], lat[start:stop]), predicate="intersects")
+        pairs[0] += start
+        return pairs
+
+    starts = range(0, lon.size, _CHUNK)
+    if len(starts) <= 1 or THREADS == 1:
+        results = [query(s) for s in starts]
+    else:
+        with ThreadPoolExecutor(THREADS) as pool:
+            results = list(pool.map(query, starts))
+    if not results:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    pairs = np.concatenate(results, axis=1)
+    return pairs[0], pairs[1]
 
 
 def nearest_point(
@@ -338,15 +565,18 @@ def nearest_point(
     n = lon.size
     if tlon.size == 0:
         return Nearest(np.full(n, np.nan), np.full(n, -1, dtype=np.int64), np.full(n, None))
-    seg = np.stack([tlon, tlat, tlon, tlat], axis=-1)
+    targets = np.arange(tlon.size)
+    segments = _Segments(np.column_stack([tlon, tlat]), targets, targets, targets)
     valid = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
     distance = np.full(n, np.nan)
     owner = np.full(n, -1, dtype=np.int64)
     if valid.size:
-        p_rel, s_idx = _candidates(lon[valid], lat[valid], seg)
-        d = GEOD.inv(lon[valid][p_rel], lat[valid][p_rel], tlon[s_idx], tlat[s_idx])[2]
-        best_d, best_o = _pick_nearest(p_rel, s_idx, np.asarray(d), valid.size)
-        distance[valid], owner[valid] = best_d, best_o
+        vlon, vlat = lon[valid], lat[valid]
+
+        def exact(p: np.ndarray, s: np.ndarray) -> np.ndarray:
+            return np.asarray(GEOD.inv(vlon[p], vlat[p], tlon[s], tlat[s])[2])
+
+        distance[valid], owner[valid] = _nearest_segments(vlon, vlat, segments, exact)
     nearest = np.where(owner >= 0, ids[np.clip(owner, 0, None)], None)
     return Nearest(distance, owner, nearest)
 
@@ -404,6 +634,7 @@ __all__ = [
     "MAX_SEGMENT_M",
     "Nearest",
     "densify_geodesic",
+    "disc_scale_bound",
     "geodesic_buffer",
     "geodesic_buffers",
     "nearest_point",

@@ -11,12 +11,18 @@ from hypothesis import strategies as st
 from pyproj import CRS, Geod, Proj, Transformer
 from shapely.geometry import Polygon
 
+from spatial import measure
 from spatial.errors import LayerError
 from spatial.measure import (
+    MAX_SEGMENT_M,
+    WINDOW_DEG,
+    _window_reach_m,
     densify_geodesic,
+    disc_scale_bound,
     geodesic_buffer,
     nearest_point,
     nearest_polygon,
+    prepare_polygons,
     scale_bound,
 )
 
@@ -221,3 +227,121 @@ def test_nearest_beyond_the_search_window_is_still_found():
     assert result.distance_m[0] == pytest.approx(oracle_distance(76.0, 39.5, town), abs=TOLERANCE_M)
     far = nearest_point([76.0], [39.5], [130.0, 131.0], [45.0, 45.0], ["a", "b"])
     assert far.nearest[0] == "a"
+
+
+# --------------------------------------------------------------------------------------------
+# The fast search: the bounds it relies on, and its fallbacks give the same answers
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_disc_scale_bound_covers_proj_factors_over_the_disc(seed):
+    """Every place within the radius of a point has a TM scale factor under the point's bound."""
+    rng = np.random.default_rng(seed)
+    lon0, lat0 = rng.uniform(73, 135, 30), rng.uniform(18, 53, 30)
+    cm = np.floor((lon0 + 180) / 6) * 6 - 180 + 3  # each point's own zone
+    radius = rng.choice([1_000.0, 30_000.0, 300_000.0, 2_000_000.0], 30)
+    bound = disc_scale_bound(cm, lon0, lat0, radius)
+    for i in range(30):
+        az, dist = rng.uniform(0, 360, 200), radius[i] * np.sqrt(rng.uniform(0, 1, 200))
+        dist[:40] = radius[i]  # the rim, where the scale is largest
+        lon, lat, _ = GEOD.fwd(np.full(200, lon0[i]), np.full(200, lat0[i]), az, dist)
+        proj = Proj(f"+proj=tmerc +lon_0={cm[i]} +k=1 +ellps=WGS84")
+        factors = proj.get_factors(lon, lat)
+        assert factors.meridional_scale.max() <= bound[i]
+        assert factors.parallel_scale.max() <= bound[i]
+
+
+def test_window_reach_stays_inside_the_window():
+    """A geodesic as long as the reach, in any direction, stays within the window."""
+    rng = np.random.default_rng(5)
+    lat0 = rng.uniform(18, 53, 200)
+    reach = _window_reach_m(lat0)
+    for az in np.arange(0, 360, 5.0):
+        for frac in (0.5, 1.0):
+            lon, _, _ = GEOD.fwd(np.zeros(200), lat0, np.full(200, az), reach * frac)
+            assert np.abs(lon).max() <= WINDOW_DEG - 3.5
+
+
+def _crowded_layer():
+    rng = np.random.default_rng(21)
+    centres = np.column_stack([rng.uniform(112.0, 112.5, 60), rng.uniform(37.0, 37.4, 60)])
+    return [star(x, y, list(rng.uniform(0.5, 4.0, 9)), rng.uniform(0, 90)) for x, y in centres]
+
+
+def test_radius_search_and_threads_give_the_same_answer(monkeypatch):
+    """k nearest midpoints, the radius search behind them, chunks and threads: same result."""
+    polys = _crowded_layer()
+    rng = np.random.default_rng(22)
+    lon, lat = rng.uniform(111.8, 112.7, 400), rng.uniform(36.8, 37.6, 400)
+    ids = [f"B{i}" for i in range(len(polys))]
+    reference = nearest_polygon(lon, lat, polys, ids)
+    monkeypatch.setattr(measure, "_NEIGHBOURS", (1, 2))  # most points need the radius search
+    monkeypatch.setattr(measure, "_CHUNK", 37)
+    monkeypatch.setattr(measure, "THREADS", 2)
+    other = nearest_polygon(lon, lat, polys, ids)
+    # equal to the tie tolerance: a shared vertex may be reached through either segment
+    assert np.allclose(other.distance_m, reference.distance_m, atol=1e-3, rtol=0)
+    assert (other.index == reference.index).all()
+    for i in rng.choice(400, 8, replace=False):
+        # the oracle on the polygons that could be nearest (edges are under 9 km, see above)
+        to_vertex = np.array(
+            [
+                GEOD.inv(np.full(len(c), lon[i]), np.full(len(c), lat[i]), c[:, 0], c[:, 1])[
+                    2
+                ].min()
+                for c in (np.asarray(p.exterior.coords) for p in polys)
+            ]
+        )
+        contenders = np.flatnonzero(to_vertex <= to_vertex.min() + 9_000)
+        truth = min(oracle_distance(lon[i], lat[i], polys[j]) for j in contenders)
+        assert reference.distance_m[i] == pytest.approx(truth, abs=TOLERANCE_M)
+
+
+def test_nearest_outside_the_window_is_found():
+    """The only in-window polygon lies beyond the window's reach; a nearer one lies outside."""
+    south = star(82.5, 21.0, [3, 3, 3, 3])  # within 8° of zone 43's meridian (75°E), 2,000 km away
+    east = star(85.0, 39.5, [3, 3, 3, 3])  # outside the window, 770 km away
+    result = nearest_polygon([76.0], [39.5], [south, east], ["south", "east"])
+    assert result.nearest[0] == "east"
+    expected = oracle_distance(76.0, 39.5, east)
+    assert result.distance_m[0] == pytest.approx(expected, abs=TOLERANCE_M)
+    far = nearest_point([76.0], [39.5], [82.5, 85.0], [21.0, 39.5], ["south", "east"])
+    assert far.nearest[0] == "east"
+
+
+def test_prepare_polygons_keeps_parts_holes_and_vertices():
+    outer = star(112.7, 37.7, [6, 6, 6, 6])
+    hole = star(112.7, 37.7, [2, 2, 2, 2], 45)
+    island = star(113.2, 37.7, [1.5, 1.5, 1.5])
+    multi = shapely.MultiPolygon([Polygon(outer.exterior.coords, [hole.exterior.coords]), island])
+    plain = star(112.0, 37.0, [0.3, 0.3, 0.3])  # edges shorter than a segment: unchanged
+    prepared = prepare_polygons([multi, plain, shapely.Polygon()])
+    assert prepared[0].geom_type == "MultiPolygon" and len(prepared[0].geoms) == 2
+    assert len(prepared[0].geoms[0].interiors) == 1
+    assert shapely.equals_exact(prepared[1], plain, tolerance=0)
+    assert prepared[2].is_empty
+    # geodesic edges bow off the straight lon/lat edges by a few metres at most
+    assert shapely.hausdorff_distance(prepared[0].boundary, multi.boundary) < 3e-5  # ~3 m
+    rings = shapely.get_rings(shapely.get_parts(prepared[0]))
+    for ring in rings:
+        c = np.asarray(ring.coords)
+        edges = GEOD.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])[2]
+        assert edges.max() <= MAX_SEGMENT_M + 1e-6
+    original = shapely.get_coordinates(multi)
+    assert shapely.contains_xy(
+        shapely.buffer(shapely.boundary(prepared[0]), 1e-9), original[:, 0], original[:, 1]
+    ).all()
+    assert densify_geodesic(multi).equals(prepared[0])
+
+
+def test_many_targets_with_threads_match_brute_force(monkeypatch):
+    monkeypatch.setattr(measure, "_CHUNK", 50)
+    monkeypatch.setattr(measure, "THREADS", 2)
+    rng = np.random.default_rng(8)
+    tlon, tlat = rng.uniform(110, 115, 300), rng.uniform(35, 41, 300)
+    lon, lat = rng.uniform(109, 116, 500), rng.uniform(34, 42, 500)
+    result = nearest_point(lon, lat, tlon, tlat, [f"H{i}" for i in range(300)])
+    for i in range(0, 500, 7):
+        d = GEOD.inv(np.full(300, lon[i]), np.full(300, lat[i]), tlon, tlat)[2]
+        assert result.distance_m[i] == pytest.approx(d.min(), abs=1e-3)
+        assert result.index[i] == np.flatnonzero(np.round(d / 1e-3) == np.round(d.min() / 1e-3))[0]
