@@ -2,6 +2,9 @@
 
 Everything is generated from a seed, so every run measures the same inputs.
 
+Everything lies inside China's outline (:func:`spatial.coords.in_china`, what the inventory
+loader accepts).
+
 - **Built-up areas**: one per random seat, uniform in the region's bounding box; a noisy star
   polygon 1-8 km across (12-40 vertices, radii jittered ±35 %, placed with geodesic offsets so
   the size is true on the ground).
@@ -21,6 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Geod
+
+from spatial.coords import in_china
 
 GEOD = Geod(ellps="WGS84")
 
@@ -61,8 +66,14 @@ class Case:
 
 
 def _uniform(rng: np.random.Generator, region: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform in the region's box and inside China's outline (what the loader accepts)."""
     x0, x1, y0, y1 = REGIONS[region]
-    return rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
+    lon, lat = np.empty(0), np.empty(0)
+    while lon.size < n:
+        x, y = rng.uniform(x0, x1, 2 * n), rng.uniform(y0, y1, 2 * n)
+        keep = in_china(x, y)
+        lon, lat = np.r_[lon, x[keep]], np.r_[lat, y[keep]]
+    return lon[:n], lat[:n]
 
 
 def star_polygons(
@@ -104,13 +115,18 @@ def generate(region: str, size: str, seed: int = 20191101) -> Case:
     )
     n_near = n_points // 2
     lon_u, lat_u = _uniform(rng, region, n_points - n_near)
-    host = rng.integers(0, n_polygons, n_near)
-    lon_n, lat_n, _ = GEOD.fwd(
-        seat_lon[host],
-        seat_lat[host],
-        rng.uniform(0, 360, n_near),
-        radius[host] * 1.35 + rng.uniform(0, 40_000, n_near),
-    )
+    lon_n, lat_n = np.empty(0), np.empty(0)
+    while lon_n.size < n_near:  # near a built-up area, and in China
+        host = rng.integers(0, n_polygons, n_near)
+        x, y, _ = GEOD.fwd(
+            seat_lon[host],
+            seat_lat[host],
+            rng.uniform(0, 360, n_near),
+            radius[host] * 1.35 + rng.uniform(0, 40_000, n_near),
+        )
+        keep = in_china(x, y)
+        lon_n, lat_n = np.r_[lon_n, x[keep]], np.r_[lat_n, y[keep]]
+    lon_n, lat_n = lon_n[:n_near], lat_n[:n_near]
     order = rng.permutation(n_points)
     lon = np.concatenate([lon_u, lon_n])[order]
     lat = np.concatenate([lat_u, lat_n])[order]
