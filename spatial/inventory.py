@@ -2,8 +2,33 @@
 
 Every input row ends up either in ``enterprises`` (a GeoDataFrame of WGS84 points with the
 contract's typed columns) or in ``rejected`` (its raw values, its spreadsheet row number and
-every reason it was refused). Problems of a whole file (unreadable, no coordinate columns) raise
-:class:`~spatial.errors.InputFileError` with the file name and what to fix.
+every reason it was refused); completely empty rows are counted as ``blank_rows``. Problems of a
+whole file (unreadable, no coordinate columns) raise :class:`~spatial.errors.InputFileError`
+with the file name and what to fix. No other exception escapes for bad input.
+
+What the reader does with awkward files (see the README's failure-mode list):
+
+- **Encodings**: UTF-8 (with or without BOM), UTF-16 with BOM, else GBK/GB18030. A file that
+  is not valid UTF-8 is decoded line by line: a line that is valid UTF-8 is read as UTF-8,
+  else as GB18030. A file that mixes both (rows appended from another tool) is read correctly
+  and the rows in the less common encoding are named in :attr:`Inventory.warnings`. Bytes valid
+  in neither become U+FFFD and their row is rejected as ``bad_encoding``.
+- **Header**: the row among the first 20 with the most recognised headers; a title row above
+  it is skipped, and a two-row header (a group title row with merged cells over its
+  sub-headers) is combined. In XLSX, vertically merged cells (a county name spanning its rows)
+  are copied into every row they span.
+- **Headers that clash**: two headers meaning one contract column is a file error; repeated
+  unknown headers are numbered (``备注``, ``备注_2``); headers the outputs use themselves
+  (``row``, ``reason``, ``geometry``, ``fid`` ...) are renamed ``input_<name>``.
+- **Numbers**: full-width digits, '。' as decimal point, DMS (112°45′30″E); NaN/inf, 0/0,
+  swapped lon/lat, points outside China, and coordinates whose size does not fit the
+  coordinate system (metres labelled as degrees and the reverse) are rejected with a reason
+  that says which ``--crs`` to try.
+- **Geometry** (GPKG/GeoJSON): points are used; a MultiPoint with one point is that point; 3D
+  points lose their Z; empty, missing-and-no-lon/lat, multi-part and non-point geometries
+  (with their validity problem, e.g. a self-intersection) are rejected.
+- **Speed**: a regular CSV goes through the pandas C parser; a ragged one (rows longer than
+  the header, an unclosed quote) falls back to the csv module, with the same result.
 
 Examples
 --------
@@ -25,7 +50,9 @@ import csv
 import io
 import re
 import unicodedata
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +70,94 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
 HEADER_SEARCH_ROWS = 20
 WGS84 = "EPSG:4326"
+EXCEL_FULL_LOAD_BYTES = 20_000_000  # above this, XLSX is streamed (merged cells not filled)
+BLANK_WORDS = frozenset({"nan", "none", "null", "-", "/"})
+# Column names the outputs use themselves; an input column of that name is kept as input_<name>.
+RESERVED_COLUMNS = frozenset(
+    {"row", "reason", "reason_code", "source", "geometry", "fid", "ogc_fid", "lon_input",
+     "lat_input"}
+)  # fmt: skip
+REPLACEMENT = "\ufffd"
+
+# reason_code → (Chinese, English, how to fix in Chinese, how to fix in English)
+REASONS: dict[str, tuple[str, str, str, str]] = {
+    "missing_coordinates": (
+        "缺少经纬度", "missing coordinates",
+        "填写经度和纬度（十进制度，如 112.75、37.69）", "fill in lon and lat (decimal degrees)",
+    ),
+    "not_a_number": (
+        "不是有效数字", "not a number",
+        "只填数字，如 112.75 或 112°45′30″；不要填文字、单位或逗号",
+        "write a plain number such as 112.75 (or 112°45′30″), no words, units or commas",
+    ),
+    "zero_coordinates": (
+        "经纬度为 0/0（占位值）", "0/0 placeholder coordinates",
+        "填写企业的实际经纬度", "give the facility's real coordinates",
+    ),
+    "lon_lat_swapped": (
+        "经度、纬度填反", "lon and lat swapped",
+        "交换经度、纬度两列的数值", "exchange the lon and lat values",
+    ),
+    "outside_china": (
+        "位置在中国境外", "outside China",
+        "核对经纬度和坐标系", "check the coordinates and the coordinate system",
+    ),
+    "looks_projected": (
+        "坐标像投影坐标（米），不是经纬度", "coordinates look projected (metres), not degrees",
+        "用 --crs 指定投影坐标系（如 EPSG:4547），或换成经纬度",
+        "give the projected system with --crs (e.g. EPSG:4547) or convert to degrees",
+    ),
+    "looks_geographic": (
+        "坐标像经纬度，但坐标系是投影坐标系", "coordinates look like degrees in a projected system",
+        "用 --crs wgs84（或 cgcs2000、gcj02、bd09）", "give --crs wgs84 (or cgcs2000, gcj02, bd09)",
+    ),
+    "conversion_failed": (
+        "坐标转换失败", "coordinate conversion failed",
+        "核对坐标系和坐标值", "check the coordinate system and the values",
+    ),
+    "unknown_coord_sys": (
+        "坐标系无法识别", "unknown coordinate system",
+        "填 wgs84、cgcs2000、gcj02（高德）、bd09（百度）或 EPSG 代码",
+        "use wgs84, cgcs2000, gcj02, bd09 or an EPSG code",
+    ),
+    "empty_id": (
+        "编号为空", "empty id",
+        "为每家企业填写唯一编号（如统一社会信用代码）", "give every facility a unique id",
+    ),
+    "duplicate_id": (
+        "编号重复", "duplicate id",
+        "同一编号只保留一行，或改为不同编号", "keep one row per id or give distinct ids",
+    ),
+    "unknown_code": (
+        "取值不在代码表中", "value not in the code list",
+        "按提示填写允许的取值（如 是/否、铸造、限制类）",
+        "use one of the listed values (e.g. yes/no, foundry, restricted)",
+    ),
+    "negative_value": (
+        "数值为负", "negative number", "填写非负数", "give a number of zero or more",
+    ),
+    "extra_cells": (
+        "单元格多于表头", "more cells than headers",
+        "含逗号的内容请加英文双引号，或删除多余单元格",
+        "quote values that contain commas, or delete the extra cells",
+    ),
+    "bad_encoding": (
+        "含无法识别的字符（乱码）", "unreadable characters (encoding)",
+        "重新输入该行文字，或将文件另存为“CSV UTF-8”",
+        "retype the row's text or save the file as 'CSV UTF-8'",
+    ),
+    "empty_geometry": (
+        "几何为空", "empty geometry", "为该要素绘制一个点", "give the feature a point",
+    ),
+    "multi_part": (
+        "多点几何", "multi-part geometry",
+        "每家企业只保留一个点（拆分为多行）", "one point per facility (split into rows)",
+    ),
+    "not_a_point": (
+        "几何不是点", "geometry is not a point",
+        "用企业位置的点代替线或面", "use a point at the facility instead of a line or area",
+    ),
+}  # fmt: skip
 
 
 @dataclass
@@ -56,15 +171,23 @@ class Inventory:
         spreadsheet row number), ``lon``/``lat`` in WGS84, ``lon_input``/``lat_input`` and
         ``coord_sys`` as given, point geometry in EPSG:4326.
     rejected
-        Refused rows: ``row``, ``reason``, ``reason_code`` and the raw values as text.
+        Refused rows: ``row``, ``reason``, ``reason_code``, ``source`` and the raw values as
+        text. It holds only the refused rows, so its size is bounded by the bad rows.
     source
         The file read.
     encoding
-        The text encoding detected (CSV), or the format name.
+        The text encoding detected (CSV; ``utf-8+gb18030`` for a file that mixes them), or the
+        format name.
     header_map
         Original header → contract column, for every header that was recognised.
     blank_rows
         Completely empty rows skipped (not facilities, not counted as input rows).
+    warnings
+        File-level notes that did not stop the load (mixed encodings, 3D points, the sheet
+        read from a workbook of several).
+    problems
+        One row per problem of a rejected row: ``row``, ``reason_code``, ``column`` (contract
+        name, or None), ``value`` (the cell text) and ``message``; for ``spatial check``.
     """
 
     enterprises: gpd.GeoDataFrame
@@ -73,6 +196,8 @@ class Inventory:
     encoding: str
     header_map: dict[str, str] = field(default_factory=dict)
     blank_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+    problems: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def n_input(self) -> int:
@@ -92,21 +217,26 @@ class Inventory:
             f"{self.source.name}: {self.n_input} rows read, {len(self.enterprises)} accepted, "
             f"{len(self.rejected)} rejected"
         ]
-        lines += [f"  rejected for {code}: {n}" for code, n in sorted(self.reject_counts().items())]
+        for code, n in sorted(self.reject_counts().items()):
+            zh, en = REASONS.get(code, ("", code))[:2]
+            label = f" ({zh} / {en})" if zh else ""
+            lines.append(f"  rejected for {code}: {n}{label}")
         if self.blank_rows:
             lines.append(f"  blank rows skipped: {self.blank_rows}")
+        lines += [f"  warning: {text}" for text in self.warnings]
         return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
-# Reading files into text tables
+# Decoding text
 
 
 def detect_encoding(raw: bytes) -> str:
     """The encoding of a text file as planners' tools write it.
 
     UTF-8 with or without BOM, UTF-16 with BOM, else GB18030 (a superset of GBK, which Excel on
-    Chinese Windows uses for CSV).
+    Chinese Windows uses for CSV). The loader itself decodes a non-UTF-8 file line by line
+    (see the module notes); this is the whole-file answer.
 
     >>> detect_encoding("名称".encode("utf-8"))
     'utf-8'
@@ -132,45 +262,148 @@ def detect_encoding(raw: bytes) -> str:
         ) from None
 
 
-def _read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputFileError(f"{path}: the file is empty")
-    head = raw[:4096]
-    control = sum(head.count(bytes([b])) for b in (*range(9), *range(14, 32)))
-    if control > 0.3 * len(head) and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputFileError(f"{path}: this is not a text file; give a CSV, XLSX, GPKG or GeoJSON")
+@dataclass
+class _Text:
+    """Decoded file text and what the decoding noticed."""
+
+    text: str
+    encoding: str
+    minority: str | None = None  # the less common encoding of a mixed file
+    minority_offsets: list[int] = field(default_factory=list)  # where its lines start
+
+
+def _decode_lines(body: bytes) -> _Text:
+    """Decode a file that is not valid UTF-8, line by line (UTF-8 first, then GB18030)."""
+    pieces: list[str] = []
+    kinds: list[int] = []  # 0 ascii, 1 utf-8, 2 gb18030, 3 neither
+    for line in body.splitlines(keepends=True):
+        if line.isascii():
+            pieces.append(line.decode("ascii"))
+            kinds.append(0)
+            continue
+        try:
+            pieces.append(line.decode("utf-8"))
+            kinds.append(1)
+        except UnicodeDecodeError:
+            try:
+                pieces.append(line.decode("gb18030"))
+                kinds.append(2)
+            except UnicodeDecodeError:
+                pieces.append(line.decode("gb18030", errors="replace"))
+                kinds.append(3)
+    n_utf8, n_gb = kinds.count(1), kinds.count(2)
+    main, other, other_kind = ("gb18030", "utf-8", 1) if n_gb >= n_utf8 else ("utf-8", "gb18030", 2)
+    if 3 in kinds and main == "utf-8":
+        pieces = [
+            line.decode("utf-8", errors="replace") if kind == 3 else piece
+            for line, piece, kind in zip(body.splitlines(keepends=True), pieces, kinds, strict=True)
+        ]
+    if not (n_utf8 and n_gb):
+        return _Text("".join(pieces), main)
+    offsets, position = [], 0
+    for piece, kind in zip(pieces, kinds, strict=True):
+        if kind == other_kind:
+            offsets.append(position)
+        position += len(piece)
+    return _Text("".join(pieces), f"{main}+{other}", other, offsets)
+
+
+def _decode(raw: bytes, path: Path) -> _Text:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _Text(raw.decode("utf-16"), "utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{path}: the file starts like UTF-16 but has bad bytes at offset {exc.start}; "
+                "save it from Excel as 'CSV UTF-8' and try again"
+            ) from None
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
     try:
-        encoding = detect_encoding(raw)
-    except InputFileError as exc:
-        raise InputFileError(f"{path}: {exc}") from None
-    text = raw.decode(encoding).replace("\x00", "")  # a NUL is never part of a cell
-    sample = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
+        return _Text(body.decode("utf-8"), "utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError:
+        return _decode_lines(body)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files into text tables
+
+
+@dataclass
+class _Table:
+    """A file read as text: cells with their headers, row numbers and notes."""
+
+    frame: pd.DataFrame
+    numbers: np.ndarray
+    encoding: str
+    blank: int = 0
+    crs: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _lines_with_offsets(text: str) -> Iterator[tuple[str, int]]:
+    """The lines the csv module sees (split at \\n, \\r\\n and lone \\r) with their end offsets."""
+    buffer = io.StringIO(text, newline="")
+    end = 0
+    for line in iter(buffer.readline, ""):
+        end += len(line)
+        yield line, end
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[list[str], int]]:
+    """CSV records of ``text`` with the character offset where each ends."""
+    ends = [0]
+
+    def lines() -> Iterator[str]:
+        for line, end in _lines_with_offsets(text):
+            ends[0] = end
+            yield line
+
+    for record in csv.reader(lines(), delimiter=delimiter):
+        yield record, ends[0]
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text[:65536].splitlines()[:HEADER_SEARCH_ROWS])
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-        delimiter = dialect.delimiter
+        return csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
-        delimiter = ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputFileError(f"{path}: not a readable CSV ({exc})") from None
-    return rows, encoding
+        return ","
 
 
-def _read_excel_rows(path: Path) -> list[list[str]]:
-    try:
-        frame = pd.read_excel(path, header=None, dtype=str, keep_default_na=False)
-    except Exception as exc:  # openpyxl raises many types for a corrupt workbook
-        raise InputFileError(f"{path}: cannot read the workbook ({exc})") from None
-    return frame.fillna("").astype(str).values.tolist()
+def _recognised(row: list[str]) -> list[str | None]:
+    return [schema.canonical_column(c) if str(c).strip() else None for c in row]
 
 
-def _header_row(rows: list[list[str]], path: Path) -> int:
-    """The row among the first few that has the most recognised headers."""
+def _merge_header(main: list[str], other: list[str], main_is_lower: bool) -> list[str]:
+    """Column by column: the recognised header of the two rows, else the lower row's text."""
+    width = max(len(main), len(other))
+    main = main + [""] * (width - len(main))
+    other = other + [""] * (width - len(other))
+    names = {n for n in _recognised(main) if n}
+    merged = []
+    for a, b in zip(main, other, strict=True):
+        name_b = schema.canonical_column(b) if b.strip() else None
+        if schema.canonical_column(a) if a.strip() else None:
+            merged.append(a)
+        elif name_b and name_b not in names:
+            merged.append(b)
+            names.add(name_b)
+        else:
+            lower, upper = (a, b) if main_is_lower else (b, a)
+            merged.append(lower if lower.strip() else upper)
+    return merged
+
+
+def _find_header(rows: list[list[str]], path: Path) -> tuple[int, int, list[str]]:
+    """The header among the first rows: (first row, last row, header cells).
+
+    One row normally; two when the row above (a group title row) or below (sub-headers under
+    merged cells) adds recognised headers the best row lacks.
+    """
     best, best_hits = -1, 0
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        hits = len({schema.canonical_column(c) for c in row if str(c).strip()} - {None})
+        hits = len({n for n in _recognised(row) if n})
         if hits > best_hits:
             best, best_hits = i, hits
     if best < 0 or best_hits < 2:
@@ -178,48 +411,365 @@ def _header_row(rows: list[list[str]], path: Path) -> int:
             f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows; the header "
             "needs at least id, lon and lat (or 编号, 经度, 纬度)"
         )
-    return best
+    header = [str(c).strip() for c in rows[best]]
+    first = last = best
+
+    def gain(candidate: list[str]) -> int:
+        return len({n for n in _recognised(candidate) if n}) - best_hits
+
+    if best > 0:
+        merged = _merge_header(header, [str(c).strip() for c in rows[best - 1]], True)
+        if gain(merged) > 0:
+            header, first = merged, best - 1
+    if best + 1 < len(rows):
+        below = [str(c).strip() for c in rows[best + 1]]
+        known = _recognised(header)
+        # a sub-header row has text only under empty or unknown headers (a data row has values
+        # under the known ones)
+        clean = all(not cell or j >= len(known) or known[j] is None for j, cell in enumerate(below))
+        if clean:
+            merged = _merge_header(header, below, False)
+            if len({n for n in _recognised(merged) if n}) > len({n for n in known if n}):
+                header, last = merged, best + 1
+    return first, last, header
 
 
-def _table_from_rows(rows: list[list[str]], path: Path) -> tuple[pd.DataFrame, list[int], int]:
-    """A text DataFrame from raw rows; with spreadsheet row numbers and blank rows skipped."""
-    h = _header_row(rows, path)
-    header = [str(c).strip() for c in rows[h]]
-    while header and not header[-1]:
-        header.pop()
+def _clean_headers(cells: list[str]) -> list[str]:
+    """Header names safe to use as columns: no blanks, no internal or reserved names, unknown
+    repeats numbered. Recognised repeats are left for :func:`map_headers` to report."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for i, cell in enumerate(cells):
+        name = re.sub(r"[\x00-\x1f\x7f]+", " ", str(cell)).strip() or f"column_{i + 1}"
+        if name.startswith("__"):
+            name = "_" + name.lstrip("_")
+        if name.casefold() in RESERVED_COLUMNS:
+            name = f"input_{name}"
+        if schema.canonical_column(name) is None and name.casefold() in taken:
+            base, k = name, 2
+            while f"{base}_{k}".casefold() in taken:
+                k += 1
+            name = f"{base}_{k}"
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _frame_from_records(
+    records: list[list[str]], start_row: int, header: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Body records → (text frame with __overlong__, row numbers, blank rows)."""
     width = len(header)
-    header = [c if c else f"column_{i + 1}" for i, c in enumerate(header)]
-    body, numbers, blank, overlong = [], [], 0, []
-    for offset, row in enumerate(rows[h + 1 :]):
+    body, numbers, overlong, blank = [], [], [], 0
+    for offset, row in enumerate(records):
         cells = [str(c) for c in row]
         if not any(c.strip() for c in cells):
             blank += 1
             continue
-        extra = [c for c in cells[width:] if c.strip()]
-        cells = (cells + [""] * width)[:width]
-        body.append(cells)
-        numbers.append(h + 2 + offset)
-        overlong.append(bool(extra))
+        overlong.append(any(c.strip() for c in cells[width:]))
+        body.append((cells + [""] * width)[:width])
+        numbers.append(start_row + offset)
     frame = pd.DataFrame(body, columns=pd.Index(header), dtype=object)
-    frame["__overlong__"] = overlong
-    return frame, numbers, blank
+    if not body:
+        frame = pd.DataFrame({name: pd.Series(dtype=object) for name in dict.fromkeys(header)})
+        frame = frame.reindex(columns=header)
+    frame["__overlong__"] = np.asarray(overlong, dtype=bool)
+    return frame, np.asarray(numbers, dtype=np.int64), blank
+
+
+def _trim_header(cells: list[str]) -> list[str]:
+    header = [str(c).strip() for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
+def _fast_body(body: str, delimiter: str, ncols: int) -> pd.DataFrame | None:
+    """All body records through the pandas C parser, or None if the file is irregular."""
+    if not body.strip("\r\n"):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(
+                io.BytesIO(body.encode("utf-8")),
+                encoding="utf-8",
+                sep=delimiter,
+                header=None,
+                names=list(range(ncols)),
+                index_col=False,
+                dtype=object,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+                quotechar='"',
+                doublequote=True,
+                low_memory=False,
+            )
+        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, OverflowError):
+            return None
+    return frame.fillna("")
+
+
+def _read_csv_table(path: Path, raw: bytes) -> _Table:
+    decoded = _decode(raw, path)
+    text = decoded.text.replace("\x00", "")  # a NUL is never part of a cell
+    if decoded.minority_offsets and "\x00" in decoded.text:
+        decoded.minority_offsets = []  # offsets moved; the warning then names no rows
+    delimiter = _sniff_delimiter(text)
+    head: list[list[str]] = []
+    head_ends: list[int] = []
+    try:
+        for record, end in _records(text, delimiter):
+            head.append(record)
+            head_ends.append(end)
+            if len(head) > HEADER_SEARCH_ROWS:
+                break
+    except csv.Error as exc:
+        raise InputFileError(f"{path}: not a readable CSV ({exc})") from None
+    _, last, cells = _find_header(head, path)
+    header = _clean_headers(_trim_header(cells))
+    width = len(header)
+    start_row = last + 2  # spreadsheet row number of the first body record
+    body_text = text[head_ends[last] :]
+    ncols = max([width, *(len(r) for r in head)])
+    table = None if decoded.minority_offsets else _fast_body(body_text, delimiter, ncols)
+    if table is not None:
+        cells_blank = np.ones(len(table), dtype=bool)
+        overlong = np.zeros(len(table), dtype=bool)
+        for j in range(ncols):
+            empty = _as_text(table[j]).str.strip().eq("").to_numpy(dtype=bool)
+            cells_blank &= empty
+            if j >= width:
+                overlong |= ~empty
+        keep = ~cells_blank
+        numbers = (start_row + np.flatnonzero(keep)).astype(np.int64)
+        frame = table.loc[keep, list(range(width))].reset_index(drop=True)
+        frame.columns = pd.Index(header)
+        frame["__overlong__"] = overlong[keep]
+        blank = int(cells_blank.sum())
+    else:
+        records, ends = [], []
+        try:
+            for record, end in _records(body_text, delimiter):
+                records.append(record)
+                ends.append(end)
+        except csv.Error as exc:
+            raise InputFileError(f"{path}: not a readable CSV ({exc})") from None
+        frame, numbers, blank = _frame_from_records(records, start_row, header)
+    notes = []
+    if decoded.minority:
+        notes.append(_mixed_note(decoded, head_ends, ends if table is None else [], start_row))
+    return _Table(frame, numbers, decoded.encoding, blank, None, notes)
+
+
+def _mixed_note(decoded: _Text, head_ends: list[int], body_ends: list[int], start: int) -> str:
+    """The warning for a file that mixes UTF-8 and GB18030 lines, naming the rows."""
+    base = head_ends[start - 2] if start >= 2 else 0
+    ends = np.asarray(head_ends[: start - 1] + [base + e for e in body_ends], dtype=np.int64)
+    rows = sorted({int(i) + 1 for i in np.searchsorted(ends, decoded.minority_offsets, "right")})
+    shown = ", ".join(map(str, rows[:20])) + (
+        f" and {len(rows) - 20} more" if len(rows) > 20 else ""
+    )
+    names = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030"}
+    main = decoded.encoding.split("+")[0]
+    return (
+        f"the file mixes encodings: rows {shown} are {names[decoded.minority or '']} while the "
+        f"rest is {names[main]}; each line was decoded on its own and kept, but check the text "
+        "of those rows and save the whole file once as 'CSV UTF-8'"
+    )
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _read_excel_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]:
+    """The first worksheet as text rows; vertically merged cells copied into every row."""
+    import openpyxl
+
+    full = path.stat().st_size <= EXCEL_FULL_LOAD_BYTES
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions
+            workbook = openpyxl.load_workbook(path, read_only=not full, data_only=True)
+    except Exception as exc:  # a corrupt workbook raises zipfile, XML and KeyError types
+        raise InputFileError(
+            f"{path}: cannot read the workbook ({type(exc).__name__}: {exc}); open it in Excel "
+            "and save it again as .xlsx"
+        ) from None
+    try:
+        sheets = workbook.worksheets
+        if not sheets:
+            raise InputFileError(f"{path}: the workbook has no worksheet")
+        sheet = sheets[0]
+        if len(sheets) > 1 and notes is not None:
+            notes.append(f"read the first sheet {sheet.title!r} of {len(sheets)} sheets")
+        rows = [
+            [_cell_text(v) for v in row]
+            for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+        ]
+        if full:
+            for merged in sheet.merged_cells.ranges:
+                if merged.min_col != merged.max_col:
+                    continue
+                j, top = merged.min_col - 1, merged.min_row - 1
+                if top >= len(rows) or j >= len(rows[top]):
+                    continue
+                for i in range(top + 1, min(merged.max_row, len(rows))):
+                    if j < len(rows[i]):
+                        rows[i][j] = rows[top][j]
+    except InputFileError:
+        raise
+    except Exception as exc:
+        raise InputFileError(
+            f"{path}: cannot read the workbook ({type(exc).__name__}: {exc}); open it in Excel "
+            "and save it again as .xlsx"
+        ) from None
+    finally:
+        if not full:
+            workbook.close()
+    for row in rows:
+        while row and not row[-1]:
+            row.pop()
+    return rows
+
+
+def _table_from_rows(rows: list[list[str]], path: Path) -> tuple[pd.DataFrame, list[int], int]:
+    """A text DataFrame from raw rows; with spreadsheet row numbers and blank rows skipped."""
+    _, last, cells = _find_header(rows, path)
+    header = _clean_headers(_trim_header(cells))
+    frame, numbers, blank = _frame_from_records(rows[last + 1 :], last + 2, header)
+    return frame, numbers.tolist(), blank
+
+
+def _geometry_columns(geom: gpd.GeoSeries) -> pd.DataFrame:
+    """Per feature: x, y of its point (or NaN), type, problem code and message."""
+    arr = np.asarray(geom.values, dtype=object)
+    n = arr.size
+    missing = shapely.is_missing(arr)
+    empty = ~missing & shapely.is_empty(arr)
+    kind = shapely.get_type_id(arr)
+    parts = shapely.get_num_geometries(arr)
+    point = (kind == 0) & ~empty
+    single = (kind == 4) & (parts == 1) & ~empty
+    points = arr.copy()
+    if single.any():
+        points[single] = shapely.get_geometry(arr[single], 0)
+    usable = point | single
+    x, y = np.full(n, np.nan), np.full(n, np.nan)
+    if usable.any():
+        x[usable] = shapely.get_x(points[usable])
+        y[usable] = shapely.get_y(points[usable])
+    types = np.array(
+        [g.geom_type if g is not None else "missing" for g in arr], dtype=object
+    ).astype(str)
+    code = np.full(n, "", dtype=object)
+    message = np.full(n, "", dtype=object)
+    code[empty] = "empty_geometry"
+    message[empty] = [f"geometry: empty {t}, expected a point" for t in types[empty]]
+    multi = (kind == 4) & (parts > 1)
+    code[multi] = "multi_part"
+    message[multi] = [
+        f"geometry: MultiPoint of {k} points; give one point per facility (one row each)"
+        for k in parts[multi]
+    ]
+    other = ~missing & ~empty & ~usable & ~multi
+    if other.any():
+        reasons = shapely.is_valid_reason(arr[other])
+        code[other] = "not_a_point"
+        message[other] = [
+            f"geometry: {t}, expected a point"
+            + ("" if r == "Valid Geometry" else f" (and invalid: {r})")
+            for t, r in zip(types[other], reasons, strict=True)
+        ]
+    return pd.DataFrame(
+        {
+            "__x__": x,
+            "__y__": y,
+            "__geomtype__": types,
+            "__geomcode__": code,
+            "__geommsg__": message,
+            "__has_z__": ~missing & ~empty & shapely.has_z(arr),
+        }
+    )
 
 
 def _read_vector(path: Path) -> tuple[pd.DataFrame, str | None]:
+    frame, crs, _ = _read_vector_table(path)
+    return frame, crs
+
+
+def _read_vector_table(path: Path) -> tuple[pd.DataFrame, str | None, list[str]]:
     try:
-        gdf = gpd.read_file(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GDAL warns about odd but readable files
+            gdf = gpd.read_file(path)
     except Exception as exc:  # GDAL errors come in many types
         raise InputFileError(f"{path}: cannot read the layer ({exc})") from None
-    crs = gdf.crs.to_string() if gdf.crs is not None else None
-    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
-    frame = frame.where(frame.notna(), "").astype(str)
-    geom = gdf.geometry
-    is_point = (geom.geom_type == "Point").to_numpy() & ~geom.is_empty.to_numpy()
-    frame["__x__"] = np.where(is_point, shapely.get_x(geom.values), np.nan)
-    frame["__y__"] = np.where(is_point, shapely.get_y(geom.values), np.nan)
-    frame["__geomtype__"] = geom.geom_type.fillna("missing").astype(str).to_numpy()
-    frame["__overlong__"] = False
-    return frame, crs
+    notes: list[str] = []
+    geometry = (
+        gdf.geometry
+        if isinstance(gdf, gpd.GeoDataFrame) and gdf._geometry_column_name in gdf
+        else None
+    )
+    if geometry is None:
+        attributes = pd.DataFrame(gdf)
+        crs = None
+    else:
+        attributes = pd.DataFrame(gdf.drop(columns=geometry.name))
+        crs = gdf.crs.to_string() if gdf.crs is not None else None
+    attributes = attributes.astype(object)
+    attributes = attributes.where(attributes.notna(), "").astype(str).astype(object)
+    attributes.columns = pd.Index(_clean_headers([str(c) for c in attributes.columns]))
+    attributes = attributes.reset_index(drop=True)
+    if geometry is not None:
+        geo = _geometry_columns(geometry)
+        if geo["__has_z__"].any():
+            notes.append(
+                f"{int(geo['__has_z__'].sum())} features are 3D; their height (Z) was dropped"
+            )
+        attributes = pd.concat([attributes, geo.drop(columns="__has_z__")], axis=1)
+    attributes["__overlong__"] = False
+    return attributes, crs, notes
+
+
+def _read(path: str | Path) -> _Table:
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder; give the inventory file")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise InputFileError(f"{path}: the file is empty")
+        head = raw[:4096]
+        control = sum(head.count(bytes([b])) for b in (*range(9), *range(14, 32)))
+        if control > 0.3 * len(head) and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputFileError(
+                f"{path}: this is not a text file; give a CSV, XLSX, GPKG or GeoJSON"
+            )
+        return _read_csv_table(path, raw)
+    if suffix in EXCEL_SUFFIXES:
+        notes: list[str] = []
+        frame, numbers, blank = _table_from_rows(_read_excel_rows(path, notes), path)
+        return _Table(frame, np.asarray(numbers, dtype=np.int64), "xlsx", blank, None, notes)
+    if suffix in VECTOR_SUFFIXES:
+        frame, crs, notes = _read_vector_table(path)
+        numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
+        return _Table(frame, numbers, suffix.lstrip("."), 0, crs, notes)
+    hint = " (save the old .xls workbook as .xlsx)" if suffix == ".xls" else ""
+    raise InputFileError(
+        f"{path}: unsupported file type {suffix!r}; give .csv, .xlsx, .gpkg or .geojson{hint}"
+    )
 
 
 def read_table(path: str | Path) -> tuple[pd.DataFrame, list[int], str, int, str | None]:
@@ -231,40 +781,29 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, list[int], str, int, str
         The cells as text with the original headers; the spreadsheet row number of each row;
         the encoding or format; the count of blank rows skipped; the layer's CRS (vector files).
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        rows, encoding = _read_csv_rows(path)
-        frame, numbers, blank = _table_from_rows(rows, path)
-        return frame, numbers, encoding, blank, None
-    if suffix in EXCEL_SUFFIXES:
-        frame, numbers, blank = _table_from_rows(_read_excel_rows(path), path)
-        return frame, numbers, "xlsx", blank, None
-    if suffix in VECTOR_SUFFIXES:
-        frame, crs = _read_vector(path)
-        return frame, list(range(1, len(frame) + 1)), suffix.lstrip("."), 0, crs
-    raise InputFileError(
-        f"{path}: unsupported file type {suffix!r}; give .csv, .xlsx, .gpkg or .geojson"
-    )
+    table = _read(path)
+    return table.frame, table.numbers.tolist(), table.encoding, table.blank, table.crs
 
 
 def map_headers(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rename recognised headers to contract names; two headers for one column is an error."""
     mapping: dict[str, str] = {}
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int]] = {}
     clashes = []
-    for header in frame.columns:
+    for position, header in enumerate(frame.columns):
         if str(header).startswith("__"):
             continue
         name = schema.canonical_column(header)
         if name is None:
             continue
         if name in seen:
-            clashes.append(f"{seen[name]!r} and {header!r} both mean {name!r}")
+            other, where = seen[name]
+            clashes.append(
+                f"{other!r} (column {where + 1}) and {header!r} (column {position + 1}) both "
+                f"mean {name!r}"
+            )
             continue
-        seen[name] = header
+        seen[name] = (header, position)
         mapping[header] = name
     if clashes:
         raise InputFileError(f"{path}: ambiguous headers: {'; '.join(clashes)}; keep one of each")
@@ -282,7 +821,8 @@ _DMS = re.compile(
 
 
 def _fold_number_text(values: pd.Series) -> pd.Series:
-    text = values.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFKC", s))
+    text = values.map(lambda s: unicodedata.normalize("NFKC", str(s)), na_action="ignore")
+    text = text.fillna("").astype(object)
     return text.str.replace("。", ".", regex=False).str.strip()
 
 
@@ -296,8 +836,25 @@ def _parse_dms(text: str) -> float:
     return value
 
 
+def _to_float(text: pd.Series) -> pd.Series:
+    try:
+        return pd.to_numeric(text, errors="coerce").astype(float)
+    except (TypeError, ValueError, OverflowError):
+        return text.map(_float_or_nan).astype(float)
+
+
+def _float_or_nan(value: object) -> float:
+    try:
+        return float(str(value))
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
+
+
 def parse_numbers(values: pd.Series, *, degrees: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse text to floats: full-width digits, Chinese decimal point, and DMS for degrees.
+
+    Plain numbers go through pandas in one vectorised call; only the rest (blank, full-width,
+    DMS, words) is folded and parsed value by value.
 
     Returns
     -------
@@ -310,13 +867,21 @@ def parse_numbers(values: pd.Series, *, degrees: bool = False) -> tuple[pd.Serie
     >>> parse_numbers(pd.Series(["112°45′30″E"]), degrees=True)[0].round(6).tolist()
     [112.758333]
     """
-    text = _fold_number_text(values)
-    blank = text.eq("") | text.str.lower().isin({"nan", "none", "null", "-", "/"})
-    numbers = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
-    if degrees:
-        retry = numbers.isna() & ~blank
-        if retry.any():
-            numbers[retry] = text[retry].map(_parse_dms)
+    values = pd.Series(values)
+    as_text = _as_text(values)
+    numbers = _to_float(as_text)
+    blank = pd.Series(False, index=values.index)
+    retry = numbers.isna()
+    if retry.any():
+        text = _fold_number_text(as_text[retry])
+        empty = text.eq("") | text.str.lower().isin(BLANK_WORDS)
+        blank[retry] = empty.to_numpy()
+        parsed = _to_float(text.where(~empty, ""))
+        if degrees:
+            dms = parsed.isna() & ~empty
+            if dms.any():
+                parsed[dms] = text[dms].map(_parse_dms).astype(float)
+        numbers[retry] = parsed.to_numpy()
     return numbers, blank
 
 
@@ -335,27 +900,50 @@ def _file_coord_sys(crs: str | None, layer_crs: str | None, path: Path) -> str:
     return "wgs84"
 
 
+def _as_text(column: pd.Series) -> pd.Series:
+    """A column as Python strings in an object Series ('' for missing), without copying when
+    it already is one."""
+    column = column.astype(object)
+    if pd.api.types.infer_dtype(column, skipna=False) != "string":
+        column = column.where(column.notna(), "").map(str)
+    return column.astype(object)
+
+
+def _text(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column as stripped text ('' for missing)."""
+    return _as_text(frame[name]).str.strip().astype(object)
+
+
 def _row_coord_sys(frame: pd.DataFrame, default: str, problems: Problems) -> np.ndarray:
     systems = np.full(len(frame), default, dtype=object)
     if "coord_sys" not in frame:
         return systems
-    given = frame["coord_sys"].fillna("").astype(str).str.strip()
-    cache: dict[str, str | None] = {}
-    for value in given[given != ""].unique():
+    given = _text(frame, "coord_sys")
+    codes, uniques = pd.factorize(given)
+    mapped = []
+    for value in uniques:
+        if not value:
+            mapped.append(default)
+            continue
         try:
-            cache[value] = coords.normalize_coord_sys(value)
+            mapped.append(coords.normalize_coord_sys(value))
         except CoordinateSystemError:
-            cache[value] = None
-    mapped = given.map(lambda v: cache.get(v, default) if v else default)
-    unknown = mapped.isna().to_numpy()
+            mapped.append(None)
+    lookup = np.asarray([*mapped, default], dtype=object)
+    systems = lookup[codes]  # code -1 (missing) takes the last entry: the default
+    unknown = pd.isna(systems).astype(bool)
     problems.add(
         unknown,
         "unknown_coord_sys",
-        "coord_sys: unknown coordinate system '" + given + "' (use wgs84, cgcs2000, gcj02, bd09 "
-        "or an EPSG code)",
+        [
+            f"coord_sys: unknown coordinate system '{v}' (use wgs84, cgcs2000, gcj02, bd09 or "
+            "an EPSG code)"
+            for v in given.to_numpy()[unknown]
+        ],
+        column="coord_sys",
+        value=given.to_numpy()[unknown],
     )
-    systems = np.where(unknown, default, mapped.to_numpy(dtype=object))
-    return systems
+    return np.where(unknown, default, systems)
 
 
 def _is_geographic(system: str) -> bool:
@@ -366,39 +954,120 @@ def _is_geographic(system: str) -> bool:
     return CRS.from_user_input(system).is_geographic
 
 
+def projected_hint(x: float, y: float) -> str:
+    """Which ``--crs`` to try for coordinates that look like projected metres.
+
+    Gauss-Krüger eastings with the zone number in front (8 digits) name their zone; without
+    it the central meridian of the area is needed.
+
+    >>> projected_hint(38_500_000, 4_170_000)
+    'EPSG:4526 (CGCS2000 3-degree Gauss-Kruger zone 38)'
+    >>> projected_hint(19_700_000, 4_170_000)
+    'EPSG:4497 (CGCS2000 6-degree Gauss-Kruger zone 19)'
+    """
+    zone = int(abs(x) // 1_000_000)
+    if 13 <= zone <= 23:
+        return f"EPSG:{4491 + zone - 13} (CGCS2000 6-degree Gauss-Kruger zone {zone})"
+    if 25 <= zone <= 45:
+        return f"EPSG:{4513 + zone - 25} (CGCS2000 3-degree Gauss-Kruger zone {zone})"
+    if 0 < abs(x) < 1_000_000 and 1_000_000 < abs(y) < 6_500_000:
+        return (
+            "the Gauss-Kruger system of your area's central meridian, e.g. EPSG:4547 (CGCS2000 "
+            "3-degree, CM 114E; EPSG:4534-4554 cover CM 75E-135E) or EPSG:32649 (UTM 49N)"
+        )
+    return "the projected system (EPSG code) the coordinates were taken in"
+
+
+def _fmt(value: float) -> str:
+    return str(round(float(value), 6))
+
+
 def _check_coordinates(
     frame: pd.DataFrame, systems: np.ndarray, problems: Problems
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse, range-check and convert coordinates; returns WGS84 lon, lat (NaN when bad)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse, range-check and convert coordinates.
+
+    Returns WGS84 lon, lat (NaN when bad) and the input x, y as parsed."""
     n = len(frame)
-    from_geometry = frame["__x__"].notna() if "__x__" in frame else pd.Series(False, frame.index)
-    # rows whose geometry is not a point are reported once, as not_a_point
-    other_geometry = (
-        frame["__geomtype__"].ne("missing") & ~from_geometry
-        if "__geomtype__" in frame
-        else pd.Series(False, frame.index)
+    has_geometry = "__x__" in frame
+    none = np.zeros(n, dtype=bool)
+    from_geometry = frame["__x__"].notna().to_numpy() if has_geometry else none
+    # rows whose geometry is unusable were reported once, with their geometry problem
+    geometry_reported = (
+        frame["__geomcode__"].ne("").to_numpy(dtype=bool) if "__geomcode__" in frame else none
     )
-    parsed = {}
+    parsed, shown = {}, {}
     for axis, geom_col in (("lon", "__x__"), ("lat", "__y__")):
-        raw = frame[axis] if axis in frame else pd.Series([""] * n, index=frame.index)
-        numbers, blank = parse_numbers(raw, degrees=True)
-        if geom_col in frame:
-            numbers = numbers.where(~from_geometry, frame[geom_col].astype(float))
-            blank = blank & ~from_geometry & ~other_geometry
-        text = raw.fillna("").astype(str).str.strip()
-        problems.add(blank.to_numpy(), "missing_coordinates", f"{axis}: missing")
-        bad = (numbers.isna() & ~blank & ~other_geometry).to_numpy()
-        problems.add(bad, "not_a_number", f"{axis}: not a number ('" + text + "')")
-        infinite = np.isinf(numbers.to_numpy())
-        problems.add(infinite, "not_a_number", f"{axis}: not a finite number ('" + text + "')")
-        parsed[axis] = numbers.where(~np.isinf(numbers)).to_numpy(dtype=float)
-    x, y = parsed["lon"], parsed["lat"]
+        if axis in frame:
+            text = _text(frame, axis)
+            numbers, blank = parse_numbers(text, degrees=True)
+            numbers, blank = numbers.to_numpy(dtype=float), blank.to_numpy(dtype=bool)
+        else:
+            text = pd.Series([""] * n, index=frame.index, dtype=object)
+            numbers, blank = np.full(n, np.nan), np.ones(n, dtype=bool)
+        cells = text.to_numpy(dtype=object)
+        if has_geometry:
+            from_geom = frame[geom_col].astype(float).to_numpy()
+            numbers = np.where(from_geometry, from_geom, numbers)
+            blank = blank & ~from_geometry & ~geometry_reported
+            if from_geometry.any():
+                cells = cells.copy()
+                cells[from_geometry] = [repr(v) for v in from_geom[from_geometry]]
+        shown[axis] = cells
+        problems.add(blank, "missing_coordinates", f"{axis}: missing", column=axis, value="")
+        bad = np.isnan(numbers) & ~blank & ~geometry_reported
+        problems.add(
+            bad,
+            "not_a_number",
+            [f"{axis}: not a number ('{c}')" for c in cells[bad]],
+            column=axis,
+            value=cells[bad],
+        )
+        infinite = np.isinf(numbers)
+        problems.add(
+            infinite,
+            "not_a_number",
+            [f"{axis}: not a finite number ('{c}')" for c in cells[infinite]],
+            column=axis,
+            value=cells[infinite],
+        )
+        parsed[axis] = numbers
+    x_input, y_input = parsed["lon"], parsed["lat"]
+    x = np.where(np.isinf(x_input), np.nan, x_input)
+    y = np.where(np.isinf(y_input), np.nan, y_input)
     usable = np.isfinite(x) & np.isfinite(y)
 
-    geographic = np.array([_is_geographic(s) for s in systems], dtype=bool) if n else np.array([])
+    def pair(mask: np.ndarray) -> list[str]:
+        return [f"({_fmt(a)}, {_fmt(b)})" for a, b in zip(x[mask], y[mask], strict=True)]
+
+    def values(mask: np.ndarray) -> list[str]:
+        return [f"{a}, {b}" for a, b in zip(shown["lon"][mask], shown["lat"][mask], strict=True)]
+
+    codes, uniques = pd.factorize(pd.Series(systems, dtype=object))
+    geographic = np.array([_is_geographic(s) for s in uniques] + [True], dtype=bool)[codes]
     zero = usable & geographic & (x == 0) & (y == 0)
-    problems.add(zero, "zero_coordinates", "lon/lat: 0/0 is a placeholder, not a location")
+    problems.add(
+        zero,
+        "zero_coordinates",
+        "lon/lat: 0/0 is a placeholder, not a location",
+        column="lon",
+        value=values(zero),
+    )
     usable &= ~zero
+
+    degrees_like = usable & ~geographic & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    problems.add(
+        degrees_like,
+        "looks_geographic",
+        [
+            f"lon/lat: {p} look like degrees, but the coordinate system {s} is projected "
+            "(metres); give --crs wgs84 (or cgcs2000, gcj02, bd09), or fix the coord_sys column"
+            for p, s in zip(pair(degrees_like), systems[degrees_like], strict=True)
+        ],
+        column="lon",
+        value=values(degrees_like),
+    )
+    usable &= ~degrees_like
 
     lon, lat = np.full(n, np.nan), np.full(n, np.nan)
     in_range = usable & (~geographic | ((np.abs(x) <= 180) & (np.abs(y) <= 90)))
@@ -407,7 +1076,16 @@ def _check_coordinates(
         lon[in_range], lat[in_range] = cx, cy
     converted = np.isfinite(lon) & np.isfinite(lat)
     failed = in_range & ~converted
-    problems.add(failed, "conversion_failed", "lon/lat: cannot convert from " + pd.Series(systems))
+    problems.add(
+        failed,
+        "conversion_failed",
+        [
+            f"lon/lat: cannot convert {p} from {s}"
+            for p, s in zip(pair(failed), systems[failed], strict=True)
+        ],
+        column="lon",
+        value=values(failed),
+    )
 
     inside = np.zeros(n, dtype=bool)
     inside[converted] = coords.in_china(lon[converted], lat[converted])
@@ -421,33 +1099,60 @@ def _check_coordinates(
             tx, ty = coords.to_wgs84(sx[ok], sy[ok], systems[outside][ok])
             hit[ok] = coords.in_china(tx, ty)
         swapped[outside] = hit
-    shown = "(" + pd.Series(x).round(6).astype(str) + ", " + pd.Series(y).round(6).astype(str) + ")"
     problems.add(
         swapped,
         "lon_lat_swapped",
-        "lon/lat swapped: " + shown + " is outside China but lies in China with lon and lat "
-        "exchanged; swap the two columns",
+        [
+            f"lon/lat swapped: {p} is outside China but lies in China with lon and lat "
+            "exchanged; swap the two columns"
+            for p in pair(swapped)
+        ],
+        column="lon",
+        value=values(swapped),
+    )
+    metres = outside & ~swapped & ((np.abs(x) > 1000) | (np.abs(y) > 1000))
+    problems.add(
+        metres,
+        "looks_projected",
+        [
+            f"lon/lat: {_fmt(a)}, {_fmt(b)} are not degrees but the coordinate system {s} is; "
+            f"they look like projected metres: give --crs {projected_hint(a, b)}, or fix the "
+            "coord_sys column"
+            for a, b, s in zip(x[metres], y[metres], systems[metres], strict=True)
+        ],
+        column="lon",
+        value=values(metres),
     )
     projected_outside = usable & ~geographic & converted & ~inside
+    far = (outside & ~swapped & ~metres) | projected_outside
     problems.add(
-        (outside & ~swapped) | projected_outside,
+        far,
         "outside_china",
-        "lon/lat: " + shown + " is outside China; check the coordinates and the coordinate system",
+        [
+            f"lon/lat: {p} is outside China; check the coordinates and the coordinate system"
+            for p in pair(far)
+        ],
+        column="lon",
+        value=values(far),
     )
-    return lon, lat
+    return lon, lat, x_input, y_input
 
 
-def _check_id(frame: pd.DataFrame, numbers: list[int], problems: Problems) -> pd.Series:
-    ids = frame["id"].fillna("").astype(str).str.strip()
-    problems.add(ids.eq("").to_numpy(), "empty_id", "id: empty")
-    nonblank = ids.ne("")
-    first_row = pd.Series(numbers, index=frame.index).groupby(ids).transform("first")
-    dup = (ids.duplicated(keep="first") & nonblank).to_numpy()
-    problems.add(
-        dup,
-        "duplicate_id",
-        "id: duplicate of row " + first_row.astype(str) + " ('" + ids + "')",
-    )
+def _check_id(frame: pd.DataFrame, numbers: np.ndarray, problems: Problems) -> pd.Series:
+    ids = _text(frame, "id")
+    problems.add(ids.eq("").to_numpy(), "empty_id", "id: empty", column="id", value="")
+    dup = (ids.duplicated(keep="first") & ids.ne("")).to_numpy()
+    if dup.any():
+        first = ids[~ids.duplicated(keep="first")]
+        first_row = dict(zip(first.to_numpy(), numbers[first.index.to_numpy()], strict=True))
+        dup_ids = ids.to_numpy(dtype=object)[dup]
+        problems.add(
+            dup,
+            "duplicate_id",
+            [f"id: duplicate of row {first_row[i]} ('{i}')" for i in dup_ids],
+            column="id",
+            value=dup_ids,
+        )
     return ids
 
 
@@ -456,21 +1161,28 @@ def _coded(frame: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
     for name in schema.columns_of_type("code") + schema.columns_of_type(schema.YESNO):
         if name not in frame:
             continue
-        text = frame[name].fillna("").astype(str)
-        keys = text.map(schema.normalize_text)
-        values = keys.map(schema.code_lookup(name))
-        blank = keys.isin({"", "nan", "none", "null", "-", "/"})
-        unknown = (values.isna() & ~blank).to_numpy()
+        raw = _as_text(frame[name])
+        codes, uniques = pd.factorize(raw)
+        lookup = schema.code_lookup(name)
+        keys = [schema.normalize_text(u) for u in uniques]
+        mapped = np.asarray([lookup.get(k) for k in keys] + [None], dtype=object)
+        is_blank = np.asarray([k in BLANK_WORDS or k == "" for k in keys] + [True], dtype=bool)
+        values = mapped[codes]
+        blank = is_blank[codes]
+        unknown = pd.isna(values).astype(bool) & ~blank
         if schema.columns()[name].type == schema.YESNO:
             hint = "yes or no (是/否), or blank if unknown"
         else:
             hint = ", ".join(schema.codes(name))
+        shown = [str(v).strip() for v in raw.to_numpy(dtype=object)[unknown]]
         problems.add(
             unknown,
             "unknown_code",
-            f"{name}: unknown value '" + text.str.strip() + f"' (expected {hint})",
+            [f"{name}: unknown value '{v}' (expected {hint})" for v in shown],
+            column=name,
+            value=shown,
         )
-        out[name] = values.where(~blank)
+        out[name] = pd.Series(np.where(blank, None, values), index=frame.index, dtype=object)
     return out
 
 
@@ -480,13 +1192,133 @@ def _numbers(frame: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
         if name not in frame:
             continue
         numbers, blank = parse_numbers(frame[name])
-        text = frame[name].fillna("").astype(str).str.strip()
-        bad = (numbers.isna() & ~blank) | np.isinf(numbers)
-        problems.add(bad.to_numpy(), "not_a_number", f"{name}: not a number ('" + text + "')")
+        cells = _text(frame, name).to_numpy(dtype=object)
+        bad = ((numbers.isna() & ~blank) | np.isinf(numbers)).to_numpy()
+        problems.add(
+            bad,
+            "not_a_number",
+            [f"{name}: not a number ('{c}')" for c in cells[bad]],
+            column=name,
+            value=cells[bad],
+        )
         negative = (numbers < 0).to_numpy()
-        problems.add(negative, "negative_value", f"{name}: negative ('" + text + "')")
+        problems.add(
+            negative,
+            "negative_value",
+            [f"{name}: negative ('{c}')" for c in cells[negative]],
+            column=name,
+            value=cells[negative],
+        )
         out[name] = numbers.where(~bad & (numbers >= 0))
     return out
+
+
+def _check_text(frame: pd.DataFrame, raw_cols: list, problems: Problems) -> None:
+    """Rows with characters that could not be decoded (U+FFFD) are rejected."""
+    found = np.zeros(len(frame), dtype=bool)
+    first_column = np.full(len(frame), None, dtype=object)
+    first_value = np.full(len(frame), None, dtype=object)
+    for column in raw_cols:
+        values = _as_text(frame[column])
+        if REPLACEMENT not in "".join(values.to_numpy()):
+            continue
+        hit = np.array([REPLACEMENT in v for v in values.to_numpy()], dtype=bool)
+        new = hit & ~found
+        first_column[new] = column
+        first_value[new] = values.to_numpy(dtype=object)[new]
+        found |= hit
+    problems.add(
+        found,
+        "bad_encoding",
+        [
+            f"{c}: unreadable characters (shown as {REPLACEMENT}); the bytes are neither UTF-8 "
+            "nor GBK: retype the text or save the file as 'CSV UTF-8'"
+            for c in first_column[found]
+        ],
+        column=first_column[found],
+        value=first_value[found],
+    )
+
+
+def _validate(
+    frame: pd.DataFrame,
+    numbers: list[int] | np.ndarray,
+    path: Path,
+    *,
+    coord_sys: str = "wgs84",
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    has_geometry = "__x__" in frame
+    if not has_geometry and not {"lon", "lat"} <= set(frame.columns):
+        found = ", ".join(str(c) for c in frame.columns if not str(c).startswith("__"))
+        raise InputFileError(
+            f"{path}: no coordinate columns; add 'lon' and 'lat' (or 经度 and 纬度). "
+            f"Columns found: {found}"
+        )
+    if "id" not in frame:
+        raise InputFileError(
+            f"{path}: no 'id' column; add a unique id per facility (e.g. 统一社会信用代码) "
+            "under the header 'id' or '编号'"
+        )
+    frame = frame.reset_index(drop=True)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if "__overlong__" not in frame:
+        frame["__overlong__"] = False
+    raw_cols = [c for c in frame.columns if not str(c).startswith("__")]
+    problems = Problems(len(frame))
+    _check_text(frame, raw_cols, problems)
+    problems.add(
+        frame["__overlong__"].to_numpy(dtype=bool),
+        "extra_cells",
+        "row has more cells than the header; a comma inside a value must be quoted",
+    )
+    if "__geomcode__" in frame:
+        for code in ("empty_geometry", "multi_part", "not_a_point"):
+            mask = frame["__geomcode__"].eq(code).to_numpy(dtype=bool)
+            problems.add(
+                mask,
+                code,
+                frame["__geommsg__"].to_numpy(dtype=object)[mask],
+                column="geometry",
+                value=frame["__geomtype__"].to_numpy(dtype=object)[mask],
+            )
+    ids = _check_id(frame, numbers, problems)
+    systems = _row_coord_sys(frame, coord_sys, problems)
+    lon, lat, x_input, y_input = _check_coordinates(frame, systems, problems)
+    coded = _coded(frame, problems)
+    numeric = _numbers(frame, problems)
+
+    bad = problems.bad_mask()
+    reasons = problems.frame()
+    details = problems.details()
+    rejected = frame.loc[bad, raw_cols].astype(object).map(str).astype(str)
+    rejected.insert(0, "row", numbers[bad])
+    rejected.insert(1, "reason", reasons["reason"].to_numpy())
+    rejected.insert(2, "reason_code", reasons["reason_code"].to_numpy())
+    rejected.insert(3, "source", path.name)
+
+    good = ~bad
+    data: dict[str, object] = {"id": ids[good].to_numpy(dtype=object)}
+    for name in schema.columns():
+        if name in {"id", "lon", "lat", "coord_sys"}:
+            continue
+        if name in coded:
+            data[name] = coded[name][good].to_numpy(dtype=object)
+        elif name in numeric:
+            data[name] = numeric[name][good].to_numpy(dtype=float)
+        elif name in frame:
+            data[name] = _text(frame.loc[good], name).to_numpy(dtype=object)
+    for extra in raw_cols:
+        if extra not in schema.columns() and extra not in data:
+            data[extra] = _as_text(frame.loc[good, extra]).to_numpy()
+    data["row"] = numbers[good]
+    data["lon"], data["lat"] = lon[good], lat[good]
+    data["lon_input"], data["lat_input"] = x_input[good], y_input[good]
+    data["coord_sys"] = systems[good]
+    enterprises = gpd.GeoDataFrame(
+        data, geometry=gpd.points_from_xy(lon[good], lat[good]), crs=WGS84
+    )
+    details.insert(0, "row", numbers[details["pos"].to_numpy(dtype=np.int64)])
+    return enterprises, rejected.reset_index(drop=True), details.drop(columns="pos")
 
 
 def validate(
@@ -509,75 +1341,8 @@ def validate(
     coord_sys
         The file's coordinate system, used where a row has no ``coord_sys`` of its own.
     """
-    has_geometry = "__x__" in frame
-    if not has_geometry and not {"lon", "lat"} <= set(frame.columns):
-        found = ", ".join(c for c in frame.columns if not str(c).startswith("__"))
-        raise InputFileError(
-            f"{path}: no coordinate columns; add 'lon' and 'lat' (or 经度 and 纬度). "
-            f"Columns found: {found}"
-        )
-    if "id" not in frame:
-        raise InputFileError(
-            f"{path}: no 'id' column; add a unique id per facility (e.g. 统一社会信用代码) "
-            "under the header 'id' or '编号'"
-        )
-    frame = frame.reset_index(drop=True)
-    problems = Problems(len(frame))
-    problems.add(
-        frame["__overlong__"].to_numpy(dtype=bool),
-        "extra_cells",
-        "row has more cells than the header; a comma inside a value must be quoted",
-    )
-    if has_geometry:
-        no_point = frame["__x__"].isna() & frame["__geomtype__"].ne("missing")
-        problems.add(
-            no_point.to_numpy(),
-            "not_a_point",
-            "geometry: " + frame["__geomtype__"] + ", expected a point",
-        )
-    ids = _check_id(frame, numbers, problems)
-    systems = _row_coord_sys(frame, coord_sys, problems)
-    lon, lat = _check_coordinates(frame, systems, problems)
-    coded = _coded(frame, problems)
-    numeric = _numbers(frame, problems)
-
-    bad = problems.bad_mask()
-    reasons = problems.frame()
-    raw_cols = [c for c in frame.columns if not str(c).startswith("__")]
-    rejected = frame.loc[bad, raw_cols].astype(str).copy()
-    rejected.insert(0, "row", np.asarray(numbers, dtype=np.int64)[bad])
-    rejected.insert(1, "reason", reasons["reason"].to_numpy())
-    rejected.insert(2, "reason_code", reasons["reason_code"].to_numpy())
-    rejected.insert(3, "source", path.name)
-
-    good = ~bad
-    data: dict[str, object] = {"id": ids[good].to_numpy(dtype=object)}
-    for name in schema.columns():
-        if name in {"id", "lon", "lat", "coord_sys"}:
-            continue
-        if name in coded:
-            values = coded[name][good]
-            data[name] = np.where(values.isna(), None, values.to_numpy(dtype=object))
-        elif name in numeric:
-            data[name] = numeric[name][good].to_numpy(dtype=float)
-        elif name in frame:
-            data[name] = frame.loc[good, name].fillna("").astype(str).str.strip().to_numpy()
-    for extra in raw_cols:
-        if extra not in schema.columns() and extra not in data:
-            data[extra] = frame.loc[good, extra].astype(str).to_numpy()
-    data["row"] = np.asarray(numbers, dtype=np.int64)[good]
-    data["lon"], data["lat"] = lon[good], lat[good]
-    if has_geometry:
-        data["lon_input"] = frame.loc[good, "__x__"].astype(float).to_numpy()
-        data["lat_input"] = frame.loc[good, "__y__"].astype(float).to_numpy()
-    else:
-        data["lon_input"] = parse_numbers(frame.loc[good, "lon"], degrees=True)[0].to_numpy()
-        data["lat_input"] = parse_numbers(frame.loc[good, "lat"], degrees=True)[0].to_numpy()
-    data["coord_sys"] = systems[good]
-    enterprises = gpd.GeoDataFrame(
-        data, geometry=gpd.points_from_xy(lon[good], lat[good]), crs=WGS84
-    )
-    return enterprises, rejected.reset_index(drop=True)
+    enterprises, rejected, _ = _validate(frame, numbers, Path(path), coord_sys=coord_sys)
+    return enterprises, rejected
 
 
 def load_enterprises(path: str | Path, crs: str | None = None) -> Inventory:
@@ -595,11 +1360,27 @@ def load_enterprises(path: str | Path, crs: str | None = None) -> Inventory:
     Returns
     -------
     Inventory
-        Accepted enterprises and rejected rows; ``accepted + rejected`` is every input row.
+        Accepted enterprises and rejected rows; ``accepted + rejected`` is every input row
+        that is not blank.
+
+    Raises
+    ------
+    InputFileError
+        For a problem of the whole file (unreadable, no header, no coordinates, clashing
+        headers, unknown ``crs``); the message names the file and what to do.
     """
     path = Path(path)
-    frame, numbers, encoding, blank, layer_crs = read_table(path)
-    frame, header_map = map_headers(frame, path)
-    system = _file_coord_sys(crs, layer_crs, path)
-    enterprises, rejected = validate(frame, numbers, path, coord_sys=system)
-    return Inventory(enterprises, rejected, path, encoding, header_map, blank)
+    table = _read(path)
+    frame, header_map = map_headers(table.frame, path)
+    system = _file_coord_sys(crs, table.crs, path)
+    enterprises, rejected, problems = _validate(frame, table.numbers, path, coord_sys=system)
+    return Inventory(
+        enterprises,
+        rejected,
+        path,
+        table.encoding,
+        header_map,
+        table.blank,
+        table.warnings,
+        problems,
+    )
