@@ -602,14 +602,43 @@ def _select(data: np.ma.MaskedArray, options: BuiltupOptions) -> np.ndarray:
     return chosen & ~np.ma.getmaskarray(data)
 
 
-def _close(mask: np.ndarray, disc: np.ndarray) -> np.ndarray:
-    """Morphological closing that does not erode from the array's border."""
-    from scipy import ndimage
+def _morph(mask: np.ndarray, disc: np.ndarray, dilate: bool) -> np.ndarray:
+    """Dilation (or erosion) by a disc, one row of the disc at a time.
 
+    Row ``dy`` of the disc is a horizontal segment of half-width ``w(dy)``, widest at
+    ``dy = 0``. The rows of the image filtered with the segment (a pixel becomes built-up when
+    any pixel within ``w`` columns is, for the dilation; stays built-up when all are, for the
+    erosion) are grown one column at a time from the narrowest segment to the widest, and each
+    is merged into the result shifted by ``±dy`` rows. That is about ``2 w(0) + 2 ry`` passes
+    of cheap boolean operations over the image, whatever the disc's area. Pixels beyond the
+    image count as not built-up for the dilation and as built-up for the erosion, so the
+    closing never eats into an area at the edge of the raster.
+    """
+    combine = np.logical_or if dilate else np.logical_and
+    out = np.full(mask.shape, not dilate, dtype=bool)
+    rows, before = mask.copy(), np.empty_like(mask)
+    ry, n = disc.shape[0] // 2, mask.shape[0]
+    width = 0
+    for dy in range(ry, -1, -1):
+        half = int(disc[ry + dy].sum()) // 2
+        while width < half:  # widen the horizontal segment by one column on each side
+            np.copyto(before, rows)
+            combine(rows[:, 1:], before[:, :-1], out=rows[:, 1:])
+            combine(rows[:, :-1], before[:, 1:], out=rows[:, :-1])
+            width += 1
+        if dy >= n:
+            continue
+        combine(out[dy:], rows[: n - dy], out=out[dy:])
+        if dy:
+            combine(out[: n - dy], rows[dy:], out=out[: n - dy])
+    return out
+
+
+def _close(mask: np.ndarray, disc: np.ndarray) -> np.ndarray:
+    """Morphological closing with a disc that does not erode from the array's border."""
     if disc.size <= 1 or not mask.any():
         return mask
-    dilated = ndimage.binary_dilation(mask, structure=disc)
-    return ndimage.binary_erosion(dilated, structure=disc, border_value=1)
+    return _morph(_morph(mask, disc, dilate=True), disc, dilate=False)
 
 
 def _sieve(core: np.ndarray, min_pixels: int, seams: list[int]) -> tuple[np.ndarray, int]:
@@ -649,6 +678,32 @@ def _strips(
         rows -= rows % block_rows
     for r0 in range(0, height, rows):
         yield r0, min(height, r0 + rows)
+
+
+def _merge_touching(pieces: list[Polygon]) -> list[Polygon]:
+    """Union the pixel-edged pieces that touch (parts of one patch cut by strip seams).
+
+    Only groups of touching pieces are unioned (exact: the vertices are whole pixel
+    coordinates), not the whole set, so the cost follows the patches that cross seams.
+    """
+    if len(pieces) < 2:
+        return pieces
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    geoms = np.array(pieces, dtype=object)
+    first, second = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    graph = coo_matrix((np.ones(len(first)), (first, second)), shape=(len(geoms),) * 2)
+    _, group = connected_components(graph, directed=False)
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    merged: list[Polygon] = []
+    for members in np.split(order, bounds):
+        if len(members) == 1:
+            merged.append(pieces[int(members[0])])
+        else:
+            merged += _polygon_parts(shapely.union_all(geoms[members]))
+    return merged
 
 
 def _found_values(src: Any) -> str:
@@ -716,8 +771,7 @@ def _raster_parts(
                 f"raster holds {_found_values(src)}. Give the built-up class value(s) or a "
                 "threshold in the raster's units"
             )
-        if seam_pieces:
-            pieces += _polygon_parts(shapely.union_all(seam_pieces))
+        pieces += _merge_touching(seam_pieces)
         cleaned = []
         for poly in pieces:
             holes = [h for h in poly.interiors if Polygon(h).area >= min_pixels]
