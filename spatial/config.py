@@ -48,6 +48,16 @@ class RunConfig:
         The date decisions and deadlines are evaluated on.
     output_crs
         CRS of the written GeoPackage.
+    basemap
+        Basemap of ``map.html``: ``osm``, ``none`` (blank, fully offline), ``tianditu`` or
+        ``amap`` (every layer shifted to GCJ-02 to line up with Amap's tiles).
+    tianditu_key
+        Tianditu key for the ``tianditu`` basemap (else the ``TIANDITU_KEY`` variable).
+    map_url
+        Where the output folder will be published: the map, the Excel lists, the figures and
+        ``run.json`` carry the link (and a QR code of it).
+    figures
+        Whether to render the static figures (PNG and PDF, overview and one per county).
 
     Examples
     --------
@@ -68,6 +78,10 @@ class RunConfig:
     as_of: dt.date = field(default_factory=dt.date.today)
     output_crs: str = DEFAULT_OUTPUT_CRS
     builtup_options: BuiltupOptions | None = None
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    map_url: str | None = None
+    figures: bool = True
 
     def inputs(self) -> dict[str, Path]:
         """The input files given, by role."""

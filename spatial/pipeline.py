@@ -21,7 +21,9 @@ from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
 from spatial.export.atomic import atomic_path
 from spatial.export.excel import write_lists
+from spatial.export.figures import write_figures
 from spatial.export.gpkg import write_gpkg
+from spatial.export.webmap import write_map
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
@@ -73,6 +75,7 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
         "tool": "spatial-screening",
         "version": __version__,
         "as_of": config.as_of.isoformat(),
+        "map_url": config.map_url,
         "output_crs": config.output_crs,
         "policies": [
             {"id": p.id, "version": p.version, "source": p.source, "issued": p.issued}
@@ -161,13 +164,27 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
         "decisions": decisions,
         "rejected": inventory.rejected,
     }
-    gpkg_layers.update({name: layer for name, layer in layers.items() if layer is not None})
-    gpkg_layers.update(fact_buffers(layers, specs))
+    context = {name: layer for name, layer in layers.items() if layer is not None}
+    context.update(fact_buffers(layers, specs))
+    gpkg_layers.update(context)
     record = run_record(config, result)
     result.outputs["screening"] = write_gpkg(
         gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
     )
-    result.outputs["lists"] = write_lists(out / "lists.xlsx", enterprises, decisions)
+    result.outputs["lists"] = write_lists(
+        out / "lists.xlsx", enterprises, decisions, map_url=config.map_url
+    )
+    result.outputs["map"] = write_map(
+        out / "map.html",
+        enterprises,
+        context,
+        basemap=config.basemap,
+        tianditu_key=config.tianditu_key,
+        map_url=config.map_url,
+    )
+    if config.figures:
+        figures = write_figures(out / "figures", enterprises, context, map_url=config.map_url)
+        result.outputs["figures"] = figures[0].parent if figures else out / "figures"
     result.outputs["run"] = out / "run.json"
     record["outputs"] = {role: path.name for role, path in result.outputs.items()}
     write_json(record, out / "run.json")

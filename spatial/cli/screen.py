@@ -135,6 +135,32 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="A policy to apply, by id (e.g. jinzhong-2019) or as a path to your own YAML rule "
     "table. Repeat for several. Default: every shipped policy.",
 )
+@click.option(
+    "--basemap",
+    type=click.Choice(["osm", "none", "tianditu", "amap"]),
+    default="osm",
+    show_default=True,
+    help="Background of map.html: OpenStreetMap, none (blank, works fully offline), Tianditu "
+    "(needs --tianditu-key) or Amap/高德 (the data is shifted to GCJ-02 to line up).",
+)
+@click.option(
+    "--tianditu-key",
+    envvar="TIANDITU_KEY",
+    default=None,
+    help="Your Tianditu (天地图) browser key, for --basemap tianditu. Also read from TIANDITU_KEY.",
+)
+@click.option(
+    "--map-url",
+    default=None,
+    help="Where you will publish the output folder (e.g. https://intranet/screening/map.html): "
+    "the map, the Excel lists, the figures and run.json then carry this link and its QR code.",
+)
+@click.option(
+    "--figures/--no-figures",
+    default=True,
+    show_default=True,
+    help="Render the static figures for print (PNG and PDF, overview and one per county).",
+)
 @as_of_option
 @out_option
 def screen(
@@ -154,6 +180,10 @@ def screen(
     zones_osm,
     layers,
     policies,
+    basemap,
+    tianditu_key,
+    map_url,
+    figures,
     as_of,
     out,
 ) -> None:
@@ -189,5 +219,9 @@ def screen(
         layers=parse_layers(layers),
         policies=tuple(policies),
         as_of=as_date(as_of),
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        map_url=map_url,
+        figures=figures,
     )
     run_and_report(config)
