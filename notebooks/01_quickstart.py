@@ -38,12 +38,11 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
-from IPython.display import HTML, display
+from IPython.display import HTML, Image, display
 from openpyxl import load_workbook
 from pyproj import Geod
 
 import spatial
-from spatial.export.webmap import write_map
 from spatial.inventory import read_table
 
 
@@ -68,6 +67,7 @@ ZONES_OSM = DEMO / "region.osm"  # OSM XML with the 三环路 ring road (or None
 POLICIES = ()  # policy ids or your own YAML paths; () = every shipped policy
 AS_OF = dt.date(2024, 11, 15)  # the date phases and deadlines are judged on (dt.date.today())
 BASEMAP = "osm"  # map background: osm, none (offline), tianditu (needs a key) or amap (GCJ-02)
+FIGURES = True  # also write print-ready figures (PNG + PDF): the overview and one per county
 # -----------------------------------------------------------------------------------------------
 
 OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
@@ -161,7 +161,7 @@ checked.rejected[["row", "reason_code", "reason"]]
 # spatial screen --enterprises data/demo/enterprises_gbk.csv --crs gcj02 \
 #     --builtup data/demo/builtup.gpkg --heat-sources data/demo/heat_sources.csv \
 #     --zones data/demo/dingxiang_sources.gpkg --zones-osm data/demo/region.osm \
-#     --as-of 2024-11-15 --out outputs/notebooks/01_quickstart
+#     --as-of 2024-11-15 --basemap osm --out outputs/notebooks/01_quickstart
 # ```
 
 # %%
@@ -174,6 +174,8 @@ config = spatial.RunConfig(
     zones_osm=ZONES_OSM,
     policies=tuple(POLICIES),
     as_of=AS_OF,
+    basemap=BASEMAP,
+    figures=FIGURES,
     out=OUT,
 )
 result = spatial.run(config, progress=lambda step, total, text: print(f"[{step}/{total}] {text}"))
@@ -192,8 +194,8 @@ screened[shown].head(8)
 
 # %% [markdown]
 # The outputs: a GeoPackage for QGIS (every layer styled), the lists for the county offices
-# (Excel) and `run.json`, which records the inputs with their checksums, the options and the
-# counts.
+# (Excel), the web map, the print-ready figures and `run.json`, which records the inputs with
+# their checksums, the options and the counts.
 
 # %%
 for role, path in result.outputs.items():
@@ -217,12 +219,16 @@ record["counts"]
 # buffers, the heat sources and the Dingxiang zones.
 
 # %%
-specs = spatial.fact_specs(result.policies)
-map_layers = {**result.layers, **spatial.fact_buffers(result.layers, specs)}
-map_path = result.outputs.get("map") or write_map(
-    OUT / "map.html", screened, map_layers, basemap=BASEMAP
-)
+map_path = result.outputs["map"]
 print(f"{map_path}: {map_path.stat().st_size / 1e6:.1f} MB; open it in any browser")
 page = html.escape(map_path.read_text(encoding="utf-8"))
 frame = f'<iframe srcdoc="{page}" style="width:100%; height:620px; border:1px solid #ccc"></iframe>'
 HTML(f"<div>{frame}</div>")
+
+# %% [markdown]
+# The static overview (`figures/overview.png`, also as PDF), for reports and for printing; the
+# same folder has one figure per county.
+
+# %%
+if "figures" in result.outputs:
+    display(Image(filename=str(result.outputs["figures"] / "overview.png"), width=800))

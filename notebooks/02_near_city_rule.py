@@ -263,22 +263,24 @@ comparison = pd.DataFrame(
 display(comparison)
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+fig, (left, middle, right) = plt.subplots(1, 3, figsize=(17, 4.8))
 outside = geodesic > 0
+km = geodesic[outside] / 1000
 palette = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")
-for label, colour in zip(projections, palette, strict=False):
-    left.scatter(
-        geodesic[outside] / 1000, error.loc[outside, label], s=5, color=colour, label=label
-    )
-left.axvline(LIMIT_M / 1000, color="k", linestyle="--", linewidth=0.8)
-left.set_xlabel("geodesic distance to the nearest built-up area (km)")
-left.set_ylabel("planar distance − geodesic distance (m)")
-left.set_title("Distance error by projection")
-left.legend()
+for ax, labels in ((left, list(projections)[:1]), (middle, list(projections)[1:])):
+    for label in labels:
+        colour = palette[list(projections).index(label) % len(palette)]
+        ax.scatter(km, error.loc[outside, label], s=4, color=colour, label=label)
+    ax.axvline(LIMIT_M / 1000, color="k", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("geodesic distance to the nearest built-up area (km)")
+    ax.set_ylabel("planar distance − geodesic distance (m)")
+    ax.legend()
+left.set_title("Web Mercator: kilometres of error")
+middle.set_title("UTM and Gauss-Krüger: metres of error")
 
 lat = plants.geometry.y
 ratio = planar.loc[outside, "Web Mercator"] / geodesic[outside]
-right.scatter(lat[outside], ratio, s=5, color="#d62728", label="Web Mercator, measured")
+right.scatter(lat[outside], ratio, s=4, color="#d62728", label="Web Mercator, measured")
 grid = np.linspace(lat.min() - 0.1, lat.max() + 0.1, 50)
 right.plot(grid, 1 / np.cos(np.radians(grid)), "k-", label="1 / cos(latitude)")
 right.set_xlabel("latitude (°N)")
@@ -289,6 +291,11 @@ fig.tight_layout()
 fig.savefig(OUT / "mercator_error.png", dpi=110)
 
 # %% [markdown]
+# In the middle panel, a 6° Gauss-Krüger zone and a 3° zone that share their central meridian
+# (111°E for the demo) are the same projection, scale 1 on the meridian, so their points
+# coincide. UTM is a transverse Mercator too, with scale 0.9996 on its meridian: distances near
+# the meridian come out a little short, hence its negative errors.
+#
 # ## 5 · Flipped decisions
 #
 # What the wrong projection would do to the lists: the Jinzhong table applied once with the

@@ -166,6 +166,9 @@ ax.legend(
     loc="lower right",
 )
 ax.set_title(f"{heat_spec.buffer_layer}: geodesic {heat_spec.within_m / 1000:g} km radius")
+west, south, east, north = boilers.total_bounds  # the counties of the table, with a margin
+ax.set_xlim(west - 20_000, east + 20_000)
+ax.set_ylim(south - 20_000, north + 20_000)
 ax.set_aspect("equal")
 ax.set_xlabel(f"easting (m, {UTM})")
 fig.savefig(OUT / "heat_radius.png", dpi=110)

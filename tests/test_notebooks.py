@@ -29,7 +29,14 @@ CELL_TIMEOUT_S = 300
 NOTEBOOK_BUDGET_S = 120  # each takes 5-25 s here; the brief is < 60 s, this leaves slack for CI
 
 EXPECTED_OUTPUTS = {
-    "01_quickstart": ["damaged_copy.csv", "screening.gpkg", "lists.xlsx", "run.json", "map.html"],
+    "01_quickstart": [
+        "damaged_copy.csv",
+        "screening.gpkg",
+        "lists.xlsx",
+        "run.json",
+        "map.html",
+        "figures/overview.png",
+    ],
     "02_near_city_rule": [
         "seats.csv",
         "builtup_sources.png",
