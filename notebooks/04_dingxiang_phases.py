@@ -251,9 +251,9 @@ counts = timeline.apply(pd.Series.value_counts).fillna(0).astype(int).T
 counts = counts.reindex(columns=["not_started", "in_progress", "due"], fill_value=0)
 counts.index = [str(d) for d in counts.index]
 counts["unassigned"] = int((assigned["zone_status"] == "unassigned").sum())
-ax = counts.plot.bar(
-    stacked=True, figsize=(9, 4), color=["#bdbdbd", "#fdae61", "#d7191c", "#2c7bb6"]
-)
+colours = ["#bdbdbd", "#fdae61", "#d7191c", "#2c7bb6"]
+ax = counts.plot.bar(stacked=True, figsize=(10, 4), color=colours, rot=0)
+ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left")
 ax.set_ylabel("flange plants")
 ax.set_title("Dingxiang flange plants by zone status")
 ax.figure.tight_layout()
