@@ -40,7 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from spatial import schema
@@ -114,12 +114,13 @@ CONTEXT_STYLES: dict[str, dict[str, Any]] = {
     "heat_sources": {"color": "#b2182b"},
     "zones": {"weight": 1.5, "fillOpacity": 0.35},
 }
+# opaque fill: the runtime stamps pre-drawn circles, and opaque pixels are plain copies
 _ENTERPRISE_STYLE = {
     "radius": 5,
     "color": "#222222",
-    "weight": 0.7,
-    "opacity": 0.9,
-    "fillOpacity": 0.9,
+    "weight": 0.8,
+    "opacity": 1.0,
+    "fillOpacity": 1.0,
 }
 
 #: Popup rows of an enterprise: (label, column, format); rows whose column is absent are left out.
@@ -266,6 +267,12 @@ def _values(series: pd.Series, fmt: str = "text", digits: int | None = None) -> 
         if digits is not None:
             numbers = np.round(numbers, digits)
         return [None if math.isnan(x) else (int(x) if digits == 0 else x) for x in numbers.tolist()]
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
+        series.dtype
+    ):
+        # pandas string columns (pyarrow or python): vectorised, blanks become None
+        blank = series.isna() | (series.str.strip() == "")
+        return series.astype(object).where(~blank.to_numpy(), None).tolist()
     out = []
     for v in series:
         if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
@@ -762,25 +769,25 @@ def _inline_assets() -> str:
     return "\n".join(parts)
 
 
-class _InlineAssets(MacroElement):
-    """The vendored JS and CSS, inlined into the page header (instead of Folium's CDN links)."""
+class _Raw(Element):
+    """Text put into the page as it is: never parsed as a Jinja template (branca compiles the
+    output of ``header``/``html`` macros as templates, so ``{{`` in a plant's name would be
+    evaluated, and compiling megabytes of JSON is slow)."""
 
-    _template = Template("{% macro header(this, kwargs) %}{{ this.assets }}{% endmacro %}")
-
-    def __init__(self) -> None:
+    def __init__(self, text: str) -> None:
         super().__init__()
-        self._name = "InlineAssets"
-        self.assets = _inline_assets()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
 
 
 class _Runtime(MacroElement):
-    """The JSON blocks of the layers and config, and the call that builds the map from them."""
+    """The inlined assets (header), the JSON blocks of the layers and config (body), and the
+    call that builds the map from them (script)."""
 
     _template = Template(
         """
-{% macro html(this, kwargs) %}
-{% for id, text in this.blocks %}<script type="application/json" id="{{ id }}">{{ text }}</script>
-{% endfor %}{% endmacro %}
 {% macro script(this, kwargs) %}
 SpatialMap.build({{ this._parent.get_name() }}, "{{ this.config_id }}");
 {% endmacro %}
@@ -792,6 +799,16 @@ SpatialMap.build({{ this._parent.get_name() }}, "{{ this.config_id }}");
         self._name = "SpatialMapRuntime"
         self.blocks = blocks
         self.config_id = config_id
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        figure.header.add_child(_Raw(_inline_assets()), name="spatial_map_assets")
+        data = "".join(
+            f'<script type="application/json" id="{ident}">{text}</script>\n'
+            for ident, text in self.blocks
+        )
+        figure.html.add_child(_Raw(data), name="spatial_map_data")
+        super().render(**kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -858,7 +875,6 @@ def build_map(
     m.default_js = []
     m.default_css = []
     m.get_root().title = html.escape(title)
-    m.add_child(_InlineAssets())
 
     blocks: list[tuple[str, str]] = []
     specs = []

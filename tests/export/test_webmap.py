@@ -228,6 +228,14 @@ def test_text_from_the_data_never_reaches_html_unescaped(maps):
     assert XSS_AREA in zone_areas
 
 
+def test_text_is_not_a_template(tmp_path):
+    """Folium renders through Jinja: the data must never be parsed as a template."""
+    enterprises, _ = sample()
+    enterprises.loc[0, "name"] = "{{ 7*7 }}{% if x %}{# c #}"
+    html = write_map(tmp_path / "m.html", enterprises, {}, basemap="none").read_text("utf-8")
+    assert layer_data(html, "enterprises")["columns"]["name"][0] == "{{ 7*7 }}{% if x %}{# c #}"
+
+
 def test_popup_fields_and_categories(maps):
     html = maps["osm"].read_text(encoding="utf-8")
     config = blocks(html)["sm-config"]
@@ -397,10 +405,7 @@ def test_browser_offline_map(maps, browser):
     keys = page.evaluate("Object.keys(spatialMap.layers)")
     assert {"builtup", "near_city_10km", "heat_radius_30km", "heat_sources"} <= set(keys)
     assert {"enterprises:curtail", "enterprises:shutdown", "zones_0", "zones_1"} <= set(keys)
-    counts = page.evaluate(
-        "Object.fromEntries(Object.entries(spatialMap.layers).map("
-        "([k, l]) => [k, l.getLayers().length]))"
-    )
+    counts = page.evaluate("Object.fromEntries(spatialMap.entries.map(e => [e.key, e.count]))")
     assert sum(v for k, v in counts.items() if k.startswith("enterprises:")) == 6
     assert counts["heat_sources"] == 2 and counts["zones_1"] == 2
     labels = page.evaluate(
@@ -432,7 +437,7 @@ def test_browser_offline_map(maps, browser):
         time.sleep(0.05)
         page.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x + dx, "y": y + dx})
     tooltip = page.wait_for(
-        "spatialMap.tooltip && spatialMap.tooltip._source._smRow === 2"
+        "spatialMap.tooltip && spatialMap.tooltip._smRow === 2"
         " && spatialMap.tooltip.getElement().innerText",
         5,
     )
@@ -440,6 +445,20 @@ def test_browser_offline_map(maps, browser):
     page.click(*_xy(page, 37.315, 112.565))  # the zone named XSS_AREA
     text = _popup_text(page)
     assert XSS_AREA in text and "集群" in text and "第二阶段" in text
+
+    # a category switched off in the layer control is neither drawn nor clickable
+    toggle = (
+        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".find(l => l.textContent.trim() === '停产（1）').querySelector('input').click()"
+    )
+    page.evaluate(toggle)
+    assert page.evaluate("spatialMap.enterprises.plants._visible[0]") is False
+    page.click(*_plant_xy(page, 1))
+    time.sleep(0.3)
+    assert page.evaluate("spatialMap.popup") is None
+    page.evaluate(toggle)
+    page.click(*_plant_xy(page, 1))
+    assert XSS_NAME in _popup_text(page)
 
     # search by name: type, wait for the list, press Enter → the plant's popup
     page.evaluate("document.querySelector('.sm-search-input').focus()")

@@ -84,44 +84,321 @@
   // ------------------------------------------------------------------------------------------
   // Layers. Each builder returns [{label, layer, count}] entries for the layer control.
 
+  var TAU = 2 * Math.PI;
+
+  /**
+   * The plants: one canvas, drawn in one pass per category (one path and one fill per colour),
+   * so 20,000 or 100,000 points redraw in a few milliseconds after a pan or zoom. It is a
+   * Leaflet renderer (for the pan/zoom transforms) in its own pane above the polygons, with
+   * pointer-events off: clicks and hovers are hit-tested here, before Leaflet sees them.
+   */
+  var PlantLayer = L.Renderer.extend({
+    initialize: function (table, categories, style) {
+      L.Renderer.prototype.initialize.call(this, { padding: 0.1, pane: "smPlants" });
+      var n = table.n;
+      this._table = table;
+      this._categories = categories;
+      this._style = style;
+      this._visible = categories.map(function () {
+        return true;
+      });
+      // normalised Web Mercator (0..1), projected once
+      this._mx = new Float64Array(n);
+      this._my = new Float64Array(n);
+      var members = categories.map(function () {
+        return [];
+      });
+      for (var i = 0; i < n; i++) {
+        var lat = Math.max(Math.min(table.cols.lat[i], 85.0511287798), -85.0511287798);
+        var s = Math.sin((lat * Math.PI) / 180);
+        this._mx[i] = (table.cols.lon[i] + 180) / 360;
+        this._my[i] = 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+        members[table.cols.cat[i]].push(i);
+      }
+      this._members = members.map(function (m) {
+        return Int32Array.from(m);
+      });
+      // draw order: the last category first, so the first (most severe) is on top
+      this._order = categories
+        .map(function (c, k) {
+          return k;
+        })
+        .reverse();
+    },
+
+    _initContainer: function () {
+      var canvas = (this._container = document.createElement("canvas"));
+      canvas.style.pointerEvents = "none";
+      this._ctx = canvas.getContext("2d");
+    },
+
+    _destroyContainer: function () {
+      L.Util.cancelAnimFrame(this._frame);
+      L.DomUtil.remove(this._container);
+      delete this._ctx;
+    },
+
+    _update: function () {
+      if (this._map._animatingZoom && this._bounds) return;
+      L.Renderer.prototype._update.call(this);
+      var b = this._bounds;
+      var size = b.getSize();
+      var m = L.Browser.retina ? 2 : 1;
+      L.DomUtil.setPosition(this._container, b.min);
+      this._container.width = m * size.x;
+      this._container.height = m * size.y;
+      this._container.style.width = size.x + "px";
+      this._container.style.height = size.y + "px";
+      this._ctx.setTransform(m, 0, 0, m, -b.min.x * m, -b.min.y * m);
+      this._draw();
+    },
+
+    redraw: function () {
+      if (this._map && !this._frame) {
+        this._frame = L.Util.requestAnimFrame(function () {
+          this._frame = null;
+          this._draw();
+        }, this);
+      }
+      return this;
+    },
+
+    setVisible: function (k, visible) {
+      this._visible[k] = visible;
+      return this.redraw();
+    },
+
+    /** A pre-drawn circle per category (device pixels, RGBA), anti-aliased by the canvas. */
+    _sprites: function (m) {
+      if (this._spriteScale === m) return this._spriteList;
+      var st = this._style;
+      var half = Math.ceil((st.radius + st.weight + 1) * m);
+      var size = 2 * half;
+      this._spriteScale = m;
+      this._spriteList = this._categories.map(function (c) {
+        var canvas = document.createElement("canvas");
+        canvas.width = canvas.height = size;
+        var g = canvas.getContext("2d");
+        g.scale(m, m);
+        g.beginPath();
+        g.arc(half / m, half / m, st.radius, 0, TAU);
+        g.globalAlpha = st.fillOpacity;
+        g.fillStyle = c.color;
+        g.fill();
+        if (st.weight > 0) {
+          g.globalAlpha = st.opacity;
+          g.lineWidth = st.weight;
+          g.strokeStyle = st.color;
+          g.stroke();
+        }
+        var data = g.getImageData(0, 0, size, size).data;
+        return { half: half, size: size, rgba: data, px: new Uint32Array(data.buffer) };
+      });
+      return this._spriteList;
+    },
+
+    /**
+     * Stamp the sprites into one ImageData and put it once: in software rendering (no GPU, as
+     * on many office PCs) rasterising 20,000 arcs or drawImage calls takes 200-300 ms, this
+     * takes a few tens.
+     */
+    _draw: function () {
+      var ctx = this._ctx;
+      if (!ctx || !this._bounds) return;
+      var m = L.Browser.retina ? 2 : 1;
+      var b = this._bounds;
+      var W = this._container.width;
+      var H = this._container.height;
+      if (!this._image || this._image.width !== W || this._image.height !== H) {
+        this._image = ctx.createImageData(W, H);
+        this._buf = this._image.data;
+        this._buf32 = new Uint32Array(this._buf.buffer);
+      } else {
+        this._buf32.fill(0);
+      }
+      var buf = this._buf;
+      var buf32 = this._buf32;
+      var sprites = this._sprites(m);
+      var scale = this._map.options.crs.scale(this._map.getZoom());
+      var origin = this._map.getPixelOrigin();
+      var ox = (origin.x + b.min.x) * m;
+      var oy = (origin.y + b.min.y) * m;
+      var sm = scale * m;
+      for (var o = 0; o < this._order.length; o++) {
+        var k = this._order[o];
+        if (!this._visible[k]) continue;
+        var idx = this._members[k];
+        var sp = sprites[k];
+        var half = sp.half;
+        var size = sp.size;
+        var srgba = sp.rgba;
+        var spx = sp.px;
+        for (var j = 0; j < idx.length; j++) {
+          var px = Math.round(this._mx[idx[j]] * sm - ox) - half;
+          var py = Math.round(this._my[idx[j]] * sm - oy) - half;
+          if (px <= -size || py <= -size || px >= W || py >= H) continue;
+          var r0 = py < 0 ? -py : 0;
+          var r1 = py + size > H ? H - py : size;
+          var c0 = px < 0 ? -px : 0;
+          var c1 = px + size > W ? W - px : size;
+          for (var r = r0; r < r1; r++) {
+            var srow = r * size;
+            var drow = (py + r) * W + px;
+            for (var c = c0; c < c1; c++) {
+              var s = srow + c;
+              var a = srgba[4 * s + 3];
+              if (a === 0) continue;
+              var d = drow + c;
+              if (a === 255) {
+                buf32[d] = spx[s];
+                continue;
+              }
+              // "source over" on non-premultiplied RGBA
+              var d4 = 4 * d;
+              var s4 = 4 * s;
+              var da = (buf[d4 + 3] * (255 - a)) / 255;
+              var oa = a + da;
+              buf[d4] = (srgba[s4] * a + buf[d4] * da) / oa;
+              buf[d4 + 1] = (srgba[s4 + 1] * a + buf[d4 + 1] * da) / oa;
+              buf[d4 + 2] = (srgba[s4 + 2] * a + buf[d4 + 2] * da) / oa;
+              buf[d4 + 3] = oa;
+            }
+          }
+        }
+      }
+      ctx.putImageData(this._image, 0, 0);
+    },
+
+    /** The row drawn on top at a layer point, or -1. */
+    hit: function (point) {
+      if (!this._map) return -1;
+      var scale = this._map.options.crs.scale(this._map.getZoom());
+      var origin = this._map.getPixelOrigin();
+      var reach = this._style.radius + this._style.weight / 2 + 3;
+      var best = -1;
+      for (var o = 0; o < this._order.length; o++) {
+        var k = this._order[o];
+        if (!this._visible[k]) continue;
+        var idx = this._members[k];
+        for (var j = 0; j < idx.length; j++) {
+          var dx = this._mx[idx[j]] * scale - origin.x - point.x;
+          var dy = this._my[idx[j]] * scale - origin.y - point.y;
+          if (dx * dx + dy * dy <= reach * reach) best = idx[j]; // drawn later: on top
+        }
+      }
+      return best;
+    },
+  });
+
+  /** One category of plants as a layer of its own, for the layer control. */
+  var CategoryLayer = L.Layer.extend({
+    initialize: function (plants, k, count) {
+      this._plants = plants;
+      this._k = k;
+      this.count = count;
+    },
+    onAdd: function () {
+      this._plants.setVisible(this._k, true);
+    },
+    onRemove: function () {
+      this._plants.setVisible(this._k, false);
+    },
+  });
+
   function enterpriseLayers(ctx, spec) {
     var table = new Table(readJson(spec.data));
-    var lon = table.cols.lon;
-    var lat = table.cols.lat;
-    var cat = table.cols.cat;
-    var groups = [];
-    var styles = [];
-    var counts = [];
-    spec.categories.forEach(function (c) {
-      groups.push(L.featureGroup());
-      styles.push(L.extend({}, spec.style, { renderer: ctx.renderer, fillColor: c.color }));
-      counts.push(0);
-    });
-    var markers = new Array(table.n);
-    for (var i = 0; i < table.n; i++) {
-      var m = L.circleMarker([lat[i], lon[i]], styles[cat[i]]);
-      m._smRow = i;
-      markers[i] = m;
-      groups[cat[i]].addLayer(m);
-      counts[cat[i]]++;
-    }
+    var map = ctx.map;
+    var pane = map.createPane("smPlants");
+    pane.style.zIndex = 450; // above the polygons (400), below heat sources (600)
+    pane.style.pointerEvents = "none";
+    var plants = new PlantLayer(table, spec.categories, spec.style);
     var popup = function (i) {
       var name = table.get(i, spec.popup.title);
       return popupHtml(name === null ? spec.label : name, spec.popup.fields, function (col) {
         return table.get(i, col);
       });
     };
-    ctx.enterprises = { table: table, markers: markers, popup: popup, groups: groups };
-    var popupFn = function (layer) {
-      return popup(layer._smRow);
-    };
-    var tooltipFn = function (layer) {
-      return esc(table.get(layer._smRow, spec.popup.title));
-    };
+    ctx.enterprises = { table: table, popup: popup, plants: plants };
+    plants.addTo(map);
+
+    var container = map.getContainer();
+    var tooltip = L.tooltip({ direction: "top", offset: [0, -6] });
+    var hovered = -1;
+    var down = null;
+    var pending = null;
+    function busy(e) {
+      // leave the event to controls, popups, heat-source markers and the measure tool
+      return (
+        (ctx.measure && ctx.measure._locked) ||
+        !e.target.closest ||
+        e.target.closest(".leaflet-control, .leaflet-popup, .leaflet-marker-icon") !== null
+      );
+    }
+    function rowAt(e) {
+      return plants.hit(map.mouseEventToLayerPoint(e));
+    }
+    container.addEventListener(
+      "mousedown",
+      function (e) {
+        down = [e.clientX, e.clientY];
+      },
+      true
+    );
+    container.addEventListener(
+      "click",
+      function (e) {
+        if (busy(e)) return;
+        if (down && Math.abs(e.clientX - down[0]) + Math.abs(e.clientY - down[1]) > 4) return;
+        var row = rowAt(e);
+        if (row < 0) return; // not on a plant: polygons and the map get the click
+        e.stopPropagation();
+        ctx.openEnterprise(row);
+      },
+      true
+    );
+    container.addEventListener(
+      "mousemove",
+      function (e) {
+        pending = e;
+        L.Util.requestAnimFrame(function () {
+          if (!pending) return;
+          var ev = pending;
+          pending = null;
+          var row = busy(ev) || map.dragging.moving() ? -1 : rowAt(ev);
+          if (row === hovered) return;
+          hovered = row;
+          L.DomUtil[row >= 0 ? "addClass" : "removeClass"](container, "sm-pointer");
+          if (row < 0) {
+            map.closeTooltip(tooltip);
+            return;
+          }
+          tooltip._smRow = row;
+          tooltip.setLatLng([table.cols.lat[row], table.cols.lon[row]]);
+          tooltip.setContent(esc(table.get(row, spec.popup.title)));
+          map.openTooltip(tooltip);
+        });
+      },
+      true
+    );
+    container.addEventListener("mouseleave", function () {
+      hovered = -1;
+      map.closeTooltip(tooltip);
+    });
+    map.on("movestart zoomstart", function () {
+      hovered = -1;
+      map.closeTooltip(tooltip);
+    });
+
+    var counts = plants._members.map(function (m) {
+      return m.length;
+    });
     return spec.categories.map(function (c, k) {
-      groups[k].bindPopup(popupFn, { maxWidth: 380 });
-      groups[k].bindTooltip(tooltipFn, { direction: "top", offset: [0, -4] });
-      return { label: c.label, layer: groups[k], count: counts[k], color: c.color };
+      return {
+        label: c.label,
+        layer: new CategoryLayer(plants, k, counts[k]),
+        count: counts[k],
+        color: c.color,
+      };
     });
   }
 
@@ -386,9 +663,8 @@
       entries.forEach(function (entry, k) {
         entry.group = spec.group;
         entry.spec = spec;
-        // sub-layers: the first category (most severe) is drawn on top
-        entry.z = spec.z + (entries.length > 1 ? (entries.length - k) / 1000 : 0);
-        entry.key = entries.length > 1 ? spec.id + ":" + spec.categories[k].key : spec.id;
+        entry.z = spec.z;
+        entry.key = spec.kind === "enterprises" ? spec.id + ":" + spec.categories[k].key : spec.id;
         ctx.layers[entry.key] = entry.layer;
         ctx.entries.push(entry);
         if (spec.show) entry.layer.addTo(map);
@@ -396,22 +672,18 @@
     });
 
     ctx.restack = function () {
-      // Polygons under points, each kind in z order; called whenever an overlay is switched on
-      // (Leaflet draws a re-added layer on top of the others).
-      var byZ = ctx.entries.slice().sort(function (a, b) {
-        return a.z - b.z;
-      });
-      byZ
+      // Polygons in z order (Leaflet draws a re-added layer on top of the others); the plants
+      // and heat sources are in panes above them.
+      ctx.entries
         .filter(function (e) {
           return e.spec.kind === "polygons" && map.hasLayer(e.layer);
         })
-        .reverse()
+        .sort(function (a, b) {
+          return b.z - a.z;
+        })
         .forEach(function (e) {
           e.layer.bringToBack();
         });
-      byZ.forEach(function (e) {
-        if (e.spec.kind !== "polygons" && map.hasLayer(e.layer)) e.layer.bringToFront();
-      });
     };
     map.on("overlayadd", ctx.restack);
     map.on("popupopen", function (e) {
@@ -427,11 +699,17 @@
       if (ctx.tooltip === e.tooltip) ctx.tooltip = null;
     });
 
-    ctx.showEnterprise = function (row) {
+    ctx.openEnterprise = function (row) {
       var t = ctx.enterprises.table;
       var latlng = L.latLng(t.cols.lat[row], t.cols.lon[row]);
-      map.setView(latlng, Math.max(map.getZoom(), 14));
-      return L.popup({ maxWidth: 380 }).setLatLng(latlng).setContent(ctx.enterprises.popup(row)).openOn(map);
+      var popup = L.popup({ maxWidth: 380, offset: [0, -2] });
+      popup._smRow = row;
+      return popup.setLatLng(latlng).setContent(ctx.enterprises.popup(row)).openOn(map);
+    };
+    ctx.showEnterprise = function (row) {
+      var t = ctx.enterprises.table;
+      map.setView([t.cols.lat[row], t.cols.lon[row]], Math.max(map.getZoom(), 14));
+      return ctx.openEnterprise(row);
     };
 
     // Controls.
