@@ -9,10 +9,11 @@ with the file name and what to fix. No other exception escapes for bad input.
 What the reader does with awkward files (see the README's failure-mode list):
 
 - **Encodings**: UTF-8 (with or without BOM), UTF-16 with BOM, else GBK/GB18030. A file that
-  is not valid UTF-8 is decoded line by line: a line that is valid UTF-8 is read as UTF-8,
-  else as GB18030. A file that mixes both (rows appended from another tool) is read correctly
-  and the rows in the less common encoding are named in :attr:`Inventory.warnings`. Bytes valid
-  in neither become U+FFFD and their row is rejected as ``bad_encoding``.
+  is not valid UTF-8 is decoded line by line: a line that is valid UTF-8 and reads like
+  Chinese (mostly common hanzi and punctuation) is read as UTF-8, else as GB18030. A file that
+  mixes both (rows appended from another tool) is read correctly and the rows in the less
+  common encoding are named in :attr:`Inventory.warnings`. Bytes valid in neither become
+  U+FFFD and their row is rejected as ``bad_encoding``.
 - **Header**: the row among the first 20 with the most recognised headers; a title row above
   it is skipped, and a two-row header (a group title row with merged cells over its
   sub-headers) is combined. In XLSX, vertically merged cells (a county name spanning its rows)
@@ -272,31 +273,78 @@ class _Text:
     minority_offsets: list[int] = field(default_factory=list)  # where its lines start
 
 
+_COMMON_SYMBOLS = frozenset("°±×÷·²³µ№Ωμāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü")
+
+
+def _common_char(char: str) -> bool:
+    """A character Chinese inventories use: GB2312 hanzi, CJK and full-width punctuation."""
+    code = ord(char)
+    if 0x4E00 <= code <= 0x9FFF:
+        try:
+            char.encode("gb2312")
+            return True
+        except UnicodeEncodeError:
+            return False
+    return (
+        0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x2010 <= code <= 0x203B
+        or char in _COMMON_SYMBOLS
+    )
+
+
+def _plausible(text: str) -> bool:
+    """Whether text decoded as UTF-8 reads like Chinese rather than GBK bytes misread.
+
+    GBK bytes that happen to be valid UTF-8 decode mostly to Greek, Cyrillic, Hebrew, Arabic
+    or rare hanzi; real UTF-8 text in an inventory is mostly common hanzi and punctuation.
+    """
+    others = [c for c in text if ord(c) > 127]
+    return sum(map(_common_char, others)) >= 0.8 * len(others)
+
+
 def _decode_lines(body: bytes) -> _Text:
-    """Decode a file that is not valid UTF-8, line by line (UTF-8 first, then GB18030)."""
+    """Decode a file that is not valid UTF-8, line by line.
+
+    A line that is valid UTF-8 and reads like Chinese is UTF-8; else a line valid in GB18030 is
+    GB18030; else valid UTF-8 after all; else GB18030 (or UTF-8, whichever most lines are) with
+    U+FFFD for the bad bytes, which rejects its row.
+    """
     pieces: list[str] = []
     kinds: list[int] = []  # 0 ascii, 1 utf-8, 2 gb18030, 3 neither
-    for line in body.splitlines(keepends=True):
+    lines = body.splitlines(keepends=True)
+    for line in lines:
         if line.isascii():
             pieces.append(line.decode("ascii"))
             kinds.append(0)
             continue
         try:
-            pieces.append(line.decode("utf-8"))
-            kinds.append(1)
+            as_utf8: str | None = line.decode("utf-8")
         except UnicodeDecodeError:
-            try:
-                pieces.append(line.decode("gb18030"))
-                kinds.append(2)
-            except UnicodeDecodeError:
-                pieces.append(line.decode("gb18030", errors="replace"))
-                kinds.append(3)
+            as_utf8 = None
+        if as_utf8 is not None and _plausible(as_utf8):
+            pieces.append(as_utf8)
+            kinds.append(1)
+            continue
+        try:
+            pieces.append(line.decode("gb18030"))
+            kinds.append(2)
+            continue
+        except UnicodeDecodeError:
+            pass
+        if as_utf8 is not None:
+            pieces.append(as_utf8)
+            kinds.append(1)
+        else:
+            pieces.append(line.decode("gb18030", errors="replace"))
+            kinds.append(3)
+    pieces = [piece.replace("\x00", "") for piece in pieces]  # a NUL is never part of a cell
     n_utf8, n_gb = kinds.count(1), kinds.count(2)
     main, other, other_kind = ("gb18030", "utf-8", 1) if n_gb >= n_utf8 else ("utf-8", "gb18030", 2)
     if 3 in kinds and main == "utf-8":
         pieces = [
             line.decode("utf-8", errors="replace") if kind == 3 else piece
-            for line, piece, kind in zip(body.splitlines(keepends=True), pieces, kinds, strict=True)
+            for line, piece, kind in zip(lines, pieces, kinds, strict=True)
         ]
     if not (n_utf8 and n_gb):
         return _Text("".join(pieces), main)
@@ -309,6 +357,13 @@ def _decode_lines(body: bytes) -> _Text:
 
 
 def _decode(raw: bytes, path: Path) -> _Text:
+    """The file's text, without NULs (never part of a cell; mixed files drop them per line)."""
+    decoded = _decode_raw(raw, path)
+    decoded.text = decoded.text.replace("\x00", "")
+    return decoded
+
+
+def _decode_raw(raw: bytes, path: Path) -> _Text:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return _Text(raw.decode("utf-16"), "utf-16")
@@ -321,8 +376,12 @@ def _decode(raw: bytes, path: Path) -> _Text:
     body = raw[3:] if bom else raw
     try:
         return _Text(body.decode("utf-8"), "utf-8-sig" if bom else "utf-8")
-    except UnicodeDecodeError:
-        return _decode_lines(body)
+    except UnicodeDecodeError as exc:
+        if exc.end == len(body) and exc.reason == "unexpected end of data":
+            # UTF-8 cut off inside the last character (a truncated file): that row is rejected
+            text = body.decode("utf-8", errors="replace")
+            return _Text(text, "utf-8-sig" if bom else "utf-8")
+    return _decode_lines(body)
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,22 +570,47 @@ def _fast_body(body: str, delimiter: str, ncols: int) -> pd.DataFrame | None:
     return frame.fillna("")
 
 
+def _head(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """The first records (enough to find the header) and where each ends."""
+    head: list[list[str]] = []
+    ends: list[int] = []
+    for record, end in _records(text, delimiter):
+        head.append(record)
+        ends.append(end)
+        if len(head) > HEADER_SEARCH_ROWS:
+            break
+    return head, ends
+
+
+def _choose_delimiter(text: str, path: Path) -> tuple[str, list[list[str]], list[int]]:
+    """The delimiter whose first records hold the best header row (the sniffed one on a tie).
+
+    csv.Sniffer guesses from character counts, which cells full of commas or semicolons
+    mislead; the recognised headers decide.
+    """
+    sniffed = _sniff_delimiter(text)
+    best: tuple[int, str, list[list[str]], list[int]] | None = None
+    error: csv.Error | None = None
+    for delimiter in dict.fromkeys((sniffed, ",", "\t", ";")):
+        try:
+            head, ends = _head(text, delimiter)
+        except csv.Error as exc:
+            error = error or exc
+            continue
+        hits = max(
+            (len({n for n in _recognised(r) if n}) for r in head[:HEADER_SEARCH_ROWS]), default=0
+        )
+        if best is None or hits > best[0]:
+            best = (hits, delimiter, head, ends)
+    if best is None:
+        raise InputFileError(f"{path}: not a readable CSV ({error})")
+    return best[1], best[2], best[3]
+
+
 def _read_csv_table(path: Path, raw: bytes) -> _Table:
     decoded = _decode(raw, path)
-    text = decoded.text.replace("\x00", "")  # a NUL is never part of a cell
-    if decoded.minority_offsets and "\x00" in decoded.text:
-        decoded.minority_offsets = []  # offsets moved; the warning then names no rows
-    delimiter = _sniff_delimiter(text)
-    head: list[list[str]] = []
-    head_ends: list[int] = []
-    try:
-        for record, end in _records(text, delimiter):
-            head.append(record)
-            head_ends.append(end)
-            if len(head) > HEADER_SEARCH_ROWS:
-                break
-    except csv.Error as exc:
-        raise InputFileError(f"{path}: not a readable CSV ({exc})") from None
+    text = decoded.text
+    delimiter, head, head_ends = _choose_delimiter(text, path)
     _, last, cells = _find_header(head, path)
     header = _clean_headers(_trim_header(cells))
     width = len(header)
