@@ -42,18 +42,29 @@ County boundaries (optional extra ``spatial-screening[china]``, which installs t
 that lack a name column, label unnamed raster/OSM areas, and cross-check an enterprise table's
 ``county`` column (:func:`county_mismatches`). Without the package everything else works.
 
-Memory of the raster path
--------------------------
+Memory and time of the raster path
+----------------------------------
 The raster is processed in horizontal strips of full width (about :data:`STRIP_PIXELS` pixels
-each, aligned to the file's blocks when they fit), read window by window. Each strip is read
-with a margin of rows above and below wide enough for the closing (twice the disc radius), so
-the closing is exact across strip seams. Sieving works per strip on the strip's own patches;
-patches that touch a seam are left alone there and judged after vectorising, when the pieces of
-each patch from neighbouring strips have been merged (an exact union of pixel-edged polygons):
-a merged patch smaller than the minimum area is dropped and a hole smaller than it is filled, so
-the result does not depend on the strip height. Peak memory is therefore about 20 bytes per
-pixel of one strip (the read window, boolean masks, the labels used to find seam patches) plus
-the vectorised areas, whatever the size of the raster.
+each, aligned to the file's blocks when they fit), read window by window, with GDAL's block
+cache capped at 64 MB. Each strip is read with a margin of rows above and below wide enough for
+the closing (twice the disc radius), so the closing is exact across strip seams; the closing
+itself runs one row of the disc at a time (a few boolean passes per disc row, the same result as
+:func:`scipy.ndimage.binary_closing` with the disc). Sieving works per strip on the strip's own
+patches; patches and holes that touch a seam are left alone there and judged after vectorising,
+when the pieces of each patch from neighbouring strips have been merged (an exact union of
+pixel-edged polygons): a merged patch smaller than the minimum area is dropped and a hole
+smaller than it is filled, so the result does not depend on the strip height (a test checks
+this). Outlines are simplified in pixel coordinates from a canonical starting vertex, then
+moved to the raster's CRS with its affine transform (rotated rasters included) and reprojected
+to WGS84. Peak memory is about 20 bytes per pixel of one strip (the read window, boolean masks,
+the labels that find seam patches) plus the vectorised areas, whatever the size of the raster.
+Pixel counts are converted to km² with the ground size of the raster's centre pixel (exact for
+projected rasters up to the projection's scale error; within a few per cent over a
+geographic-CRS tile a few degrees tall).
+
+Measured (2 cores, shared): the demo raster (2890 x 1530 pixels) takes 1.0 s and 90 MB above
+the imports; a generated province-size raster of 30000 x 30000 pixels of 10 m (300 towns, 0.2 %
+scattered built-up pixels, 1 % holes) takes about 80 s and 166 MB above the imports.
 """
 
 from __future__ import annotations

@@ -426,6 +426,10 @@ def test_seats_csv_gbk_chinese_headers_and_gcj02(tmp_path):
     seats = load_seats(path)
     assert list(seats.name) == ["榆次区", "祁县"] and list(seats.level) == ["city", "county"]
     assert seats.geometry.iloc[0].x == pytest.approx(lon, abs=1e-7)
+    layer = gpd.GeoDataFrame({"名称": ["祁县"]}, geometry=[Point(112.33, 37.36)], crs=4326)
+    from_layer = load_seats(write(tmp_path, layer.to_crs("EPSG:4547"), "seats.gpkg"))
+    assert from_layer.crs.to_epsg() == 4326 and list(from_layer.level) == ["county"]
+    assert from_layer.geometry.iloc[0].distance(Point(112.33, 37.36)) < 1e-8
     bad = tmp_path / "bad.csv"
     bad.write_text("name,x_coord\n甲,1\n", encoding="utf-8")
     with pytest.raises(LayerError, match="missing lon, lat"):
