@@ -92,6 +92,12 @@ _ZONE_KINDS = {
     "township": "乡镇",
 }
 _HEAT_KINDS = {"chp": "热电联产", "industrial": "工业供热"}
+_ZONE_STATUS = {
+    "not_started": "未开始",
+    "in_progress": "整治中",
+    "due": "已到期",
+    "unassigned": "未划入分区",
+}
 _LEVELS = {"city": "市", "county": "县"}
 
 #: Style of the context layers (Leaflet path options; also used by the static figures), in the
@@ -136,6 +142,8 @@ ENTERPRISE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("热源30公里内", "in_heat_radius", "yesno"),
     ("定襄阶段", "zone_phase", "text"),
     ("定襄区域", "zone_area", "text"),
+    ("整治期限", "zone_end", "text"),
+    ("整治进度", "zone_status", "text"),
     ("管控措施", "action", "text"),
     ("限产比例", "curtail_pct", "percent"),
     ("停产天数", "stop_days", "days"),
@@ -412,9 +420,11 @@ def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = 
             columns[col] = _industry_labels(enterprises[col])
         elif col == "action":
             labels = {k: f"{v[0]}（{k}）" for k, v in ACTION_STYLES.items()}
-            columns[col] = [
-                None if v is None else labels.get(v, v) for v in _values(enterprises[col])
-            ]
+            columns[col] = _mapped(_values(enterprises[col]), labels)
+        elif col == "zone_phase":
+            columns[col] = [_phase_label(v) for v in _values(enterprises[col])]
+        elif col == "zone_status":
+            columns[col] = _mapped(_values(enterprises[col]), _ZONE_STATUS)
         else:
             columns[col] = _values(enterprises[col], fmt, _NUMBER_DIGITS.get(col))
         fields.append([label, col, fmt])
@@ -538,6 +548,14 @@ def heat_sources_layer(heat: gpd.GeoDataFrame | None) -> MapLayer | None:
     )
 
 
+def _phase_label(phase: object) -> str | None:
+    """第一阶段 ... for the phases of the QGIS style, 阶段 N for others."""
+    key = _phase_key(phase)
+    if key is None:
+        return None
+    return {value: zh for value, zh, _ in ZONE_PHASES}.get(key, f"阶段 {key}")
+
+
 def _phase_key(phase: object) -> str | None:
     text = _text_or_none(phase)
     if text is not None and re.fullmatch(r"\d+(\.0+)?", text):
@@ -573,6 +591,8 @@ def zone_layers(zones: gpd.GeoDataFrame | None) -> list[MapLayer]:
         fields, values = _popup_columns(part, fields_spec)
         if "kind" in values:
             values["kind"] = _mapped(values["kind"], _ZONE_KINDS)
+        if "status" in values:
+            values["status"] = _mapped(values["status"], _ZONE_STATUS)
         if "phase" in values:
             values["phase"] = [label] * len(part)
         style = {**CONTEXT_STYLES["zones"], "color": color, "fillColor": color}

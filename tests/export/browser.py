@@ -418,3 +418,30 @@ class Browser:
         page.send("Page.navigate", {"url": Path(path).resolve().as_uri()})
         page.wait_for("document.readyState === 'complete'", timeout=timeout)
         return page
+
+
+def screenshot_map(html: Path, png: Path, *, search: str | None = None) -> Path:
+    """Open a map.html offline, optionally open the popup of the first plant whose name or id
+    contains ``search`` (keeping the whole view), and save a screenshot."""
+    with Browser() as browser:
+        page = browser.open(html)
+        page.wait_for("window.spatialMap && spatialMap.ready", 120)
+        if search:
+            row = page.evaluate(f"spatialMap.search.search({json.dumps(search)})[0]")
+            if row is None:
+                raise BrowserError(f"no plant matches {search!r}")
+            page.evaluate(f"spatialMap.search.search(''); spatialMap.openEnterprise({row}); null")
+        time.sleep(0.5)  # the popup fades in
+        page.evaluate(
+            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))"
+        )
+        return page.screenshot(png)
+
+
+if __name__ == "__main__":  # python -m tests.export.browser map.html docs/img/map.png [name]
+    import sys
+
+    args = sys.argv[1:]
+    if len(args) not in (2, 3):
+        raise SystemExit("usage: python -m tests.export.browser MAP.html OUT.png [PLANT_NAME]")
+    print(screenshot_map(Path(args[0]), Path(args[1]), search=args[2] if len(args) == 3 else None))
