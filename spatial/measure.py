@@ -14,7 +14,7 @@ How the distance to the nearest polygon is found, exactly and fast:
    disc of radius ``d*`` around the point (:func:`disc_scale_bound`, analytic); so it lies
    within ``k_p · d* + δ`` in the projection, and every segment in that band is a candidate:
    the search never misses the nearest feature. The band is found with a k-d tree of segment
-   midpoints: the k nearest midpoints (k = 16, then 128) hold every segment within
+   midpoints: the k nearest midpoints (k = 8, 32, then 256) hold every segment within
    ``r_k − h`` (``r_k`` the k-th midpoint's distance, ``h`` the longest half-segment); a point
    whose band reaches beyond that gets a radius search instead. A point whose nearest
    in-window segment lies beyond the window's reach is searched again against every segment.
@@ -65,7 +65,7 @@ WINDOW_DEG = 8.0
 """Segments within this many degrees of longitude of a zone's meridian are searched first."""
 _BAND_SLACK_M = 1.0  # covers the sub-millimetre difference between projected chords and edges
 _MIN_RADIUS_M = 6_335_000.0  # WGS84's smallest radius of curvature (meridian, equator: 6 335 439)
-_NEIGHBOURS = (16, 128)  # k nearest segment midpoints tried before a radius search
+_NEIGHBOURS = (8, 32, 256)  # k nearest segment midpoints tried before a radius search
 _CHUNK = 65_536  # points per unit of work
 THREADS = max(1, min(4, os.cpu_count() or 1))
 """Worker threads for the measurements (GEOS, the k-d tree and GeographicLib release the GIL)."""
@@ -499,13 +499,9 @@ def nearest_polygon(
     valid_idx = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
 
     # 1. inside: distance 0, the first containing polygon in layer order
-    p_in, g_in = _inside(lon[valid_idx], lat[valid_idx], geoms)
-    if p_in.size:
-        order = np.lexsort((g_in, p_in))
-        p_in, g_in = p_in[order], g_in[order]
-        first = np.r_[True, p_in[1:] != p_in[:-1]]
-        distance[valid_idx[p_in[first]]] = 0.0
-        owner[valid_idx[p_in[first]]] = g_in[first]
+    first = _first_containing(lon[valid_idx], lat[valid_idx], geoms)
+    distance[valid_idx[first >= 0]] = 0.0
+    owner[valid_idx] = first
 
     # 2.-3. outside: candidates in projection, exact distance in each point's own AEQD plane
     out_idx = valid_idx[owner[valid_idx] < 0]
@@ -521,26 +517,94 @@ def nearest_polygon(
     return Nearest(distance, owner, nearest)
 
 
-def _inside(lon: np.ndarray, lat: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(point, polygon) pairs where the point lies in or on the polygon, in chunks on threads."""
-    tree = shapely.STRtree(geoms)
+class _BoxGrid:
+    """Polygon bounding boxes binned on a regular lon/lat grid (cell ≈ the median box size):
+    the boxes holding a point come from one sorted table lookup, with no point geometries."""
 
-    def query(start: int) -> np.ndarray:
+    def __init__(self, geoms: np.ndarray):
+        boxes = shapely.bounds(geoms)
+        solid = np.flatnonzero(np.isfinite(boxes).all(axis=1))
+        self.boxes = boxes
+        if not solid.size:
+            self.cells = np.empty(0, dtype=np.int64)
+            self.owner = np.empty(0, dtype=np.int64)
+            self.x0 = self.y0 = 0.0
+            self.cell, self.rows = 1.0, 1
+            return
+        b = boxes[solid]
+        self.cell = max(float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))), 1e-4)
+        self.x0, self.y0 = float(b[:, 0].min()), float(b[:, 1].min())
+        ix0, iy0 = self._index(b[:, 0], b[:, 1])
+        ix1, iy1 = self._index(b[:, 2], b[:, 3])
+        self.rows = int(iy1.max()) + 1
+        nx, ny = ix1 - ix0 + 1, iy1 - iy0 + 1
+        n = nx * ny
+        box = np.repeat(np.arange(solid.size), n)
+        k = np.arange(box.size) - np.repeat(np.cumsum(n) - n, n)
+        cells = (ix0[box] + k // ny[box]) * self.rows + iy0[box] + k % ny[box]
+        order = np.lexsort((solid[box], cells))
+        self.cells, self.owner = cells[order], solid[box][order]
+
+    def _index(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.floor((x - self.x0) / self.cell).astype(np.int64),
+            np.floor((y - self.y0) / self.cell).astype(np.int64),
+        )
+
+    def candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, polygon) pairs whose box holds the point, by point then layer order."""
+        ix, iy = self._index(x, y)
+        inside = (ix >= 0) & (iy >= 0) & (iy < self.rows)
+        cell = np.where(inside, ix * self.rows + iy, -1)
+        lo = np.searchsorted(self.cells, cell, side="left")
+        n = np.searchsorted(self.cells, cell, side="right") - lo
+        p = np.repeat(np.arange(x.size), n)
+        g = self.owner[np.repeat(lo, n) + np.arange(p.size) - np.repeat(np.cumsum(n) - n, n)]
+        b = self.boxes[g]
+        keep = (b[:, 0] <= x[p]) & (x[p] <= b[:, 2]) & (b[:, 1] <= y[p]) & (y[p] <= b[:, 3])
+        return p[keep], g[keep]
+
+
+def _first_containing(lon: np.ndarray, lat: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """Per point, the first polygon in layer order that contains it or has it on its edge
+    (-1 for none).
+
+    The polygons whose box holds the point are tried in layer order, one round per rank, so a
+    point inside several overlapping polygons is tested only until the first hit (prepared
+    polygons, ``intersects_xy``: no point geometries). Chunks of points run on threads.
+    """
+    grid = _BoxGrid(geoms)
+    was_prepared = shapely.is_prepared(geoms)
+    shapely.prepare(geoms)
+    first = np.full(lon.size, -1, dtype=np.int64)
+
+    def solve(start: int) -> None:
         stop = min(start + _CHUNK, lon.size)
-        pairs = tree.query(shapely.points(lon[start:stop], lat[start:stop]), predicate="intersects")
-        pairs[0] += start
-        return pairs
+        x, y = lon[start:stop], lat[start:stop]
+        p, g = grid.candidates(x, y)
+        if not p.size:
+            return
+        head = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
+        count = np.diff(np.r_[head, p.size])
+        open_ = np.arange(head.size)
+        for rank in range(int(count.max())):
+            open_ = open_[count[open_] > rank]
+            pair = head[open_] + rank
+            hit = shapely.intersects_xy(geoms[g[pair]], x[p[pair]], y[p[pair]])
+            first[start + p[pair[hit]]] = g[pair[hit]]
+            open_ = open_[~hit]
 
-    starts = range(0, lon.size, _CHUNK)
-    if len(starts) <= 1 or THREADS == 1:
-        results = [query(s) for s in starts]
-    else:
-        with ThreadPoolExecutor(THREADS) as pool:
-            results = list(pool.map(query, starts))
-    if not results:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    pairs = np.concatenate(results, axis=1)
-    return pairs[0], pairs[1]
+    try:
+        starts = range(0, lon.size, _CHUNK)
+        if len(starts) <= 1 or THREADS == 1:
+            for s in starts:
+                solve(s)
+        else:
+            with ThreadPoolExecutor(THREADS) as pool:
+                list(pool.map(solve, starts))
+    finally:
+        shapely.destroy_prepared(geoms[~was_prepared])
+    return first
 
 
 def nearest_point(

@@ -345,3 +345,30 @@ def test_many_targets_with_threads_match_brute_force(monkeypatch):
         d = GEOD.inv(np.full(300, lon[i]), np.full(300, lat[i]), tlon, tlat)[2]
         assert result.distance_m[i] == pytest.approx(d.min(), abs=1e-3)
         assert result.index[i] == np.flatnonzero(np.round(d / 1e-3) == np.round(d.min() / 1e-3))[0]
+
+
+def test_first_containing_polygon_matches_geos(monkeypatch):
+    """The box grid and the rounds give GEOS's answer: the first polygon in layer order that
+    the point is in or on, for overlapping polygons of very different sizes."""
+    monkeypatch.setattr(measure, "_CHUNK", 100)
+    monkeypatch.setattr(measure, "THREADS", 2)
+    rng = np.random.default_rng(31)
+    polys = [
+        star(x, y, list(rng.uniform(0.3, r, 8)))
+        for x, y, r in zip(
+            rng.uniform(112.0, 112.6, 40),
+            rng.uniform(37.0, 37.5, 40),
+            rng.choice([1.0, 4.0, 25.0], 40),
+            strict=True,
+        )
+    ]
+    polys += [shapely.MultiPolygon([polys[0], star(113.0, 37.2, [2, 2, 2])]), shapely.Polygon()]
+    geoms = prepare_polygons(polys)
+    lon, lat = rng.uniform(111.7, 113.2, 600), rng.uniform(36.8, 37.8, 600)
+    corners = shapely.get_coordinates(geoms[3])[:4]  # on the edge of one of them
+    lon, lat = np.r_[lon, corners[:, 0]], np.r_[lat, corners[:, 1]]
+    got = measure._first_containing(lon, lat, geoms)
+    hits = shapely.intersects_xy(geoms[None, :], lon[:, None], lat[:, None])
+    expected = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
+    assert (got == expected).all()
+    assert (got[-4:] >= 0).all() and not shapely.is_prepared(geoms).any()
