@@ -28,11 +28,14 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from benchmarks.oracle import nearest_by_oracle
+
 DISTANCE_SQL = (
     "COPY (SELECT p.id, (SELECT min(ST_Distance(p.geog, b.geog)) FROM builtup b "
     "WHERE ST_DWithin(p.geog, b.geog, 50000)) FROM pts p WHERE p.id % 2 = {part} "
     "ORDER BY p.id) TO STDOUT"
 )
+CHECKED = 5  # worst disagreements with the engine checked by the oracle
 RULE_SQL = (
     "SELECT count(*) FROM pts p WHERE p.id % 2 = {part} AND EXISTS "
     "(SELECT 1 FROM builtup b WHERE ST_DWithin(p.geog, b.geog, 10000))"
@@ -209,4 +212,17 @@ def measure(cluster: Cluster, case, engine_distance: np.ndarray | None, budget_s
         result["max_diff_vs_engine_m"] = float(diff.max()) if diff.size else float("nan")
         result["p99_diff_vs_engine_m"] = float(np.percentile(diff, 99)) if diff.size else 0.0
         result["compared"] = int(both.sum())
+        # the worst disagreements, settled by the independent oracle
+        worst = np.flatnonzero(both)[np.argsort(-diff)[:CHECKED]]
+        polygons = np.asarray(case.builtup.geometry.values)
+        result["worst"] = [
+            {
+                "lon": float(case.lon[order[k]]),
+                "lat": float(case.lat[order[k]]),
+                "postgis_m": float(got[k]),
+                "engine_m": float(ours[k]),
+                "oracle_m": nearest_by_oracle(case.lon[order[k]], case.lat[order[k]], polygons),
+            }
+            for k in worst
+        ]
     return result
