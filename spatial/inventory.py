@@ -1096,7 +1096,7 @@ def _check_coordinates(
             blank = blank & ~from_geometry & ~geometry_reported
             if from_geometry.any():
                 cells = cells.copy()
-                cells[from_geometry] = [repr(v) for v in from_geom[from_geometry]]
+                cells[from_geometry] = [repr(float(v)) for v in from_geom[from_geometry]]
         shown[axis] = cells
         problems.add(blank, "missing_coordinates", f"{axis}: missing", column=axis, value="")
         bad = np.isnan(numbers) & ~blank & ~geometry_reported
@@ -1134,7 +1134,7 @@ def _check_coordinates(
         zero,
         "zero_coordinates",
         "lon/lat: 0/0 is a placeholder, not a location",
-        column="lon",
+        column="lon/lat",
         value=values(zero),
     )
     usable &= ~zero
@@ -1148,7 +1148,7 @@ def _check_coordinates(
             "(metres); give --crs wgs84 (or cgcs2000, gcj02, bd09), or fix the coord_sys column"
             for p, s in zip(pair(degrees_like), systems[degrees_like], strict=True)
         ],
-        column="lon",
+        column="lon/lat",
         value=values(degrees_like),
     )
     usable &= ~degrees_like
@@ -1167,7 +1167,7 @@ def _check_coordinates(
             f"lon/lat: cannot convert {p} from {s}"
             for p, s in zip(pair(failed), systems[failed], strict=True)
         ],
-        column="lon",
+        column="lon/lat",
         value=values(failed),
     )
 
@@ -1191,7 +1191,7 @@ def _check_coordinates(
             "exchanged; swap the two columns"
             for p in pair(swapped)
         ],
-        column="lon",
+        column="lon/lat",
         value=values(swapped),
     )
     metres = outside & ~swapped & ((np.abs(x) > 1000) | (np.abs(y) > 1000))
@@ -1204,7 +1204,7 @@ def _check_coordinates(
             "coord_sys column"
             for a, b, s in zip(x[metres], y[metres], systems[metres], strict=True)
         ],
-        column="lon",
+        column="lon/lat",
         value=values(metres),
     )
     projected_outside = usable & ~geographic & converted & ~inside
@@ -1216,7 +1216,7 @@ def _check_coordinates(
             f"lon/lat: {p} is outside China; check the coordinates and the coordinate system"
             for p in pair(far)
         ],
-        column="lon",
+        column="lon/lat",
         value=values(far),
     )
     return lon, lat, x_input, y_input

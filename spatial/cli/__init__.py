@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from spatial import __version__
+from spatial.cli.check import check
 from spatial.cli.demo import demo
 from spatial.cli.screen import screen
 from spatial.cli.zones import zones
@@ -25,3 +26,4 @@ def main() -> None:
 main.add_command(screen)
 main.add_command(demo)
 main.add_command(zones)
+main.add_command(check)
