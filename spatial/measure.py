@@ -286,6 +286,7 @@ class _ZoneIndex:
         self.half = 0.5 * float(np.max(np.hypot(x2 - x1, y2 - y1))) * (1 + 1e-9) + 1e-6
         self.tree = cKDTree(np.column_stack([(x1 + x2) / 2, (y1 + y2) / 2]))
         self.size = chosen.size
+        self.points = bool((a == b).all())  # targets are points: midpoint distance is exact
 
     def candidates(
         self, lon: np.ndarray, lat: np.ndarray, px: np.ndarray, py: np.ndarray
@@ -301,7 +302,11 @@ class _ZoneIndex:
             k = min(k, self.size)
             reach, j = self.tree.query(np.column_stack([px[todo], py[todo]]), k=k)
             reach, j = reach.reshape(todo.size, k), j.reshape(todo.size, k)
-            d = _planar_distance(px[todo, None], py[todo, None], self.xy[j])
+            d = (
+                reach
+                if self.points
+                else _planar_distance(px[todo, None], py[todo, None], self.xy[j])
+            )
             best = d.min(axis=1)
             band = _band(self.cm, lon[todo], lat[todo], best)
             complete = (k == self.size) | (reach[:, -1] > band + self.half)
