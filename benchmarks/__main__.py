@@ -246,8 +246,8 @@ def report(info: dict, results: dict, pg_note: str, elapsed: float) -> str:
         "`spatial.facts.add_facts` with `fact_specs(load_policies(['jinzhong-2019']))` → the "
         "enterprises' `dist_builtup_m`, `nearest_builtup`, `near_city`. One process per run.",
         "",
-        "| region | points × polygons | seconds | of which loading the CSV | of which facts | "
-        "points per minute | peak MB | near_city |",
+        "| region | points × polygons | seconds (CPU s) | of which loading the CSV | "
+        "of which facts | points per minute | peak MB | near_city |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for key, r in results.items():
@@ -256,7 +256,8 @@ def report(info: dict, results: dict, pg_note: str, elapsed: float) -> str:
             lines.append(f"| {_label(*key)} | failed: {e['error']} ||||||")
             continue
         lines.append(
-            f"| {_label(*key)} | {_s(e['seconds'])} | {_s(e['load_seconds'])} | "
+            f"| {_label(*key)} | {_s(e['seconds'])} ({_s(e['cpu_seconds'])}) | "
+            f"{_s(e['load_seconds'])} | "
             f"{_s(e['facts_seconds'])} | {e['points_per_minute']:,.0f} | {_s(e['peak_mb'])} | "
             f"{e['near_city']:,} |"
         )
