@@ -18,8 +18,8 @@ demo: install
 	$(BIN)/spatial demo --out outputs/demo
 
 lint: install
-	$(BIN)/ruff check spatial tests benchmarks
-	$(BIN)/ruff format --check spatial tests benchmarks
+	$(BIN)/ruff check spatial tests benchmarks notebooks
+	$(BIN)/ruff format --check spatial tests benchmarks notebooks
 
 unit: install
 	$(BIN)/python -m pytest -q

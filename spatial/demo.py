@@ -1703,6 +1703,19 @@ def write_heat_sources(heat: pd.DataFrame, path: Path) -> Path:
     return write_csv(out, path)
 
 
+def write_seats(path: Path) -> Path:
+    """The city and county seats (name, level, lon, lat), for naming raster and OSM areas."""
+    seats = pd.DataFrame(
+        {
+            "name": [t.name for t in TOWNS],
+            "level": ["city" if t.name in {"榆次区", "忻府区"} else "county" for t in TOWNS],
+            "lon": [f"{t.lon:.6f}" for t in TOWNS],
+            "lat": [f"{t.lat:.6f}" for t in TOWNS],
+        }
+    )
+    return write_csv(seats, path)
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
     """Write one sheet with openpyxl, then strip the timestamps (reproducible bytes)."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -1772,6 +1785,8 @@ def _readme_files(notes: Notes, region: Region) -> str:
          "WGS84", "xml.etree; readable by `osmnx.features_from_xml`"),
         ("heat_sources.csv", f"`id,name,kind,capacity_mw,lon,lat`, {len(region.heat)} rows, "
          "UTF-8", "WGS84", "fixed table"),
+        ("seats.csv", f"`name,level,lon,lat`, {len(TOWNS)} city and county seats (for naming "
+         "raster/OSM built-up areas: `--seats`)", "WGS84", "the town table"),
         ("dingxiang_sources.gpkg", "layers " + ", ".join(f"`{k}` ({len(v)})" for k, v in
          dx.items()) + "; `name` on every layer", "EPSG:4490", "see below"),
         ("enterprises.csv", f"{n_good} plants + {n_bad} bad rows, contract columns, UTF-8, LF",
@@ -2001,6 +2016,7 @@ def write_demo_data(out_dir: str | Path) -> dict[str, Path]:
         "builtup_raster": write_builtup_tif(region.builtup, out / "builtup.tif", notes),
         "osm": write_region_osm(region, out / "region.osm"),
         "heat_sources": write_heat_sources(region.heat, out / "heat_sources.csv"),
+        "seats": write_seats(out / "seats.csv"),
         "dingxiang_sources": write_gpkg(region.dingxiang, out / "dingxiang_sources.gpkg"),
         "enterprises": write_csv(enterprises, out / "enterprises.csv"),
         "enterprises_gbk": write_csv(

@@ -20,7 +20,7 @@ from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
 from spatial.export.atomic import atomic_path
-from spatial.export.excel import write_lists
+from spatial.export.excel import phase_lists, write_lists
 from spatial.export.figures import write_figures
 from spatial.export.gpkg import write_gpkg
 from spatial.export.webmap import write_map
@@ -172,7 +172,11 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
         gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
     )
     result.outputs["lists"] = write_lists(
-        out / "lists.xlsx", enterprises, decisions, map_url=config.map_url
+        out / "lists.xlsx",
+        enterprises,
+        decisions,
+        phase_lists=phase_lists(enterprises),
+        map_url=config.map_url,
     )
     result.outputs["map"] = write_map(
         out / "map.html",

@@ -7,7 +7,6 @@ import pytest
 from spatial.errors import PolicyTableError
 from spatial.policy import fact_specs, load_policies, load_policy, shipped_policies
 
-
 SOURCES = {
     "000_76214740fd4dcd9a.txt",
     "001_522351a5754bb1d1.txt",

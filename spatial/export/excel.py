@@ -114,6 +114,28 @@ def _write_sheet(workbook: Workbook, title: str, heading: str, rows: pd.DataFram
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def phase_lists(enterprises: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One list per rectification phase (``zone_phase``), plus the unassigned plants.
+
+    Each row is the enterprise with its summary decision; the zone, its dates and status are
+    in the reason and flags columns.
+    """
+    if "zone_phase" not in enterprises:
+        return {}
+    summary = ["id", "action", "curtail_pct", "stop_days", "deadline", "rule_ref", "reason_zh"]
+    frame = pd.DataFrame(enterprises.drop(columns="geometry", errors="ignore"))
+    out = {}
+    for phase in sorted(frame["zone_phase"].dropna().unique()):
+        mine = frame[frame["zone_phase"] == phase]
+        rows = mine[summary].assign(flags=mine.get("zone_flags", "").fillna(""))
+        out[f"整治第{int(phase)}阶段"] = list_rows(enterprises, rows)
+    unassigned = frame[frame.get("zone_status") == "unassigned"]
+    if len(unassigned):
+        rows = unassigned[summary].assign(flags="unassigned")
+        out["整治阶段未定"] = list_rows(enterprises, rows)
+    return out
+
+
 def write_lists(
     path: str | Path,
     enterprises: pd.DataFrame,

@@ -82,3 +82,25 @@ def test_written_atomically(tmp_path):
     decisions = evaluate(enterprises, [load_policy("jinzhong-2019")])
     write_lists(tmp_path / "lists.xlsx", enterprises, decisions)
     assert [p.name for p in tmp_path.iterdir()] == ["lists.xlsx"]
+
+
+def test_phase_lists_one_sheet_per_phase_and_unassigned():
+    from spatial.export.excel import phase_lists
+
+    frame = plants().assign(
+        zone_phase=pd.array([1, 2, None], dtype="Int64"),
+        zone_status=["due", "in_progress", "unassigned"],
+        zone_flags=["", "overlap:张村(1),宏道镇(2)", "unassigned"],
+        action="rectify",
+        curtail_pct=None,
+        stop_days=None,
+        deadline=["2024-10-01", "2025-04-01", None],
+        rule_ref="000_76214740fd4dcd9a.txt §二(二)",
+        reason_zh="x",
+    )
+    lists = phase_lists(frame)
+    assert list(lists) == ["整治第1阶段", "整治第2阶段", "整治阶段未定"]
+    assert lists["整治第2阶段"]["id"].tolist() == ["A2"]
+    assert lists["整治第2阶段"]["deadline"].tolist() == ["2025-04-01"]
+    assert lists["整治第2阶段"]["flags"].tolist() == ["overlap:张村(1),宏道镇(2)"]
+    assert phase_lists(plants()) == {}
