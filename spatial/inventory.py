@@ -544,43 +544,71 @@ def _trim_header(cells: list[str]) -> list[str]:
     return header
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
+MAX_FAST_COLUMNS = 256
+
+
 def _fast_body(body: str, delimiter: str, ncols: int) -> pd.DataFrame | None:
-    """All body records through the pandas C parser, or None if the file is irregular."""
+    """All body records through the pandas C parser, or None if the file is irregular.
+
+    A row with more cells than ``ncols`` makes the parser stop; it is retried with room for
+    them (up to a few times, and ``MAX_FAST_COLUMNS``), so a few overlong rows do not send a big
+    file to the csv module. An unclosed quote does.
+    """
     if not body.strip("\r\n"):
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        try:
-            frame = pd.read_csv(
-                io.BytesIO(body.encode("utf-8")),
-                encoding="utf-8",
-                sep=delimiter,
-                header=None,
-                names=list(range(ncols)),
-                index_col=False,
-                dtype=object,
-                na_filter=False,
-                skip_blank_lines=False,
-                engine="c",
-                quotechar='"',
-                doublequote=True,
-                low_memory=False,
-            )
-        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, OverflowError):
-            return None
-    return frame.fillna("")
+    data = body.encode("utf-8")
+    for _ in range(4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                frame = pd.read_csv(
+                    io.BytesIO(data),
+                    encoding="utf-8",
+                    sep=delimiter,
+                    header=None,
+                    names=list(range(ncols)),
+                    index_col=False,
+                    dtype=object,
+                    na_filter=False,
+                    skip_blank_lines=False,
+                    engine="c",
+                    quotechar='"',
+                    doublequote=True,
+                    low_memory=False,
+                )
+            except pd.errors.ParserError as exc:
+                wider = _FIELDS.search(str(exc))
+                if wider is None or int(wider[2]) > MAX_FAST_COLUMNS:
+                    return None
+                ncols = max(int(wider[2]), ncols + 8)
+                continue
+            except (pd.errors.ParserWarning, ValueError, OverflowError):
+                return None
+        return frame.fillna("")
+    return None
 
 
 def _head(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """The first records (enough to find the header) and where each ends."""
-    head: list[list[str]] = []
-    ends: list[int] = []
-    for record, end in _records(text, delimiter):
-        head.append(record)
-        ends.append(end)
-        if len(head) > HEADER_SEARCH_ROWS:
-            break
-    return head, ends
+    """The first records (enough to find the header) and where each ends.
+
+    Read from a prefix of the text, grown until it holds them (or is the whole text).
+    """
+    size = 1 << 16
+    while True:
+        prefix = text[:size]
+        head: list[list[str]] = []
+        ends: list[int] = []
+        for record, end in _records(prefix, delimiter):
+            head.append(record)
+            ends.append(end)
+            if len(head) > HEADER_SEARCH_ROWS + 1:
+                break
+        # the last record of a prefix may be cut short (even inside a \r\n): the ones kept
+        # are followed by another that starts inside the prefix, so they and their ends are whole
+        if len(prefix) == len(text) or len(head) > HEADER_SEARCH_ROWS + 1:
+            return head[: HEADER_SEARCH_ROWS + 1], ends[: HEADER_SEARCH_ROWS + 1]
+        size *= 4
 
 
 def _choose_delimiter(text: str, path: Path) -> tuple[str, list[list[str]], list[int]]:
@@ -608,6 +636,36 @@ def _choose_delimiter(text: str, path: Path) -> tuple[str, list[list[str]], list
     return best[1], best[2], best[3]
 
 
+def _filled(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Of ``rows``, those whose cell in ``values`` has more than whitespace."""
+    cells = values[rows]
+    candidates = rows[cells != ""]
+    if candidates.size == 0:
+        return candidates
+    keep = np.fromiter((bool(str(c).strip()) for c in values[candidates]), bool, candidates.size)
+    return candidates[keep]
+
+
+def _blank_and_overlong(table: pd.DataFrame, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose cells are all blank; rows with text beyond the header's width.
+
+    Each cell is stripped at most once, and only while its row is not yet known to hold text.
+    """
+    n = len(table)
+    filled = np.zeros(n, dtype=bool)
+    overlong = np.zeros(n, dtype=bool)
+    everything = np.arange(n)
+    for j in range(table.shape[1]):
+        values = table[j].to_numpy(dtype=object)
+        if j < width:
+            filled[_filled(values, np.flatnonzero(~filled))] = True
+        else:
+            hit = _filled(values, everything)
+            overlong[hit] = True
+            filled[hit] = True
+    return ~filled, overlong
+
+
 def _read_csv_table(path: Path, raw: bytes) -> _Table:
     decoded = _decode(raw, path)
     text = decoded.text
@@ -620,13 +678,7 @@ def _read_csv_table(path: Path, raw: bytes) -> _Table:
     ncols = max([width, *(len(r) for r in head)])
     table = None if decoded.minority_offsets else _fast_body(body_text, delimiter, ncols)
     if table is not None:
-        cells_blank = np.ones(len(table), dtype=bool)
-        overlong = np.zeros(len(table), dtype=bool)
-        for j in range(ncols):
-            empty = _as_text(table[j]).str.strip().eq("").to_numpy(dtype=bool)
-            cells_blank &= empty
-            if j >= width:
-                overlong |= ~empty
+        cells_blank, overlong = _blank_and_overlong(table, width)
         keep = ~cells_blank
         numbers = (start_row + np.flatnonzero(keep)).astype(np.int64)
         frame = table.loc[keep, list(range(width))].reset_index(drop=True)
@@ -658,8 +710,9 @@ def _mixed_note(decoded: _Text, head_ends: list[int], body_ends: list[int], star
     )
     names = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030"}
     main = decoded.encoding.split("+")[0]
+    subject = f"rows {shown} are" if len(rows) > 1 else f"row {shown} is"
     return (
-        f"the file mixes encodings: rows {shown} are {names[decoded.minority or '']} while the "
+        f"the file mixes encodings: {subject} {names[decoded.minority or '']} while the "
         f"rest is {names[main]}; each line was decoded on its own and kept, but check the text "
         "of those rows and save the whole file once as 'CSV UTF-8'"
     )
@@ -994,9 +1047,18 @@ def _as_text(column: pd.Series) -> pd.Series:
     return column.astype(object)
 
 
+def _strip(column: pd.Series) -> pd.Series:
+    """Strip every cell; a column with few distinct values strips each value once."""
+    codes, uniques = pd.factorize(column)
+    if len(uniques) * 4 > len(column):
+        return column.str.strip().astype(object)
+    stripped = np.asarray([str(u).strip() for u in uniques] + [""], dtype=object)
+    return pd.Series(stripped[codes], index=column.index, dtype=object)
+
+
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:
     """A column as stripped text ('' for missing)."""
-    return _as_text(frame[name]).str.strip().astype(object)
+    return _strip(_as_text(frame[name]))
 
 
 def _row_coord_sys(frame: pd.DataFrame, default: str, problems: Problems) -> np.ndarray:

@@ -673,21 +673,43 @@ def test_random_geojson_geometries(tmp_path_factory, geometries, lonlat, crs):
 # Whole inventories read through both CSV parsers agree
 
 
-def test_ragged_and_regular_files_give_the_same_rows(tmp_path):
+CSV_CORPUS = sorted(
+    name
+    for name, spec in MANIFEST.items()
+    if name.endswith((".csv", ".txt")) and "error" not in spec
+)
+
+
+@pytest.mark.parametrize("name", CSV_CORPUS)
+def test_both_csv_parsers_give_the_same_inventory(monkeypatch, name):
+    fast = load_enterprises(CORPUS / name)
+    monkeypatch.setattr("spatial.inventory._fast_body", lambda *args: None)
+    slow = load_enterprises(CORPUS / name)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(fast.enterprises.drop(columns="geometry")),
+        pd.DataFrame(slow.enterprises.drop(columns="geometry")),
+    )
+    pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
+    assert fast.blank_rows == slow.blank_rows and fast.warnings == slow.warnings
+
+
+def test_overlong_rows_keep_the_fast_parser(monkeypatch, tmp_path):
     base = (CORPUS / "numbers.csv").read_text(encoding="utf-8")
-    regular = tmp_path / "regular.csv"
-    regular.write_text(base, encoding="utf-8")
-    ragged = tmp_path / "ragged.csv"  # one overlong row at the end sends it to the csv module
-    ragged.write_text(base + "extra_cells,Z1,甲,铸造,榆次区,,,112.75,37.69,surplus\r\n")
-    a, b = load_enterprises(regular), load_enterprises(ragged)
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(a.enterprises.drop(columns="geometry")),
-        pd.DataFrame(b.enterprises.drop(columns="geometry")),
-    )
-    pd.testing.assert_frame_equal(
-        a.rejected.drop(columns="source"), b.rejected.drop(columns="source").iloc[:-1]
-    )
-    assert b.rejected["reason_code"].iloc[-1] == "extra_cells"
+    path = tmp_path / "ragged.csv"
+    path.write_text(base + "extra_cells,Z1,甲,铸造,榆次区,,,112.75,37.69,surplus,more\r\n")
+    calls = []
+    original = _fast_body
+
+    def spy(*args):
+        frame = original(*args)
+        calls.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr("spatial.inventory._fast_body", spy)
+    inv = load_enterprises(path)
+    assert calls == [True]
+    assert inv.rejected["reason_code"].iloc[-1] == "extra_cells"
+    assert len(inv.enterprises) == 5
 
 
 # ---------------------------------------------------------------------------------------------
