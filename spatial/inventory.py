@@ -71,7 +71,6 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
 HEADER_SEARCH_ROWS = 20
 WGS84 = "EPSG:4326"
-EXCEL_FULL_LOAD_BYTES = 20_000_000  # above this, XLSX is streamed (merged cells not filled)
 BLANK_WORDS = frozenset({"nan", "none", "null", "-", "/"})
 # Column names the outputs use themselves; an input column of that name is kept as input_<name>.
 RESERVED_COLUMNS = frozenset(
@@ -548,22 +547,27 @@ _FIELDS = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 MAX_FAST_COLUMNS = 256
 
 
-def _fast_body(body: str, delimiter: str, ncols: int) -> pd.DataFrame | None:
+def _fast_body(
+    body: str | bytes, delimiter: str, ncols: int, start: int = 0
+) -> pd.DataFrame | None:
     """All body records through the pandas C parser, or None if the file is irregular.
 
-    A row with more cells than ``ncols`` makes the parser stop; it is retried with room for
-    them (up to a few times, and ``MAX_FAST_COLUMNS``), so a few overlong rows do not send a big
-    file to the csv module. An unclosed quote does.
+    ``body`` is text, or UTF-8 bytes whose records begin at byte ``start`` (the whole file, so
+    a big one is not copied). A row with more cells than ``ncols`` makes the parser stop; it is
+    retried with room for them (up to a few times, and ``MAX_FAST_COLUMNS``), so a few overlong
+    rows do not send a big file to the csv module. An unclosed quote does.
     """
-    if not body.strip("\r\n"):
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    if not data[start:].strip(b"\r\n"):
         return None
-    data = body.encode("utf-8")
     for _ in range(4):
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             try:
+                handle = io.BytesIO(data)  # shares the bytes, no copy
+                handle.seek(start)
                 frame = pd.read_csv(
-                    io.BytesIO(data),
+                    handle,
                     encoding="utf-8",
                     sep=delimiter,
                     header=None,
@@ -666,18 +670,41 @@ def _blank_and_overlong(table: pd.DataFrame, width: int) -> tuple[np.ndarray, np
     return ~filled, overlong
 
 
-def _read_csv_table(path: Path, raw: bytes) -> _Table:
+def _read_csv_table(path: Path) -> _Table:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputFileError(f"{path}: the file is empty")
+    head = raw[:4096]
+    control = sum(head.count(bytes([b])) for b in (*range(9), *range(14, 32)))
+    if control > 0.3 * len(head) and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputFileError(f"{path}: this is not a text file; give a CSV, XLSX, GPKG or GeoJSON")
     decoded = _decode(raw, path)
     text = decoded.text
-    delimiter, head, head_ends = _choose_delimiter(text, path)
-    _, last, cells = _find_header(head, path)
+    delimiter, head_rows, head_ends = _choose_delimiter(text, path)
+    _, last, cells = _find_header(head_rows, path)
     header = _clean_headers(_trim_header(cells))
     width = len(header)
     start_row = last + 2  # spreadsheet row number of the first body record
-    body_text = text[head_ends[last] :]
-    ncols = max([width, *(len(r) for r in head)])
-    table = None if decoded.minority_offsets else _fast_body(body_text, delimiter, ncols)
+    ncols = max([width, *(len(r) for r in head_rows)])
+    body_chars = head_ends[last]
+    # the body as UTF-8 bytes: the file itself when it is UTF-8 (no copy), else re-encoded
+    byte_start = len(text[:body_chars].encode("utf-8"))
+    if (
+        decoded.encoding in {"utf-8", "utf-8-sig"}
+        and b"\x00" not in raw
+        and REPLACEMENT not in text
+    ):
+        data = raw
+        byte_start += 3 if decoded.encoding == "utf-8-sig" else 0
+    else:
+        data = text.encode("utf-8")
+    table = None
+    if not decoded.minority_offsets:
+        del raw, text  # only the bytes are needed now
+        decoded.text = ""
+        table = _fast_body(data, delimiter, ncols, byte_start)
     if table is not None:
+        del data
         cells_blank, overlong = _blank_and_overlong(table, width)
         keep = ~cells_blank
         numbers = (start_row + np.flatnonzero(keep)).astype(np.int64)
@@ -686,6 +713,8 @@ def _read_csv_table(path: Path, raw: bytes) -> _Table:
         frame["__overlong__"] = overlong[keep]
         blank = int(cells_blank.sum())
     else:
+        body_text = data[byte_start:].decode("utf-8")
+        del data
         records, ends = [], []
         try:
             for record, end in _records(body_text, delimiter):
@@ -693,6 +722,7 @@ def _read_csv_table(path: Path, raw: bytes) -> _Table:
                 ends.append(end)
         except csv.Error as exc:
             raise InputFileError(f"{path}: not a readable CSV ({exc})") from None
+        del body_text
         frame, numbers, blank = _frame_from_records(records, start_row, header)
     notes = []
     if decoded.minority:
@@ -728,15 +758,51 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _merged_ranges(workbook, sheet) -> list[tuple[int, int, int, int]]:
+    """(min_col, min_row, max_col, max_row) of the merged cells of a read-only worksheet.
+
+    Read-only worksheets do not expose them, so they are read from the sheet's XML (they
+    follow the cell data), streamed in blocks.
+    """
+    try:
+        handle = workbook._archive.open(sheet._worksheet_path)
+    except (AttributeError, KeyError, OSError):
+        return []
+    ranges, tail = [], b""
+    with handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            data = tail + block
+            last = 0
+            for match in _MERGE_CELL.finditer(data):
+                c1, r1, c2, r2 = match.groups()
+                ranges.append((_column_number(c1), int(r1), _column_number(c2), int(r2)))
+                last = match.end()
+            tail = data[max(last, len(data) - 200) :]
+    return ranges
+
+
 def _read_excel_rows(path: Path, notes: list[str] | None = None) -> list[list[str]]:
-    """The first worksheet as text rows; vertically merged cells copied into every row."""
+    """The first worksheet as text rows; vertically merged cells copied into every row.
+
+    The workbook is streamed (read-only), so a big one does not need its cells' objects in
+    memory at once.
+    """
     import openpyxl
 
-    full = path.stat().st_size <= EXCEL_FULL_LOAD_BYTES
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions
-            workbook = openpyxl.load_workbook(path, read_only=not full, data_only=True)
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a corrupt workbook raises zipfile, XML and KeyError types
         raise InputFileError(
             f"{path}: cannot read the workbook ({type(exc).__name__}: {exc}); open it in Excel "
@@ -749,20 +815,21 @@ def _read_excel_rows(path: Path, notes: list[str] | None = None) -> list[list[st
         sheet = sheets[0]
         if len(sheets) > 1 and notes is not None:
             notes.append(f"read the first sheet {sheet.title!r} of {len(sheets)} sheets")
-        rows = [
-            [_cell_text(v) for v in row]
-            for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)
-        ]
-        if full:
-            for merged in sheet.merged_cells.ranges:
-                if merged.min_col != merged.max_col:
-                    continue
-                j, top = merged.min_col - 1, merged.min_row - 1
-                if top >= len(rows) or j >= len(rows[top]):
-                    continue
-                for i in range(top + 1, min(merged.max_row, len(rows))):
-                    if j < len(rows[i]):
-                        rows[i][j] = rows[top][j]
+        sheet.reset_dimensions()  # some tools write a wrong <dimension>: read every cell
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = [
+                [_cell_text(v) for v in row]
+                for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+            ]
+        for min_col, min_row, max_col, max_row in _merged_ranges(workbook, sheet):
+            if min_col != max_col or min_row > len(rows):
+                continue
+            j, top = min_col - 1, min_row - 1
+            value = rows[top][j] if j < len(rows[top]) else ""
+            for i in range(top + 1, min(max_row, len(rows))):
+                rows[i].extend([""] * (j + 1 - len(rows[i])))
+                rows[i][j] = value
     except InputFileError:
         raise
     except Exception as exc:
@@ -771,8 +838,7 @@ def _read_excel_rows(path: Path, notes: list[str] | None = None) -> list[list[st
             "and save it again as .xlsx"
         ) from None
     finally:
-        if not full:
-            workbook.close()
+        workbook.close()
     for row in rows:
         while row and not row[-1]:
             row.pop()
@@ -886,16 +952,7 @@ def _read(path: str | Path) -> _Table:
         raise InputFileError(f"{path}: is a folder; give the inventory file")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        raw = path.read_bytes()
-        if not raw.strip():
-            raise InputFileError(f"{path}: the file is empty")
-        head = raw[:4096]
-        control = sum(head.count(bytes([b])) for b in (*range(9), *range(14, 32)))
-        if control > 0.3 * len(head) and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputFileError(
-                f"{path}: this is not a text file; give a CSV, XLSX, GPKG or GeoJSON"
-            )
-        return _read_csv_table(path, raw)
+        return _read_csv_table(path)
     if suffix in EXCEL_SUFFIXES:
         notes: list[str] = []
         frame, numbers, blank = _table_from_rows(_read_excel_rows(path, notes), path)
