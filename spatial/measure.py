@@ -389,6 +389,12 @@ Exact = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """Exact geodesic distances of (point position, segment position) pairs."""
 
 
+def _n_chunks(n: int) -> int:
+    """Chunks of at most :data:`_CHUNK` points, and at least one per thread when there are a
+    few thousand points or more."""
+    return max(-(-n // _CHUNK), min(THREADS, n // 4096), 1)
+
+
 def _solve_zone(
     index: _ZoneIndex,
     seg_ids: np.ndarray,
@@ -405,7 +411,7 @@ def _solve_zone(
     With ``reach``, only points whose nearest segment lies within reach are solved (``done``).
     """
     px, py = index.transformer.transform(lon[members], lat[members])
-    n_chunks = max(1, -(-members.size // _CHUNK))
+    n_chunks = _n_chunks(members.size)
 
     def solve(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ids = members[chunk]
@@ -498,6 +504,8 @@ def nearest_polygon(
             f"'ids' should have one value per polygon, got {len(ids)} for {len(polygons)}"
         )
     geoms = np.asarray(polygons, dtype=object) if densified else prepare_polygons(polygons)
+    if not shapely.get_num_coordinates(geoms).any():
+        raise LayerError("the built-up layer has only empty geometries: no edge to measure to")
     n = lon.size
     distance = np.full(n, np.nan)
     owner = np.full(n, -1, dtype=np.int64)
@@ -584,7 +592,7 @@ def _first_containing(lon: np.ndarray, lat: np.ndarray, geoms: np.ndarray) -> np
     first = np.full(lon.size, -1, dtype=np.int64)
 
     def solve(start: int) -> None:
-        stop = min(start + _CHUNK, lon.size)
+        stop = min(start + step, lon.size)
         x, y = lon[start:stop], lat[start:stop]
         p, g = grid.candidates(x, y)
         if not p.size:
@@ -600,7 +608,8 @@ def _first_containing(lon: np.ndarray, lat: np.ndarray, geoms: np.ndarray) -> np
             open_ = open_[~hit]
 
     try:
-        starts = range(0, lon.size, _CHUNK)
+        step = max(1, -(-lon.size // _n_chunks(lon.size)))
+        starts = range(0, lon.size, step)
         if len(starts) <= 1 or THREADS == 1:
             for s in starts:
                 solve(s)

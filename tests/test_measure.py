@@ -173,12 +173,18 @@ def test_ties_go_to_the_first_feature():
 def test_empty_layer_is_a_clear_error():
     with pytest.raises(LayerError, match="empty"):
         nearest_polygon([112.0], [37.0], [], [])
+    with pytest.raises(LayerError, match="empty"):
+        nearest_polygon([112.0], [37.0], [shapely.Polygon(), None], ["A", "B"])
 
 
 def test_nan_points_get_no_distance():
     square = star(112.0, 37.0, [1, 1, 1, 1])
     result = nearest_polygon([np.nan, 112.0], [37.0, 37.0], [square], ["A"])
     assert np.isnan(result.distance_m[0]) and result.nearest[0] is None
+    nothing = nearest_polygon([np.nan], [np.nan], [square], ["A"])
+    assert np.isnan(nothing.distance_m[0]) and nothing.nearest[0] is None
+    assert nearest_polygon([], [], [square], ["A"]).distance_m.size == 0
+    assert nearest_point([np.nan], [37.0], [112.0], [37.0], ["H"]).nearest[0] is None
 
 
 @settings(max_examples=30, deadline=None)
