@@ -28,6 +28,7 @@ from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
+from spatial.lock import output_lock
 from spatial.policy import Policy, fact_specs, load_policies
 from spatial.zones import assign_zones, load_zones
 
@@ -126,6 +127,11 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
     progress
         Called as ``progress(step, total, text)`` before each step.
     """
+    with output_lock(config.out):
+        return _run(config, progress)
+
+
+def _run(config: RunConfig, progress: Progress) -> RunResult:
     total = 5
     progress(1, total, f"reading enterprises from {config.enterprises}")
     policies = load_policies(config.policies)

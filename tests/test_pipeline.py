@@ -71,3 +71,12 @@ def test_run_json_names_inputs_policies_and_thresholds(demo_run):
     assert all(len(v["sha256"]) == 64 for v in record["inputs"].values())
     assert record["facts"]["near_city"]["within_m"] == 10_000
     assert {p["id"] for p in record["policies"]} >= {"jinzhong-2019", "xinzhou-2024"}
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path):
+    from spatial.errors import OutputError
+    from spatial.lock import output_lock
+
+    with output_lock(tmp_path / "out"), pytest.raises(OutputError, match="another run"):
+        run(demo_config(tmp_path / "out"))
+    assert not (tmp_path / "out" / "screening.gpkg").exists()
