@@ -434,8 +434,11 @@ def _screen_dask(enterprises, layers, specs, policies, as_of, client, npartition
 
     # points only, along a Hilbert curve: compact spatial partitions for the measurement
     points = wide[[wide.geometry.name]].reset_index()
-    spatial = points.spatial_shuffle(by="hilbert", npartitions=parts, calculate_partitions=False)
+    spatial = _spatial_shuffle(points, parts)
     facts = spatial.map_partitions(_facts_partition, shared, facts_meta, meta=facts_meta)
+    # a barrier: the back-shuffle reads ``_seq`` and the columns from the same computed
+    # partition (else the expression optimiser measures every partition twice)
+    facts = dd.from_delayed(facts.to_delayed(), meta=facts_meta, verify_meta=False)
     # the fact columns back to the input partitions (same divisions: a partition-wise join)
     facts = facts.set_index(SEQ, divisions=wide.divisions)
     joined = dd.map_partitions(_join_partition, wide, facts, joined_meta, meta=joined_meta)
@@ -449,6 +452,17 @@ def _screen_dask(enterprises, layers, specs, policies, as_of, client, npartition
     )
     decisions = dd.from_delayed([a[1] for a in after], meta=d_meta, verify_meta=False)
     return Screening(screened, decisions, {p.id: i for i, p in enumerate(policies)})
+
+
+def _spatial_shuffle(points: dask_geopandas.GeoDataFrame, parts: int):
+    """The points along a Hilbert curve (level 16) in ``parts`` partitions of about equal size.
+
+    What :meth:`dask_geopandas.GeoDataFrame.spatial_shuffle` does, with the total bounds computed
+    once (a pass over the points) instead of again inside every later graph.
+    """
+    bounds = np.asarray(points.total_bounds.compute(), dtype=float)
+    distance = points.hilbert_distance(total_bounds=bounds, level=16)
+    return points.set_index(distance, sorted=False, npartitions=parts)
 
 
 def restore_decision_order(
@@ -876,10 +890,12 @@ def run_dask(
     progress
         Called as ``progress(step, total, text)``.
     scheduler
-        Address of a Dask scheduler; ``None`` starts a local cluster for the run.
+        Address of a Dask scheduler (default ``config.scheduler``); none starts a local cluster
+        for the run.
     output
         ``"gpkg"``: the local engine's outputs exactly (``screening.gpkg``, ``lists.xlsx``,
-        ``run.json``), written by the same writers; the results are gathered on this machine.
+        ``map.html``, ``run.json`` ...), written by :func:`spatial.pipeline.run` itself with
+        this engine plugged in; the results are gathered on this machine.
         ``"parquet"``: ``enterprises.parquet/`` (GeoParquet) and ``decisions.parquet/`` and
         ``rejected.parquet/`` written by the workers partition by partition, plus
         ``screening.gpkg`` with the context layers and their buffers, and ``run.json``.
@@ -890,6 +906,8 @@ def run_dask(
         An existing :class:`distributed.Client` to use instead of ``scheduler``.
     """
     partitioned = is_partitioned(config.enterprises)
+    if scheduler is None:
+        scheduler = getattr(config, "scheduler", None)
     if output == "auto":
         output = "parquet" if partitioned else "gpkg"
     if output not in {"gpkg", "parquet"}:
@@ -905,9 +923,15 @@ def _run_with_client(config, progress, client, output, partitioned, npartitions)
 
     if not partitioned and output == "gpkg":
 
-        def screen(enterprises, layers, specs, policies):
+        def screen(enterprises, layers, specs, policies, as_of):
             return screen_partitioned(
-                enterprises, layers, specs, policies, client=client, npartitions=npartitions
+                enterprises,
+                layers,
+                specs,
+                policies,
+                as_of=as_of,
+                client=client,
+                npartitions=npartitions,
             )
 
         return pipeline.run(config, progress, screen=screen)
@@ -972,7 +996,7 @@ def _run_partitioned(config, progress, client, partitioned, npartitions):
         pd.DataFrame(index=pd.RangeIndex(n_decisions)),
     )
     result.outputs.update(paths)
-    return pipeline.write_outputs(config, result, specs, tables=False, lists=False)
+    return pipeline.write_outputs(config, result, specs, full=False)
 
 
 __all__ = [
