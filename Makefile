@@ -29,5 +29,8 @@ test: lint unit
 bench: install
 	$(BIN)/python -m benchmarks
 
+fuzz: install
+	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reliability.py -m "not slow"
+
 clean:
 	rm -rf $(VENV) outputs/demo .pytest_cache .ruff_cache

@@ -96,6 +96,7 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
             "rejected": len(inv.rejected),
             "rejected_by_reason": dict(sorted(inv.reject_counts().items())),
             "blank_rows_skipped": inv.blank_rows,
+            "input_warnings": list(getattr(inv, "warnings", [])),
             "decisions": len(result.decisions),
             "enterprises_by_action": {
                 str(k): int(v) for k, v in result.enterprises["action"].value_counts().items()
@@ -117,7 +118,11 @@ def write_json(data: dict, path: Path) -> Path:
     return path
 
 
-def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
+def run(
+    config: RunConfig,
+    progress: Progress = _quiet,
+    warn: Callable[[str], None] | None = None,
+) -> RunResult:
     """Run a screening: load and validate the inputs, write the outputs to ``config.out``.
 
     Parameters
@@ -126,8 +131,11 @@ def run(config: RunConfig, progress: Progress = _quiet) -> RunResult:
         The run's inputs and options.
     progress
         Called as ``progress(step, total, text)`` before each step.
+    warn
+        Called with the text of each warning about the output folder (a stale lock taken
+        over, temporary files of a killed run removed); default: :func:`warnings.warn`.
     """
-    with output_lock(config.out):
+    with output_lock(config.out, warn=warn):
         return _run(config, progress)
 
 

@@ -35,7 +35,11 @@ def echo_progress(step: int, total: int, text: str) -> None:
 def run_and_report(config: RunConfig) -> None:
     """Run the pipeline, print the summary, and exit cleanly on a user error."""
     try:
-        result = run(config, progress=echo_progress)
+        result = run(
+            config,
+            progress=echo_progress,
+            warn=lambda text: click.echo(f"warning: {text}", err=True),
+        )
     except SpatialError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())

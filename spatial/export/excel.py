@@ -12,6 +12,7 @@ Text from the data is written as text: a value that starts like a formula (``=``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -86,7 +87,7 @@ def list_rows(enterprises: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFram
 
 
 def _write_sheet(workbook: Workbook, title: str, heading: str, rows: pd.DataFrame) -> None:
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "_", title)[:31])
     columns = list(LIST_COLUMNS)
     sheet.cell(row=1, column=1, value=heading).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
