@@ -56,6 +56,11 @@ class RunConfig:
     map_url
         Where the output folder will be published: the map, the Excel lists, the figures and
         ``run.json`` carry the link (and a QR code of it).
+    engine
+        ``local`` (this machine) or ``dask`` (spatial partitions on a Dask cluster, see
+        :mod:`spatial.scale`).
+    scheduler
+        Address of the Dask scheduler for ``engine="dask"``; None starts a local cluster.
     figures
         Whether to render the static figures (PNG and PDF, overview and one per county).
 
@@ -82,6 +87,8 @@ class RunConfig:
     tianditu_key: str | None = None
     map_url: str | None = None
     figures: bool = True
+    engine: str = "local"
+    scheduler: str | None = None
 
     def inputs(self) -> dict[str, Path]:
         """The input files given, by role."""

@@ -33,6 +33,7 @@ from spatial.policy import Policy, fact_specs, load_policies
 from spatial.zones import assign_zones, load_zones
 
 Progress = Callable[[int, int, str], None]
+Screen = Callable[..., tuple[gpd.GeoDataFrame, pd.DataFrame]]
 
 
 def _quiet(step: int, total: int, text: str) -> None:
@@ -61,11 +62,17 @@ class RunResult:
 
 
 def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, for ``run.json``."""
+    """Hex SHA-256 of a file, for ``run.json``; of a folder (partitioned Parquet), of every
+    file in it in name order, each preceded by its relative name."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -122,6 +129,7 @@ def run(
     config: RunConfig,
     progress: Progress = _quiet,
     warn: Callable[[str], None] | None = None,
+    screen: Screen | None = None,
 ) -> RunResult:
     """Run a screening: load and validate the inputs, write the outputs to ``config.out``.
 
@@ -134,19 +142,18 @@ def run(
     warn
         Called with the text of each warning about the output folder (a stale lock taken
         over, temporary files of a killed run removed); default: :func:`warnings.warn`.
+    screen
+        The engine for facts, zones and decisions: :func:`screen_local` (default) or the Dask
+        engine of :mod:`spatial.scale`; called as ``screen(enterprises, layers, specs,
+        policies, as_of)`` and returning the summarised enterprises and the decisions.
     """
     with output_lock(config.out, warn=warn):
-        return _run(config, progress)
+        return _run(config, progress, screen or screen_local)
 
 
-def _run(config: RunConfig, progress: Progress) -> RunResult:
-    total = 5
-    progress(1, total, f"reading enterprises from {config.enterprises}")
-    policies = load_policies(config.policies)
-    specs = fact_specs(policies)
-    inventory = load_enterprises(config.enterprises, crs=config.crs)
-
-    progress(2, total, "reading context layers")
+def context_layers(config: RunConfig) -> dict[str, gpd.GeoDataFrame | None]:
+    """Every context layer of a run, in WGS84: built-up areas, heat sources, Dingxiang zones
+    and the ``--layer`` ones (None where not given)."""
     layers = {
         "builtup": (
             load_builtup(config.builtup, config.builtup_options) if config.builtup else None
@@ -158,53 +165,107 @@ def _run(config: RunConfig, progress: Progress) -> RunResult:
     }
     for name, path in config.layers:
         layers[name] = load_context_layer(path, name)
+    return layers
 
-    progress(3, total, f"measuring geodesic distances for {len(inventory.enterprises)} enterprises")
-    enterprises = add_facts(inventory.enterprises, layers, specs)
-    if layers["dingxiang_zones"] is not None:
-        zones = assign_zones(enterprises, layers["dingxiang_zones"], config.as_of)
-        enterprises = enterprises.join(zones)
 
-    progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
+def screen_local(
+    enterprises: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    specs: dict,
+    policies: list[Policy],
+    as_of,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Facts, zones, decisions and the summary for the enterprises, on this machine.
+
+    Every step reads an enterprise's own row only, so :mod:`spatial.scale` runs the same
+    steps per spatial partition on a Dask cluster.
+    """
+    enterprises = add_facts(enterprises, layers, specs)
+    if layers.get("dingxiang_zones") is not None:
+        enterprises = enterprises.join(assign_zones(enterprises, layers["dingxiang_zones"], as_of))
     decisions = evaluate(enterprises, policies)
-    enterprises = summarize(enterprises, decisions)
+    return summarize(enterprises, decisions), decisions
+
+
+def _run(config: RunConfig, progress: Progress, screen: Screen) -> RunResult:
+    total = 5
+    progress(1, total, f"reading enterprises from {config.enterprises}")
+    policies = load_policies(config.policies)
+    specs = fact_specs(policies)
+    inventory = load_enterprises(config.enterprises, crs=config.crs)
+
+    progress(2, total, "reading context layers")
+    layers = context_layers(config)
+
+    n = len(inventory.enterprises)
+    progress(3, total, f"measuring geodesic distances and zones for {n} enterprises")
+    progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
+    enterprises, decisions = screen(inventory.enterprises, layers, specs, policies, config.as_of)
 
     progress(5, total, f"writing outputs to {config.out}")
+    result = RunResult(inventory, enterprises, layers, policies, decisions)
+    return write_outputs(config, result, specs)
+
+
+def write_outputs(
+    config: RunConfig, result: RunResult, specs: dict, full: bool = True
+) -> RunResult:
+    """Write the run's outputs into ``config.out``; returns ``result`` with their paths.
+
+    Parameters
+    ----------
+    config
+        The run's options (output folder, CRS, basemap, map link, figures).
+    result
+        What the run computed.
+    specs
+        The facts of the policies (for the geodesic buffer layers).
+    full
+        False when the enterprises and decisions were already written elsewhere (partitioned
+        GeoParquet by the Dask engine): then only the context layers, their buffers and
+        ``run.json`` are written.
+    """
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = RunResult(inventory, enterprises, layers, policies, decisions)
-    gpkg_layers = {
-        "enterprises": enterprises,
-        "decisions": decisions,
-        "rejected": inventory.rejected,
-    }
+    layers = result.layers
     context = {name: layer for name, layer in layers.items() if layer is not None}
     context.update(fact_buffers(layers, specs))
+    gpkg_layers = (
+        {
+            "enterprises": result.enterprises,
+            "decisions": result.decisions,
+            "rejected": result.inventory.rejected,
+        }
+        if full
+        else {}
+    )
     gpkg_layers.update(context)
     record = run_record(config, result)
     result.outputs["screening"] = write_gpkg(
         gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
     )
-    result.outputs["lists"] = write_lists(
-        out / "lists.xlsx",
-        enterprises,
-        decisions,
-        phase_lists=phase_lists(enterprises),
-        map_url=config.map_url,
-    )
-    result.outputs["map"] = write_map(
-        out / "map.html",
-        enterprises,
-        context,
-        basemap=config.basemap,
-        tianditu_key=config.tianditu_key,
-        map_url=config.map_url,
-    )
-    if config.figures:
-        figures = write_figures(out / "figures", enterprises, context, map_url=config.map_url)
-        result.outputs["figures"] = figures[0].parent if figures else out / "figures"
+    if full:
+        enterprises, decisions = result.enterprises, result.decisions
+        result.outputs["lists"] = write_lists(
+            out / "lists.xlsx",
+            enterprises,
+            decisions,
+            phase_lists=phase_lists(enterprises),
+            map_url=config.map_url,
+        )
+        result.outputs["map"] = write_map(
+            out / "map.html",
+            enterprises,
+            context,
+            basemap=config.basemap,
+            tianditu_key=config.tianditu_key,
+            map_url=config.map_url,
+        )
+        if config.figures:
+            figures = write_figures(out / "figures", enterprises, context, map_url=config.map_url)
+            result.outputs["figures"] = figures[0].parent if figures else out / "figures"
     result.outputs["run"] = out / "run.json"
-    record["outputs"] = {role: path.name for role, path in result.outputs.items()}
+    record["outputs"] = {role: Path(path).name for role, path in result.outputs.items()}
     write_json(record, out / "run.json")
     return result
 

@@ -22,6 +22,8 @@ def test_help_explains_every_option():
         "--zones",
         "--policy",
         "--as-of",
+        "--engine",
+        "--scheduler",
         "--out",
     ]:
         assert option in result.output

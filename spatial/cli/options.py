@@ -35,11 +35,16 @@ def echo_progress(step: int, total: int, text: str) -> None:
 def run_and_report(config: RunConfig) -> None:
     """Run the pipeline, print the summary, and exit cleanly on a user error."""
     try:
-        result = run(
-            config,
-            progress=echo_progress,
-            warn=lambda text: click.echo(f"warning: {text}", err=True),
-        )
+        if config.engine == "dask":
+            from spatial.scale import run_dask
+
+            result = run_dask(config, progress=echo_progress)
+        else:
+            result = run(
+                config,
+                progress=echo_progress,
+                warn=lambda text: click.echo(f"warning: {text}", err=True),
+            )
     except SpatialError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())

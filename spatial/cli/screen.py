@@ -12,14 +12,16 @@ from spatial.config import RunConfig
 from spatial.errors import SpatialError
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
+_input = click.Path(exists=True, path_type=Path)  # a file, or a folder of Parquet files
 
 
 @click.command()
 @click.option(
     "--enterprises",
     required=True,
-    type=_file,
-    help="The enterprise list: CSV (UTF-8 or GBK), Excel .xlsx, GeoPackage or GeoJSON. Chinese "
+    type=_input,
+    help="The enterprise list: CSV (UTF-8 or GBK), Excel .xlsx, GeoPackage, GeoJSON, or (with "
+    "--engine dask) a folder of GeoParquet files. Chinese "
     "headers such as 企业名称, 经度, 纬度, 行业 are understood.",
 )
 @click.option(
@@ -161,6 +163,21 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
     show_default=True,
     help="Render the static figures for print (PNG and PDF, overview and one per county).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where to compute: this machine, or a Dask cluster (for provincial or national "
+    "inventories; the inventory may then be a folder of GeoParquet files).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler address (e.g. tcp://10.0.0.5:8786) for --engine dask; without it a "
+    "local cluster is started for the run.",
+)
 @as_of_option
 @out_option
 def screen(
@@ -184,6 +201,8 @@ def screen(
     tianditu_key,
     map_url,
     figures,
+    engine,
+    scheduler,
     as_of,
     out,
 ) -> None:
@@ -223,5 +242,7 @@ def screen(
         tianditu_key=tianditu_key,
         map_url=map_url,
         figures=figures,
+        engine=engine,
+        scheduler=scheduler,
     )
     run_and_report(config)
