@@ -12,7 +12,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatial.measure import geodesic_buffer, nearest_point, nearest_polygon, prepare_polygons
+from spatial.errors import LayerError
+from spatial.measure import (
+    geodesic_buffer,
+    nearest_line,
+    nearest_point,
+    nearest_polygon,
+    prepare_polygons,
+)
 from spatial.policy import FactSpec
 
 
@@ -49,9 +56,17 @@ def measure_fact(
     chosen = layer[spec.select(layer)]
     lon = enterprises.geometry.x.to_numpy()
     lat = enterprises.geometry.y.to_numpy()
+    kinds = set(chosen.geometry.geom_type)
     if len(chosen) and _is_polygonal(chosen):
         polygons = prepare_polygons(chosen.geometry.values)
         result = nearest_polygon(lon, lat, polygons, _feature_ids(chosen), densified=True)
+    elif len(chosen) and kinds <= {"LineString", "MultiLineString"}:
+        result = nearest_line(lon, lat, chosen.geometry.values, _feature_ids(chosen))
+    elif kinds - {"Point"}:
+        raise LayerError(
+            f"layer {spec.layer!r} mixes geometry types ({', '.join(sorted(kinds))}); give "
+            "polygons, lines or points, one kind per layer"
+        )
     else:
         result = nearest_point(lon, lat, chosen.geometry.x, chosen.geometry.y, _feature_ids(chosen))
     known = np.isfinite(result.distance_m)

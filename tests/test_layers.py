@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from spatial.cli import main
 from spatial.decisions import evaluate_policy
@@ -51,13 +51,18 @@ def test_a_rule_on_a_named_layer_decides(tmp_path):
     )
     eco = gpd.GeoDataFrame({"name": ["沙坡头自然保护区"]}, geometry=[RESERVE], crs=4326)
     urban = gpd.GeoDataFrame({"name": ["中卫城区"]}, geometry=[Point(106.5, 37.5)], crs=4326)
-    layers = {"eco_zones": eco, "urban_areas": urban, "trunk_roads": urban}
+    road = LineString([(105.0, 37.4505), (105.2, 37.4505)])  # 100 m north of "in"
+    roads = gpd.GeoDataFrame({"name": ["G338"]}, geometry=[road], crs=4326)
+    layers = {"eco_zones": eco, "urban_areas": urban, "trunk_roads": roads}
     specs = {k: v for k, v in fact_specs([policy]).items() if k != "near_city"}
     facts = add_facts(plants, layers, specs)
     assert facts["in_eco_zone"].tolist() == [True, False]
+    assert facts["near_trunk_road"].tolist() == [True, False]
+    assert facts["nearest_trunk_road"].tolist() == ["G338", "G338"]
+    assert 50 < facts["dist_trunk_road_m"].iloc[0] < 60
     decisions = evaluate_policy(pd.DataFrame(facts.drop(columns="geometry")), policy)
     inside = decisions[decisions["id"] == "in"]
-    assert inside["rule_id"].tolist() == ["inside-ecological-zone"]
+    assert inside["rule_id"].tolist() == ["inside-ecological-zone", "near-trunk-road"]
     assert "沙坡头自然保护区" in inside["reason_zh"].iloc[0]
     assert decisions[decisions["id"] == "out"].empty
 

@@ -3,6 +3,8 @@ centred on each point, and brute-force GeographicLib distances)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -378,3 +380,38 @@ def test_first_containing_polygon_matches_geos(monkeypatch):
     expected = np.where(hits.any(axis=1), hits.argmax(axis=1), -1)
     assert (got == expected).all()
     assert (got[-4:] >= 0).all() and not shapely.is_prepared(geoms).any()
+
+
+def line_oracle(lon: float, lat: float, line) -> float:
+    """Distance to a line in PROJ's AEQD centred on the point, edges densified every 20 m."""
+    coords = np.asarray(line.coords)
+    dense = []
+    for (x1, y1), (x2, y2) in itertools.pairwise(coords):
+        n = max(int(GEOD.inv(x1, y1, x2, y2)[2] // 20), 1)
+        dense += [(x1, y1), *GEOD.npts(x1, y1, x2, y2, n)]
+    dense.append(tuple(coords[-1]))
+    aeqd = CRS.from_proj4(f"+proj=aeqd +lon_0={lon} +lat_0={lat} +ellps=WGS84 +units=m")
+    x, y = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True).transform(*np.array(dense).T)
+    return float(shapely.distance(shapely.Point(0, 0), shapely.LineString(np.c_[x, y])))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.floats(74.0, 134.0),
+    st.floats(20.0, 52.0),
+    st.lists(st.tuples(st.floats(-0.3, 0.3), st.floats(-0.3, 0.3)), min_size=2, max_size=6),
+    st.floats(0, 360),
+    st.floats(0, 40_000),
+)
+def test_line_distance_matches_the_oracle(lon0, lat0, offsets, az, dist):
+    from shapely.geometry import LineString
+
+    from spatial.measure import nearest_line
+
+    road = LineString([(lon0 + dx, lat0 + dy) for dx, dy in offsets])
+    if road.length == 0:
+        return
+    lon, lat = offset(lon0, lat0, az, dist)
+    result = nearest_line([lon], [lat], [road], ["G108"])
+    assert result.nearest[0] == "G108"
+    assert result.distance_m[0] == pytest.approx(line_oracle(lon, lat, road), abs=TOLERANCE_M)
