@@ -7,16 +7,12 @@ from pathlib import Path
 import click
 
 from spatial.check import check_inventory
+from spatial.cli.options import crs_option
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--crs",
-    default=None,
-    help="Coordinate system of the coordinates, as for 'spatial screen': wgs84, cgcs2000, "
-    "gcj02 (Amap/高德), bd09 (Baidu) or an EPSG code. Default: wgs84, or the layer's CRS.",
-)
+@crs_option
 @click.option(
     "--max-rows",
     type=click.IntRange(min=0),

@@ -18,6 +18,13 @@ out_option = click.option(
     help="Folder to write screening.gpkg, run.json and the other outputs into (created if "
     "missing).",
 )
+crs_option = click.option(
+    "--crs",
+    default=None,
+    help="Coordinate system of the enterprise coordinates: wgs84 (GPS), cgcs2000, gcj02 "
+    "(Amap/高德, Tencent), bd09 (Baidu) or an EPSG code. Default: wgs84, or the layer's CRS. "
+    "A 'coord_sys' column overrides it row by row.",
+)
 as_of_option = click.option(
     "--as-of",
     "as_of",

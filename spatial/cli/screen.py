@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from spatial.builtup import BuiltupOptions
-from spatial.cli.options import as_date, as_of_option, out_option, parse_layers, run_and_report
+from spatial.cli.options import (
+    as_date,
+    as_of_option,
+    crs_option,
+    out_option,
+    parse_layers,
+    run_and_report,
+)
 from spatial.config import RunConfig
 from spatial.errors import SpatialError
 
@@ -24,13 +31,7 @@ _input = click.Path(exists=True, path_type=Path)  # a file, or a folder of Parqu
     "--engine dask) a folder of GeoParquet files. Chinese "
     "headers such as 企业名称, 经度, 纬度, 行业 are understood.",
 )
-@click.option(
-    "--crs",
-    default=None,
-    help="Coordinate system of the enterprise coordinates: wgs84 (GPS), cgcs2000, gcj02 "
-    "(Amap/高德, Tencent), bd09 (Baidu) or an EPSG code. Default: wgs84, or the layer's CRS. "
-    "A 'coord_sys' column overrides it row by row.",
-)
+@crs_option
 @click.option(
     "--builtup",
     required=True,
