@@ -158,7 +158,13 @@ def inventory_part(
     )
 
 
-def write_data(folder: Path, n_points: int, n_polygons: int, seed: int = 20191101) -> dict:
+def write_data(
+    folder: Path,
+    n_points: int,
+    n_polygons: int,
+    seed: int = 20191101,
+    part_rows: int | None = None,
+) -> dict:
     """The benchmark's inputs in ``folder``: ``inventory/part.N.parquet``, ``builtup.gpkg``,
     ``heat_sources.gpkg``. Memory is one partition plus the seats."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,7 +175,7 @@ def write_data(folder: Path, n_points: int, n_polygons: int, seed: int = 2019110
     )
     inventory = folder / "inventory"
     inventory.mkdir(exist_ok=True)
-    rows = min(PART_ROWS, max(10_000, -(-n_points // (4 * (os.cpu_count() or 1)))))
+    rows = part_rows or min(PART_ROWS, max(10_000, -(-n_points // (4 * (os.cpu_count() or 1)))))
     written = 0
     for i in range(-(-n_points // rows)):
         n = min(rows, n_points - written)
@@ -366,7 +372,8 @@ def report(results: dict) -> str:
         "",
         f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.1f} GB; "
         f"load average before the run {results['load_before']:.1f}. Data generated in "
-        f"{results['generate_seconds']:.0f} s ({d['partitions']} GeoParquet files).",
+        f"{results['generate_seconds']:.0f} s ({d['partitions']} GeoParquet files of up to "
+        f"{-(-d['points'] // d['partitions']):,} rows).",
         "",
         "| engine | points | wall s | points/s | CPU s | peak memory |",
         "|---|---:|---:|---:|---:|---|",
@@ -405,6 +412,8 @@ def run(
     local: int | None = None,
     workdir: Path | None = None,
     workers: int | None = None,
+    part_rows: int | None = None,
+    report_path: Path | None = None,
 ) -> dict:
     """Generate, run both engines, return the numbers (and write ``outputs/bench-dask*.md``)."""
     n_points, n_polygons, n_local = SIZES["quick" if quick else "full"]
@@ -413,7 +422,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bench-dask-", dir=workdir) as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
-        paths = write_data(folder / "data", n_points, n_polygons)
+        paths = write_data(folder / "data", n_points, n_polygons, part_rows=part_rows)
         generated = time.perf_counter() - start
         print(f"data: {n_points:,} points, {n_polygons:,} polygons in {generated:.0f} s",
               flush=True)  # fmt: skip
@@ -425,7 +434,7 @@ def run(
             results["local"] = local_in_subprocess(paths, n_local)
             print(json.dumps(results["local"]), flush=True)
     text = report(results)
-    target = ROOT / "outputs" / ("bench-dask-quick.md" if quick else "bench-dask.md")
+    target = report_path or ROOT / "outputs" / ("bench-dask-quick.md" if quick else "bench-dask.md")
     target.parent.mkdir(exist_ok=True)
     target.write_text(text, encoding="utf-8")
     target.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -443,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local", type=int, default=None, help="local engine size (0: skip)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes")
     parser.add_argument("--workdir", type=Path, default=None, help="where the data goes")
+    parser.add_argument("--part-rows", type=int, default=None, help="rows per GeoParquet file")
+    parser.add_argument("--report", type=Path, default=None, help="the Markdown report")
     args = parser.parse_args(argv)
     run(
         args.quick,
@@ -451,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         local=args.local,
         workdir=args.workdir,
         workers=args.workers,
+        part_rows=args.part_rows,
+        report_path=args.report,
     )
     return 0
 

@@ -389,6 +389,13 @@ class Screening:
     enterprises: dask_geopandas.GeoDataFrame
     decisions: dd.DataFrame
     policy_order: dict[str, int] = field(default_factory=dict)
+    # the pieces :func:`write_partitioned` runs in two bounded phases
+    wide: dask_geopandas.GeoDataFrame | None = None
+    facts: dd.DataFrame | None = None
+    context: object = None
+    joined_meta: pd.DataFrame | None = None
+    screened_meta: pd.DataFrame | None = None
+    decisions_meta: pd.DataFrame | None = None
 
 
 def screen_dask(
@@ -451,7 +458,17 @@ def _screen_dask(enterprises, layers, specs, policies, as_of, client, npartition
         [a[0] for a in after], meta=screened_meta, divisions=wide.divisions, verify_meta=False
     )
     decisions = dd.from_delayed([a[1] for a in after], meta=d_meta, verify_meta=False)
-    return Screening(screened, decisions, {p.id: i for i, p in enumerate(policies)})
+    return Screening(
+        screened,
+        decisions,
+        {p.id: i for i, p in enumerate(policies)},
+        wide=wide,
+        facts=facts,
+        context=shared,
+        joined_meta=joined_meta,
+        screened_meta=screened_meta,
+        decisions_meta=d_meta,
+    )
 
 
 def _spatial_shuffle(points: dask_geopandas.GeoDataFrame, parts: int):
@@ -820,40 +837,112 @@ def _typed_decisions(part: pd.DataFrame) -> pd.DataFrame:
     return _conform(out, None, _DECISION_PARQUET_DTYPES)
 
 
+def _write_facts(facts: pd.DataFrame, path: Path) -> int:
+    facts.to_parquet(path)
+    return len(facts)
+
+
+def _screen_and_write(
+    enterprises: pd.DataFrame,
+    facts_path: Path,
+    context: _Context,
+    metas: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    output_crs: str,
+    targets: tuple[Path, Path],
+) -> dict:
+    """One input partition, start to finish: its facts (from disk), zones, policies, summary;
+    both outputs written at once, so nothing of it stays in memory after the task."""
+    joined_meta, screened_meta, decisions_meta = metas
+    facts = pd.read_parquet(facts_path)
+    joined = _join_partition(enterprises, facts, joined_meta)
+    screened, decisions = _after_partition(joined, context, screened_meta, decisions_meta)
+    _for_parquet(screened, output_crs).reset_index(drop=True).to_parquet(targets[0])
+    _typed_decisions(decisions).to_parquet(targets[1], index=False)
+    return {
+        "enterprises": len(screened),
+        "decisions": len(decisions),
+        "actions": screened["action"].value_counts().to_dict(),
+    }
+
+
+@dataclass
+class Written:
+    """What :func:`write_partitioned` wrote: the folders by role and the counts."""
+
+    paths: dict[str, Path]
+    enterprises: int
+    decisions: int
+    actions: pd.Series
+
+
 def write_partitioned(
     screening: Screening,
     out: str | Path,
     *,
     output_crs: str,
     client=None,
-) -> dict[str, Path]:
+) -> Written:
     """Write the enterprises (GeoParquet) and decisions (Parquet), one file per input partition.
 
-    Returns the folders by role: ``enterprises`` (``enterprises.parquet/part.N.parquet``, in
-    input order, in ``output_crs``) and ``decisions`` (``decisions.parquet/``: per input
-    partition its decisions, policy by policy, in enterprise order).
+    Two phases keep every worker's memory to a few partitions whatever the input size:
+
+    1. the points are measured on their spatial partitions and the fact columns, shuffled back
+       to the input partitions, written to ``out/.dask-work/facts`` (narrow);
+    2. each input partition is then read, joined with its facts, zoned, decided and summarised
+       and both of its outputs written, in one task.
+
+    Output: ``enterprises.parquet/part.NNNNN.parquet`` (in input order, in ``output_crs``) and
+    ``decisions.parquet/part.NNNNN.parquet`` (per input partition its decisions, policy by
+    policy, in enterprise order).
     """
     out = Path(out)
-    targets = {"enterprises": out / "enterprises.parquet", "decisions": out / "decisions.parquet"}
-    for folder in targets.values():
+    paths = {"enterprises": out / "enterprises.parquet", "decisions": out / "decisions.parquet"}
+    work = out / ".dask-work" / "facts"
+    for folder in (*paths.values(), work):
         shutil.rmtree(folder, ignore_errors=True)
-    screened = screening.enterprises
-    screened = screened.map_partitions(
-        _for_parquet, output_crs, meta=_for_parquet(screened._meta, output_crs)
-    )
-    decisions = screening.decisions
-    typed_meta = _typed_decisions(decisions._meta)
-    decisions = decisions.map_partitions(_typed_decisions, meta=typed_meta)
-    writes = [
-        screened.to_parquet(targets["enterprises"], write_index=False, compute=False),
-        decisions.to_parquet(targets["decisions"], write_index=False, compute=False),
-    ]
+        folder.mkdir(parents=True)
     client = client if client is not None else _current_client()
-    if client is not None:
-        client.compute(writes, sync=True)
-    else:
-        dask.compute(*writes)
-    return targets
+
+    def compute(tasks: list) -> list:
+        with dask.config.set({"dataframe.convert-string": False}):
+            if client is not None:
+                return client.compute(tasks, sync=True)
+            return list(dask.compute(*tasks))
+
+    facts_paths = [work / f"part.{i:05d}.parquet" for i in range(screening.facts.npartitions)]
+    compute(
+        [
+            dask.delayed(_write_facts, pure=False)(part, path)
+            for part, path in zip(screening.facts.to_delayed(), facts_paths, strict=True)
+        ]
+    )
+    names = [f"part.{i:05d}.parquet" for i in range(screening.wide.npartitions)]
+    metas = (screening.joined_meta, screening.screened_meta, screening.decisions_meta)
+    stats = compute(
+        [
+            dask.delayed(_screen_and_write, pure=False)(
+                part,
+                facts_path,
+                screening.context,
+                metas,
+                output_crs,
+                (paths["enterprises"] / name, paths["decisions"] / name),
+            )
+            for part, facts_path, name in zip(
+                screening.wide.to_delayed(), facts_paths, names, strict=True
+            )
+        ]
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    actions: Counter = Counter()
+    for s in stats:
+        actions.update(s["actions"])
+    return Written(
+        paths,
+        sum(s["enterprises"] for s in stats),
+        sum(s["decisions"] for s in stats),
+        pd.Series(actions, dtype="int64"),
+    )
 
 
 def _action_stand_in(counts: pd.Series) -> pd.DataFrame:
@@ -976,24 +1065,22 @@ def _run_partitioned(config, progress, client, partitioned, npartitions):
     )
 
     progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
-    paths = write_partitioned(screening, out, output_crs=config.output_crs, client=client)
+    written = write_partitioned(screening, out, output_crs=config.output_crs, client=client)
+    paths = dict(written.paths)
     rejected_path = out / "rejected.parquet"
     shutil.rmtree(rejected_path, ignore_errors=True)
     if rejected is not None:
         rejected.to_parquet(rejected_path, write_index=False)
         paths["rejected"] = rejected_path
-    actions = dd.read_parquet(paths["enterprises"], columns=["action"])["action"]
-    counts = actions.value_counts().compute()
-    n_decisions = sum(pq.read_metadata(f).num_rows for f in parquet_files(paths["decisions"]))
     shutil.rmtree(work, ignore_errors=True)
 
     progress(5, total, f"writing outputs to {config.out}")
     result = pipeline.RunResult(
         inventory,
-        _action_stand_in(counts),
+        _action_stand_in(written.actions),
         layers,
         policies,
-        pd.DataFrame(index=pd.RangeIndex(n_decisions)),
+        pd.DataFrame(index=pd.RangeIndex(written.decisions)),
     )
     result.outputs.update(paths)
     return pipeline.write_outputs(config, result, specs, full=False)
@@ -1003,6 +1090,7 @@ __all__ = [
     "PARTITION_ROWS",
     "PartitionedInventory",
     "Screening",
+    "Written",
     "dask_client",
     "decision_meta",
     "fact_meta",

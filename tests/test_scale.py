@@ -347,7 +347,11 @@ def test_partitioned_in_and_out_is_identical_to_the_local_engine(
     lazy = screen_dask(
         inventory.accepted, layers, specs, policies, as_of=AS_OF, client=client, npartitions=6
     )
-    paths = write_partitioned(lazy, tmp_path / "out", output_crs="EPSG:4490", client=client)
+    written = write_partitioned(lazy, tmp_path / "out", output_crs="EPSG:4490", client=client)
+    paths = written.paths
+    assert written.enterprises == len(local)
+    assert written.decisions == len(decisions_local)
+    assert written.actions.to_dict() == local["action"].value_counts().to_dict()
     files = sorted(paths["enterprises"].glob("*.parquet"))
     assert len(files) == 11
     written = dask_geopandas.read_parquet(paths["enterprises"]).compute()
