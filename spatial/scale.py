@@ -967,6 +967,7 @@ def run_dask(
     output: str = "auto",
     npartitions: int | None = None,
     client=None,
+    warn: Callable[[str], None] | None = None,
 ):
     """``spatial screen --engine dask``: the run of :func:`spatial.pipeline.run`, on Dask.
 
@@ -993,6 +994,8 @@ def run_dask(
         Spatial partitions (default: see :func:`screen_partitioned`).
     client
         An existing :class:`distributed.Client` to use instead of ``scheduler``.
+    warn
+        Called with each warning about the output folder (as :func:`spatial.pipeline.run`).
     """
     partitioned = is_partitioned(config.enterprises)
     if scheduler is None:
@@ -1001,14 +1004,16 @@ def run_dask(
         output = "parquet" if partitioned else "gpkg"
     if output not in {"gpkg", "parquet"}:
         raise ValueError(f"output should be 'gpkg', 'parquet' or 'auto', got {output!r}")
+    options = (output, partitioned, npartitions, warn)
     if client is not None:
-        return _run_with_client(config, progress, client, output, partitioned, npartitions)
+        return _run_with_client(config, progress, client, *options)
     with dask_client(scheduler) as new_client:
-        return _run_with_client(config, progress, new_client, output, partitioned, npartitions)
+        return _run_with_client(config, progress, new_client, *options)
 
 
-def _run_with_client(config, progress, client, output, partitioned, npartitions):
+def _run_with_client(config, progress, client, output, partitioned, npartitions, warn):
     from spatial import pipeline
+    from spatial.lock import output_lock
 
     if not partitioned and output == "gpkg":
 
@@ -1023,8 +1028,9 @@ def _run_with_client(config, progress, client, output, partitioned, npartitions)
                 npartitions=npartitions,
             )
 
-        return pipeline.run(config, progress, screen=screen)
-    return _run_partitioned(config, progress, client, partitioned, npartitions)
+        return pipeline.run(config, progress, warn=warn, screen=screen)
+    with output_lock(config.out, warn=warn):
+        return _run_partitioned(config, progress, client, partitioned, npartitions)
 
 
 def _run_partitioned(config, progress, client, partitioned, npartitions):
@@ -1061,7 +1067,13 @@ def _run_partitioned(config, progress, client, partitioned, npartitions):
             enterprises, npartitions=max(1, -(-len(enterprises) // PARTITION_ROWS))
         )
     screening = screen_dask(
-        enterprises, layers, specs, policies, client=client, npartitions=npartitions
+        enterprises,
+        layers,
+        specs,
+        policies,
+        as_of=config.as_of,
+        client=client,
+        npartitions=npartitions,
     )
 
     progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")

@@ -6,6 +6,7 @@ One small local cluster (two single-threaded in-process workers) serves the whol
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -367,15 +368,9 @@ def test_partitioned_in_and_out_is_identical_to_the_local_engine(
 
 
 # --------------------------------------------------------------------------------------------
-# The run (needs pipeline.context_layers / write_outputs / run(screen=...))
-
-needs_split = pytest.mark.skipif(
-    not hasattr(pipeline, "write_outputs"),
-    reason="pipeline.run is not split into context_layers / write_outputs / screen= yet",
-)
+# The run
 
 
-@needs_split
 def test_run_dask_writes_what_the_local_run_writes(demo, client, tmp_path):
     from spatial.scale import run_dask
 
@@ -392,7 +387,6 @@ def test_run_dask_writes_what_the_local_run_writes(demo, client, tmp_path):
     assert record["counts"] == expected["counts"]
 
 
-@needs_split
 def test_run_dask_on_partitioned_geoparquet(parquet_inventory, national, client, tmp_path):
     from spatial.scale import run_dask
 
@@ -409,3 +403,35 @@ def test_run_dask_on_partitioned_geoparquet(parquet_inventory, national, client,
     assert record["counts"]["accepted"] + record["counts"]["rejected"] == len(rows)
     assert sum(record["counts"]["enterprises_by_action"].values()) == record["counts"]["accepted"]
     assert not (config.out / ".dask-work").exists()
+
+
+def test_the_demo_as_partitioned_parquet_gives_the_local_results(demo, client, tmp_path):
+    """The demo's CSV rows as three plain Parquet files (lon/lat text, per-row coord_sys):
+    validated file by file, measured, zoned as of the run's date and decided as the local
+    run does; written as GeoParquet."""
+    from spatial.scale import run_dask
+
+    config, local = demo
+    raw = pd.read_csv(config.enterprises, dtype=str, keep_default_na=False, encoding="utf-8")
+    folder = tmp_path / "demo-parquet"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(raw)), 3)):
+        raw.iloc[rows].to_parquet(folder / f"part.{i}.parquet", index=False)
+    dask_config = dataclasses.replace(config, enterprises=folder, out=tmp_path / "out")
+    result = run_dask(dask_config, client=client)
+    written = dask_geopandas.read_parquet(result.outputs["enterprises"]).compute()
+    expected = local.enterprises
+    assert written["id"].tolist() == expected["id"].tolist()
+    assert (written["row"] + 1).tolist() == expected["row"].tolist()  # CSV rows count the header
+    written = written.to_crs(expected.crs).set_axis(expected.index)
+    specs = fact_specs(local.policies)
+    assert_same_screening(
+        expected.drop(columns="row"), written.drop(columns="row"), _distances(specs)
+    )
+    decisions = pd.read_parquet(result.outputs["decisions"])
+    key = ["id", "policy", "rule_id", "action", "reason_zh"]
+    assert sorted(map(tuple, decisions[key].to_numpy())) == sorted(
+        map(tuple, local.decisions[key].to_numpy())
+    )
+    record = json.loads((dask_config.out / "run.json").read_text(encoding="utf-8"))
+    assert record["counts"]["rejected"] == len(local.inventory.rejected)
