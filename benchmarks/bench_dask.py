@@ -271,22 +271,24 @@ def run_dask_engine(paths: dict, out: Path, n_workers: int | None = None) -> dic
             inventory = read_partitioned_inventory(paths["inventory"], out / "work", client=client)
             validated = time.perf_counter()
             lazy = screen_dask(inventory.accepted, layers, specs, policies, client=client)
-            paths_out = write_partitioned(lazy, out, output_crs="EPSG:4490", client=client)
+            written = write_partitioned(lazy, out, output_crs="EPSG:4490", client=client)
             seconds = time.perf_counter() - start
         cpu = _cpu_seconds(workers) - cpu0
     import pyarrow.parquet as pq
 
     from spatial.scale import parquet_files
 
-    n_decisions = sum(pq.read_metadata(f).num_rows for f in parquet_files(paths_out["decisions"]))
-    n_written = sum(pq.read_metadata(f).num_rows for f in parquet_files(paths_out["enterprises"]))
+    n_written = sum(
+        pq.read_metadata(f).num_rows for f in parquet_files(written.paths["enterprises"])
+    )
+    assert n_written == written.enterprises
     return {
         "engine": "dask",
         "workers": len(workers),
         "points": inventory.n_input,
         "accepted": inventory.n_accepted,
         "written": n_written,
-        "decisions": n_decisions,
+        "decisions": written.decisions,
         "partitions": len(inventory.files),
         "seconds": seconds,
         "validate_seconds": validated - start,

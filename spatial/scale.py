@@ -1,33 +1,37 @@
 """The same screening on a Dask cluster: a national inventory, partitioned spatially.
 
-The local engine (:func:`spatial.facts.add_facts`, :func:`spatial.decisions.evaluate`,
-:func:`spatial.decisions.summarize`) runs unchanged on every partition; this module only decides
-what each partition sees and puts the pieces back in the input order.
+The local engine's steps (:func:`spatial.facts.add_facts`, Dingxiang zone assignment,
+:func:`spatial.decisions.evaluate`, :func:`spatial.decisions.summarize`: what
+:func:`spatial.pipeline.screen_local` does) run unchanged on every partition; this module only
+decides what each partition sees and puts the pieces back in the input order.
 
 How it works
 ------------
 1. **Input partitions.** The enterprises are numbered in input order (``_seq``; the inventory's
    ``row`` for a partitioned GeoParquet input) and kept in their input partitions.
 2. **Spatial partitions.** Only the points (``_seq`` + geometry) are shuffled along a Hilbert
-   curve (:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`), so each partition covers a
-   compact area and the measurement builds its candidate index for one or two 6° zones instead
-   of every zone of China.
+   curve (dask-geopandas ``hilbert_distance`` + ``set_index``, as ``spatial_shuffle`` does, with
+   the total bounds computed once), so each partition covers a compact area and the measurement
+   builds its candidate index for one to three 6° zones instead of every zone of China.
 3. **Facts.** :func:`~spatial.facts.add_facts` runs per spatial partition against the context
    layers, which are broadcast once to every worker (``client.scatter(..., broadcast=True)``):
    every partition sees every context feature. The search for a point's nearest feature depends
    only on that point and the whole layer (see :mod:`spatial.measure`: candidates per point, ties
    by layer order), so the distances, nearest ids and facts are the local engine's, bit for bit.
 4. **Decisions.** The fact columns are shuffled back to the input partitions (by ``_seq``), and
-   :func:`~spatial.decisions.evaluate` and :func:`~spatial.decisions.summarize` run per input
-   partition: a rule reads one enterprise's own columns, so partitions are independent. Only the
-   narrow frames (points out, fact columns back) ever cross the network; the enterprises' other
-   columns stay where they were read.
+   :func:`after_facts` (zones, :func:`~spatial.decisions.evaluate`,
+   :func:`~spatial.decisions.summarize`) runs once per input partition: every step reads one
+   enterprise's own row, so partitions are independent. Only the narrow frames (points out,
+   fact columns back) ever cross the network; the enterprises' other columns stay where they
+   were read.
 5. **Order.** Enterprises come back in input order with the input's index; decisions in the local
    engine's order (policy, then enterprise, then rule group).
 
 Very large runs read a directory of (Geo)Parquet files (:func:`read_partitioned_inventory`,
 validated file by file with the inventory's own rules) and write partitioned GeoParquet
-(:func:`run_dask`), so no process ever holds more than a few partitions.
+(:func:`write_partitioned`: the narrow facts to disk first, then one task per input partition
+that screens it and writes both its outputs), so no worker holds more than a few partitions,
+whatever the size of the inventory.
 
 Examples
 --------
@@ -212,7 +216,8 @@ def after_facts(
     """The steps of :func:`spatial.pipeline.run` after the facts, in its order: Dingxiang zone
     assignment, the policies, the summary decision. Each reads an enterprise's own row only.
 
-    Mirrors the pipeline until it exposes this step itself (``pipeline.after_facts``).
+    Mirrors the steps of :func:`spatial.pipeline.screen_local` after ``add_facts`` (to be
+    replaced by the pipeline's own function once it exposes that step).
     """
     if layers.get(ZONES) is not None:
         enterprises = enterprises.join(assign_zones(enterprises, layers[ZONES], as_of))
@@ -1103,6 +1108,7 @@ __all__ = [
     "PartitionedInventory",
     "Screening",
     "Written",
+    "after_facts",
     "dask_client",
     "decision_meta",
     "fact_meta",
