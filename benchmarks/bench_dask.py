@@ -368,22 +368,24 @@ def local_in_subprocess(paths: dict, n_points: int) -> dict:
 
 
 def report(results: dict) -> str:
-    d, lo = results["dask"], results.get("local") or {}
+    d, lo = results.get("dask") or {}, results.get("local") or {}
     lines = [
-        f"# Dask engine: {d['points']:,} points x {results['polygons']:,} built-up polygons",
+        f"# Dask engine: {results['points']:,} points x {results['polygons']:,} built-up polygons",
         "",
         f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.1f} GB; "
         f"load average before the run {results['load_before']:.1f}. Data generated in "
-        f"{results['generate_seconds']:.0f} s ({d['partitions']} GeoParquet files of up to "
-        f"{-(-d['points'] // d['partitions']):,} rows).",
+        f"{results['generate_seconds']:.0f} s ({results['files']} GeoParquet files).",
         "",
         "| engine | points | wall s | points/s | CPU s | peak memory |",
         "|---|---:|---:|---:|---:|---|",
-        f"| dask ({d['workers']} workers x 1 thread) | {d['points']:,} | {d['seconds']:.0f} | "
-        f"{d['points_per_second']:,.0f} | {d['worker_cpu_seconds']:.0f} (workers) | "
-        f"{d['peak_workers_mb']:,.0f} MB workers + nannies (sum, psutil RSS); "
-        f"{d['peak_client_mb']:,.0f} MB client/scheduler |",
     ]
+    if d:
+        lines.append(
+            f"| dask ({d['workers']} workers x 1 thread) | {d['points']:,} | {d['seconds']:.0f} "
+            f"| {d['points_per_second']:,.0f} | {d['worker_cpu_seconds']:.0f} (workers) | "
+            f"{d['peak_workers_mb']:,.0f} MB workers + nannies (sum, psutil RSS); "
+            f"{d['peak_client_mb']:,.0f} MB client/scheduler |"
+        )
     if "error" in lo:
         lines.append(f"| local | {lo['points']:,} | failed: {lo['error'][-200:]} | | | |")
     elif lo:
@@ -392,12 +394,13 @@ def report(results: dict) -> str:
             f"{lo['points_per_second']:,.0f} | {lo['cpu_seconds']:.0f} | "
             f"{lo['peak_mb']:,.0f} MB (ru_maxrss) |"
         )
-    lines += [
-        "",
-        f"Dask: validation {d['validate_seconds']:.0f} s, screening + GeoParquet writing "
-        f"{d['screen_write_seconds']:.0f} s; {d['accepted']:,} accepted, {d['decisions']:,} "
-        "decisions.",
-    ]
+    lines.append("")
+    if d:
+        lines.append(
+            f"Dask: validation {d['validate_seconds']:.0f} s, screening + GeoParquet writing "
+            f"{d['screen_write_seconds']:.0f} s; {d['accepted']:,} accepted, "
+            f"{d['decisions']:,} decisions."
+        )
     if lo and "error" not in lo:
         lines.append(
             f"Local: validation {lo['validate_seconds']:.0f} s, facts {lo['facts_seconds']:.0f} "
@@ -416,6 +419,7 @@ def run(
     workers: int | None = None,
     part_rows: int | None = None,
     report_path: Path | None = None,
+    dask: bool = True,
 ) -> dict:
     """Generate, run both engines, return the numbers (and write ``outputs/bench-dask*.md``)."""
     n_points, n_polygons, n_local = SIZES["quick" if quick else "full"]
@@ -428,10 +432,12 @@ def run(
         generated = time.perf_counter() - start
         print(f"data: {n_points:,} points, {n_polygons:,} polygons in {generated:.0f} s",
               flush=True)  # fmt: skip
-        results = {"polygons": n_polygons, "generate_seconds": generated,
+        results = {"points": n_points, "polygons": n_polygons, "generate_seconds": generated,
+                   "files": len(list(paths["inventory"].glob("*.parquet"))),
                    "load_before": os.getloadavg()[0]}  # fmt: skip
-        results["dask"] = run_dask_engine(paths, folder / "out", workers)
-        print(json.dumps(results["dask"]), flush=True)
+        if dask:
+            results["dask"] = run_dask_engine(paths, folder / "out", workers)
+            print(json.dumps(results["dask"]), flush=True)
         if n_local:
             results["local"] = local_in_subprocess(paths, n_local)
             print(json.dumps(results["local"]), flush=True)
@@ -456,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="where the data goes")
     parser.add_argument("--part-rows", type=int, default=None, help="rows per GeoParquet file")
     parser.add_argument("--report", type=Path, default=None, help="the Markdown report")
+    parser.add_argument("--no-dask", action="store_true", help="the local engine only")
     args = parser.parse_args(argv)
     run(
         args.quick,
@@ -466,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         part_rows=args.part_rows,
         report_path=args.report,
+        dask=not args.no_dask,
     )
     return 0
 
