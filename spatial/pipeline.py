@@ -83,6 +83,7 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
         "tool": "spatial-screening",
         "version": __version__,
         "as_of": config.as_of.isoformat(),
+        "engine": config.engine,
         "map_url": config.map_url,
         "output_crs": config.output_crs,
         "policies": [
@@ -168,6 +169,22 @@ def context_layers(config: RunConfig) -> dict[str, gpd.GeoDataFrame | None]:
     return layers
 
 
+def after_facts(
+    enterprises: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    policies: list[Policy],
+    as_of,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The steps after the distance facts: Dingxiang zones, the policies, the summary.
+
+    Each reads an enterprise's own row only, so :mod:`spatial.scale` runs them per partition.
+    """
+    if layers.get("dingxiang_zones") is not None:
+        enterprises = enterprises.join(assign_zones(enterprises, layers["dingxiang_zones"], as_of))
+    decisions = evaluate(enterprises, policies)
+    return summarize(enterprises, decisions), decisions
+
+
 def screen_local(
     enterprises: gpd.GeoDataFrame,
     layers: dict[str, gpd.GeoDataFrame | None],
@@ -175,16 +192,8 @@ def screen_local(
     policies: list[Policy],
     as_of,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Facts, zones, decisions and the summary for the enterprises, on this machine.
-
-    Every step reads an enterprise's own row only, so :mod:`spatial.scale` runs the same
-    steps per spatial partition on a Dask cluster.
-    """
-    enterprises = add_facts(enterprises, layers, specs)
-    if layers.get("dingxiang_zones") is not None:
-        enterprises = enterprises.join(assign_zones(enterprises, layers["dingxiang_zones"], as_of))
-    decisions = evaluate(enterprises, policies)
-    return summarize(enterprises, decisions), decisions
+    """Facts, zones, decisions and the summary for the enterprises, on this machine."""
+    return after_facts(add_facts(enterprises, layers, specs), layers, policies, as_of)
 
 
 def _run(config: RunConfig, progress: Progress, screen: Screen) -> RunResult:

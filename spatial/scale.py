@@ -63,12 +63,12 @@ import shapely
 from dask.utils import natural_sort_key
 
 from spatial import coords
-from spatial.decisions import DECISION_COLUMNS, evaluate, summarize
+from spatial.decisions import DECISION_COLUMNS
 from spatial.errors import CoordinateSystemError, InputFileError
 from spatial.facts import add_facts
 from spatial.inventory import Inventory, map_headers, validate
+from spatial.pipeline import after_facts
 from spatial.policy import FactSpec, Policy
-from spatial.zones import assign_zones
 
 WGS84 = "EPSG:4326"
 SEQ = "_seq"
@@ -205,24 +205,6 @@ def _context_layers(
     if layers.get(ZONES) is not None:
         out[ZONES] = layers[ZONES]
     return out
-
-
-def after_facts(
-    enterprises: gpd.GeoDataFrame,
-    layers: Mapping[str, gpd.GeoDataFrame | None],
-    policies: list[Policy],
-    as_of: dt.date,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """The steps of :func:`spatial.pipeline.run` after the facts, in its order: Dingxiang zone
-    assignment, the policies, the summary decision. Each reads an enterprise's own row only.
-
-    Mirrors the steps of :func:`spatial.pipeline.screen_local` after ``add_facts`` (to be
-    replaced by the pipeline's own function once it exposes that step).
-    """
-    if layers.get(ZONES) is not None:
-        enterprises = enterprises.join(assign_zones(enterprises, layers[ZONES], as_of))
-    decisions = evaluate(enterprises, policies)
-    return summarize(enterprises, decisions), decisions
 
 
 def fact_meta(

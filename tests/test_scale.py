@@ -20,7 +20,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from spatial import pipeline, scale
+from spatial import pipeline
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
 from spatial.facts import add_facts
@@ -213,7 +213,7 @@ def test_national_inventory_is_identical_to_the_local_engine(national, client, m
         evaluated.append(len(frame))
         return evaluate(frame, pols)
 
-    monkeypatch.setattr(scale, "evaluate", counting)
+    monkeypatch.setattr(pipeline, "evaluate", counting)
     screened, decisions = screen_partitioned(
         enterprises, layers, specs, policies, as_of=AS_OF, client=client, npartitions=7
     )
