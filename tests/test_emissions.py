@@ -474,3 +474,11 @@ def test_county_panel_gives_chinese_keys_per_county():
     assert panel["榆次区"]["颗粒物"]["采暖季减排量（吨）"] == round(100 * 0.3 * 152 / 365, 3)
     assert set(panel["太谷区"]) == {"颗粒物", "二氧化硫", "氮氧化物", "挥发性有机物"}
     assert len(POLLUTANTS) == 4
+
+
+def test_shipped_shapotou_table_states_its_targets():
+    # 002 ch.2 §二 表2-1: 颗粒物 6.5 %, 氮氧化物 8 %, 二氧化硫 2.2 % by 2027 against 2024
+    targets = load_targets(load_policy("shapotou-2025"))
+    assert targets.reduction_pct == {"pm": 6.5, "nox": 8.0, "so2": 2.2}
+    assert (targets.base_year, targets.target_year) == (2024, 2027)
+    assert targets.ref.startswith("002_44512477227ed7b1.txt")
