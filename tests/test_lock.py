@@ -33,22 +33,25 @@ from spatial.lock import (
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "data" / "demo"
 PIPELINE_LOCKS = "output_lock" in inspect.getsource(spatial.pipeline)
+# A process holding the lock until the test closes its stdin: it never lets go by a clock, so
+# no test depends on how fast a busy machine is. (Not Ctrl-C: a shell that starts the tests in
+# the background hands its children SIGINT ignored, and the holder would never stop.)
 HOLD = """
-import sys, time
+import sys
 from spatial.lock import output_lock
 from spatial.errors import OutputError
-if sys.argv[3:] == ["race"]:
+if sys.argv[2:] == ["race"]:
     print("ready", flush=True)
     sys.stdin.readline()
 try:
     with output_lock(sys.argv[1]):
         print("locked", flush=True)
-        time.sleep(float(sys.argv[2]))
+        sys.stdin.read()
 except OutputError as exc:
     print("refused:", exc, flush=True)
-except KeyboardInterrupt:
-    pass
 """
+# Only a safety net against a hung child (each wait is on an event: a line, or the child's exit).
+SAFETY_NET = 600
 
 
 def dead_pid() -> int:
@@ -59,15 +62,16 @@ def dead_pid() -> int:
 
 
 def stop(child: subprocess.Popen) -> None:
-    """End a holder cleanly (Ctrl-C: its lock is released)."""
-    child.send_signal(signal.SIGINT)
-    child.wait(timeout=30)
+    """End a holder cleanly (its stdin closed: it leaves the lock's ``with`` and exits)."""
+    child.stdin.close()
+    assert child.wait(timeout=SAFETY_NET) == 0
 
 
-def hold(folder: Path, seconds: float) -> subprocess.Popen:
+def hold(folder: Path) -> subprocess.Popen:
     """A process holding the lock of ``folder``; returns once it holds it."""
     child = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(folder), str(seconds)],
+        [sys.executable, "-c", HOLD, str(folder)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -94,7 +98,7 @@ def test_the_lock_is_released_on_error(tmp_path):
 
 
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
-    child = hold(tmp_path, 30)
+    child = hold(tmp_path)
     try:
         with pytest.raises(OutputError) as info, output_lock(tmp_path):
             pass
@@ -113,7 +117,7 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
 def test_runs_starting_together_exactly_one_wins(tmp_path):
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(tmp_path), "2", "race"],
+            [sys.executable, "-c", HOLD, str(tmp_path), "race"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -126,15 +130,20 @@ def test_runs_starting_together_exactly_one_wins(tmp_path):
     for child in children:
         child.stdin.write("go\n")
         child.stdin.flush()
-    outputs = [child.communicate(timeout=60)[0] for child in children]
-    assert sum(o.startswith("locked") for o in outputs) == 1, outputs
-    assert sum("another run is writing to" in o for o in outputs) == 3, outputs
+    # each answers once it has tried; the winner holds the lock until every other has answered
+    answers = [child.stdout.readline() for child in children]
+    for child in children:
+        child.stdin.close()
+        child.wait(timeout=SAFETY_NET)
+    assert sum(a.startswith("locked") for a in answers) == 1, answers
+    assert sum("another run is writing to" in a for a in answers) == 3, answers
 
 
 def test_a_stale_lock_of_a_killed_run_is_taken_over_with_a_warning(tmp_path):
-    child = hold(tmp_path, 60)
+    child = hold(tmp_path)
     child.send_signal(signal.SIGKILL)
     child.wait()
+    child.stdin.close()
     assert (tmp_path / LOCK_NAME).exists()
     seen = []
     with output_lock(tmp_path, warn=seen.append):
@@ -330,7 +339,7 @@ def test_screen_refuses_a_folder_another_run_is_writing(tmp_path):
     from spatial.cli import main
 
     out = tmp_path / "out"
-    child = hold(out, 60)
+    child = hold(out)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")

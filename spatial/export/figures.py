@@ -10,17 +10,15 @@ measured geodesically: its length on paper is that of a geodesic of the stated l
 bar's place, so it stays right wherever the UTM scale factor is not 1. The north arrow points to
 true north there (UTM grid north differs by the meridian convergence, about 1° in Shanxi).
 
-Chinese text uses Noto Sans CJK SC (Debian ``fonts-noto-cjk``); without it another CJK font is
-used if one is installed, with one warning, and otherwise Chinese shows as boxes (warned once).
+Chinese text uses Noto Sans CJK SC from the ``noto-cjk-sans-otc`` dependency (see
+:mod:`spatial.fonts`).
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +28,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pyproj
-from matplotlib import font_manager, patheffects
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
@@ -46,6 +44,7 @@ from spatial.export.webmap import (
     enterprise_categories,
     qr_png,
 )
+from spatial.fonts import CJK_FONT, cjk_font
 
 __all__ = [
     "CJK_FONT",
@@ -56,58 +55,9 @@ __all__ = [
     "write_figures",
 ]
 
-CJK_FONT = "Noto Sans CJK SC"
-# Other CJK fonts, in order of preference, used (with a warning) when Noto Sans CJK SC is absent.
-_CJK_FALLBACKS = (
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Noto Serif CJK SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
-    "SimHei",
-    "Microsoft YaHei",
-    "PingFang SC",
-)
-# Where Debian's fonts-noto-cjk puts the font, in case matplotlib's font cache predates it.
-_CJK_FILES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-)
 A4_LANDSCAPE = (11.69, 8.27)
 _MAP_BOX = (0.035, 0.085, 0.70, 0.83)  # left, bottom, width, height of the map (figure units)
 _GEOD = pyproj.Geod(ellps="WGS84")
-
-
-@functools.cache
-def cjk_font() -> str | None:
-    """The CJK font family the figures use: Noto Sans CJK SC, else another, else None.
-
-    Warns (once per process) when Noto Sans CJK SC is missing.
-    """
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if CJK_FONT not in names:
-        for path in _CJK_FILES:
-            if Path(path).exists():
-                font_manager.fontManager.addfont(path)
-        names = {f.name for f in font_manager.fontManager.ttflist}
-    if CJK_FONT in names:
-        return CJK_FONT
-    for name in _CJK_FALLBACKS:
-        if name in names:
-            warnings.warn(
-                f"{CJK_FONT} not found (Debian: apt-get install fonts-noto-cjk); "
-                f"the figures use {name} instead",
-                stacklevel=2,
-            )
-            return name
-    warnings.warn(
-        f"no CJK font found ({CJK_FONT}; Debian: apt-get install fonts-noto-cjk): "
-        "Chinese labels in the figures will show as empty boxes",
-        stacklevel=2,
-    )
-    return None
 
 
 def _rc(searchable_pdf: bool = False) -> dict:

@@ -7,7 +7,6 @@ import io
 import math
 import warnings
 
-import matplotlib
 import numpy as np
 import pyproj
 import pytest
@@ -26,7 +25,6 @@ from spatial.export.figures import (
 from tests.export.test_webmap import sample
 
 URL = "https://intranet.example.gov.cn/screening/2024/map.html"
-HAVE_NOTO = any(f.name == figures.CJK_FONT for f in matplotlib.font_manager.fontManager.ttflist)
 UTM49N = pyproj.CRS.from_epsg(32649)
 
 
@@ -51,12 +49,9 @@ def test_png_and_pdf_per_county_and_overview(tmp_path):
         assert png.size == (1169, 827)  # A4 landscape at 100 dpi
     pdf = (tmp_path / "figures" / "county_祁县.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
-    assert b"NotoSansCJK" in pdf or not HAVE_NOTO
+    assert b"NotoSansCJK" in pdf  # the font of the noto-cjk-sans-otc dependency
 
 
-@pytest.mark.skipif(
-    not HAVE_NOTO, reason="Noto Sans CJK SC absent (apt-get install fonts-noto-cjk)"
-)
 def test_chinese_in_noto_sans_cjk_without_missing_glyphs():
     assert cjk_font() == "Noto Sans CJK SC"
     enterprises, layers = sample()
@@ -70,21 +65,6 @@ def test_chinese_in_noto_sans_cjk_without_missing_glyphs():
     labels = [t.get_text() for t in legend.get_texts()]
     assert "限产（1）" in labels and "停产（1）" in labels and "其他县企业" in labels
     assert legend.get_title().get_text() == "图例"
-
-
-def test_missing_font_warns_once_and_falls_back(monkeypatch):
-    monkeypatch.setattr(figures, "CJK_FONT", "No Such Font SC")
-    monkeypatch.setattr(figures, "_CJK_FILES", ())
-    monkeypatch.setattr(figures, "_CJK_FALLBACKS", ("Also Missing",))
-    cjk_font.cache_clear()
-    try:
-        with pytest.warns(UserWarning, match="fonts-noto-cjk") as caught:
-            assert cjk_font() is None
-            assert cjk_font() is None
-        assert len(caught) == 1
-        assert figures._rc()["font.family"] == ["DejaVu Sans"]
-    finally:
-        cjk_font.cache_clear()
 
 
 def test_scale_bar_is_geodesic():
