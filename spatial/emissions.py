@@ -550,6 +550,7 @@ def target_check(
             rows.append(
                 {
                     "policy": policy.id,
+                    "title": policy.title,
                     "ref": targets.ref,
                     "pollutant": pollutant,
                     "base_year": targets.base_year,

@@ -19,6 +19,7 @@ from spatial import __version__
 from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
+from spatial.emissions import emission_table, run_summary, target_check
 from spatial.export.atomic import atomic_path
 from spatial.export.excel import phase_lists, write_lists
 from spatial.export.figures import write_figures
@@ -239,10 +240,12 @@ def write_outputs(
     layers = result.layers
     context = {name: layer for name, layer in layers.items() if layer is not None}
     context.update(fact_buffers(layers, specs))
+    emissions, targets = emission_outputs(result) if full else (None, None)
     gpkg_layers = (
         {
             "enterprises": result.enterprises,
             "decisions": result.decisions,
+            "emissions": emissions,
             "rejected": result.inventory.rejected,
         }
         if full
@@ -250,6 +253,8 @@ def write_outputs(
     )
     gpkg_layers.update(context)
     record = run_record(config, result)
+    if full:
+        record["emissions"] = run_summary(emissions, targets)
     result.outputs["screening"] = write_gpkg(
         gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
     )
@@ -261,6 +266,8 @@ def write_outputs(
             decisions,
             phase_lists=phase_lists(enterprises),
             map_url=config.map_url,
+            emissions=emissions,
+            emission_targets=targets,
         )
         result.outputs["map"] = write_map(
             out / "map.html",
@@ -277,6 +284,13 @@ def write_outputs(
     record["outputs"] = {role: Path(path).name for role, path in result.outputs.items()}
     write_json(record, out / "run.json")
     return result
+
+
+def emission_outputs(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The emission table (tonnes avoided per decision and pollutant) and the check against the
+    tables' own targets (:mod:`spatial.emissions`)."""
+    table = emission_table(result.enterprises, result.decisions, result.policies)
+    return table, target_check(table, result.enterprises, result.policies)
 
 
 def demo_config(out: str | Path, **options) -> RunConfig:

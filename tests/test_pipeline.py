@@ -80,3 +80,16 @@ def test_a_second_run_into_a_busy_folder_is_refused(tmp_path):
     with output_lock(tmp_path / "out"), pytest.raises(OutputError, match="another run"):
         run(demo_config(tmp_path / "out"))
     assert not (tmp_path / "out" / "screening.gpkg").exists()
+
+
+def test_emission_table_and_summary_without_emission_columns(demo_run):
+    """The demo inventory has no annual emissions: every plant with a measure is "no data",
+    never 0 t, and the table is in the GeoPackage."""
+    out, _, _ = demo_run
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    pm = record["emissions"]["by_pollutant"]["pm"]
+    assert pm["plants_with_data"] == 0 and pm["no_data_plants"] > 0
+    emissions = pyogrio.read_dataframe(out / "screening.gpkg", layer="emissions")
+    assert set(emissions["pollutant"]) == {"pm", "so2", "nox", "vocs"}
+    assert emissions["avoided_t"].dropna().eq(0).all()  # only exempt/review/limit rows are 0
+    assert (emissions.loc[emissions["status"] == "no_data", "avoided_t"].isna()).all()

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from spatial.export.atomic import atomic_path
+from spatial.export.excel_emissions import write_emission_sheet
 from spatial.policy import ACTION_ZH
 
 CURTAIL_ACTIONS = ("curtail", "heat_determined", "stop_season", "rotate", "shutdown")
@@ -144,6 +145,8 @@ def write_lists(
     *,
     phase_lists: dict[str, pd.DataFrame] | None = None,
     map_url: str | None = None,
+    emissions: pd.DataFrame | None = None,
+    emission_targets: pd.DataFrame | None = None,
 ) -> Path:
     """Write ``lists.xlsx`` atomically; returns its path.
 
@@ -159,6 +162,8 @@ def write_lists(
         Optional sheet title → rows (with the same columns) for the Dingxiang phases.
     map_url
         Where the interactive map is published; written on every sheet's title line.
+    emissions, emission_targets
+        The emission table and target check (:mod:`spatial.emissions`) for the 减排量测算 sheet.
     """
     rows = list_rows(enterprises, decisions)
     workbook = Workbook()
@@ -182,6 +187,7 @@ def write_lists(
     _write_sheet(workbook, "待研判", f"需县级研判或核实的企业{link}", review)
     for title, phase_rows in (phase_lists or {}).items():
         _write_sheet(workbook, title, f"{title}{link}", phase_rows)
+    write_emission_sheet(workbook, emissions, emission_targets, link=link)
     path = Path(path)
     with atomic_path(path) as tmp:
         workbook.save(tmp)

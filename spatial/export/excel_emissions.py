@@ -1,0 +1,229 @@
+"""The 减排量测算 sheet of ``lists.xlsx``: tonnes avoided per county and measure, with totals,
+and the comparison with a table's own targets (see :mod:`spatial.emissions`).
+
+Kept apart from :mod:`spatial.export.excel` so the lists and this sheet change independently;
+``write_lists`` calls :func:`write_emission_sheet` once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from spatial.emissions import (
+    NO_COUNTY,
+    PERIOD_ZH,
+    POLLUTANT_ZH,
+    POLLUTANTS,
+    UNDECIDED,
+)
+from spatial.policy import ACTION_ZH, ACTIONS
+
+SHEET_TITLE = "减排量测算"
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+THIN = Side(style="thin", color="999999")
+METHOD_ZH = (
+    "测算方法：限产＝年排放量×限产比例×采暖季天数/365；停产治理或停产时段＝年排放量×停产天数/365；"
+    "关停整合、清零淘汰、限期退出＝自完成时限起每年减少全部年排放量；限期整改至排放限值＝年排放量×"
+    "（1−限值/折算浓度）；待研判、以热定产不计减排量，其年排放量单列；豁免不计减排量。"
+    "缺少年排放量数据的企业不计为0吨，按家数单列。采暖季与年度减排量口径不同，分别合计。"
+)
+SOURCES_ZH = (
+    "依据：《晋中市2019-2020年秋冬季工业企业错峰生产行动方案》（市工信产发〔2019〕79号）一、二13；"
+    "《长治市2024年初大气污染防治重点工作》一（三）；《忻州市特色产业集群综合整治方案》"
+    "（忻政办函〔2024〕34号）三（二）3；《中卫市沙坡头区涉气产业集群发展规划（2025-2027年）》"
+    "（征求意见稿）第二章二、第三章二（四）。"
+)
+TARGET_COLUMNS = {
+    "title": "规划（文件）",
+    "ref": "依据条款",
+    "pollutant_zh": "污染物",
+    "base_year": "基准年",
+    "target_year": "目标年",
+    "reduction_pct": "减排率（%）",
+    "plants": "纳入企业（家）",
+    "no_data_plants": "缺少排放量数据（家）",
+    "base_t": "基准排放量（吨）",
+    "required_t": "应减排量（吨）",
+    "avoided_t": "已定措施减排量（吨）",
+    "undated_t": "未定时限措施减排量（吨，未计入）",
+    "gap_t": "差额（吨）",
+    "met_zh": "是否达到",
+}
+
+
+def emission_sheet_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The sheet's body: per county and measure a row, then subtotals and totals per period.
+
+    Columns: ``county``, ``measure`` (Chinese), ``period`` (Chinese), ``basis`` (减排量 or
+    待研判年排放量), ``plants``, per pollutant ``<p>_t`` and ``<p>_no_data``, ``not_quantified``.
+    A tonnes cell none of whose plants has a computed figure is empty, never 0.
+    """
+    if table.empty:
+        return pd.DataFrame()
+    order = {action: rank for rank, action in enumerate(ACTIONS)}
+    frame = table.assign(county=table["county"].fillna(NO_COUNTY))
+    out = []
+    for county, mine in frame.groupby("county", sort=True):
+        rows = []
+        for (period, action), part in mine.groupby(["period", "action"], sort=False):
+            basis = "待研判年排放量" if action in UNDECIDED else "减排量"
+            rows.append(
+                _row(part, county, ACTION_ZH.get(action, action), period, basis)
+                | {"_key": (list(PERIOD_ZH).index(period), order.get(action, len(order)))}
+            )
+        rows.sort(key=lambda r: r.pop("_key"))
+        out += rows
+        out += _subtotals(mine, f"{county} 小计")
+    out += _subtotals(frame, "合计")
+    return pd.DataFrame(out)
+
+
+def _row(part: pd.DataFrame, county: str, measure: str, period: str, basis: str) -> dict:
+    """One line of the sheet from the emission rows it sums (each plant once per pollutant)."""
+    row = {
+        "county": county,
+        "measure": measure,
+        "period": PERIOD_ZH[period],
+        "basis": basis,
+        "plants": int(part["id"].nunique()),
+        "not_quantified": int(part.loc[part["status"] == "not_quantified", "id"].nunique()),
+    }
+    for p in POLLUTANTS:
+        mine = part[part["pollutant"] == p]
+        if basis == "减排量":
+            computed = mine[mine["status"].isin(["avoided", "zero"])]
+            value = mine.loc[mine["counted"], "avoided_t"].sum()
+            lacking = mine[mine["status"] == "no_data"]
+        else:
+            mine = mine.drop_duplicates("id")
+            computed = mine[mine["annual_t"].notna()]
+            value = computed["annual_t"].sum()
+            lacking = mine[mine["annual_t"].isna()]
+        row[f"{p}_t"] = float(value) if len(computed) else None
+        row[f"{p}_no_data"] = int(lacking["id"].nunique())
+    return row
+
+
+def _subtotals(table: pd.DataFrame, label: str) -> list[dict]:
+    """Per period, the reductions summed, and apart the annual emissions under review."""
+    out = []
+    for period in (p for p in PERIOD_ZH if (table["period"] == p).any()):
+        rows = table[table["period"] == period]
+        review = rows[rows["status"] == "review"]
+        for basis, part in (
+            ("减排量", rows[~rows["action"].isin(UNDECIDED)]),
+            ("待研判年排放量", review),
+        ):
+            if len(part):
+                out.append(_row(part, label, "—", period, basis))
+    return out
+
+
+def _columns() -> dict[str, str]:
+    columns = {
+        "county": "县（区、市）",
+        "measure": "管控措施",
+        "period": "计算期",
+        "basis": "数值口径",
+        "plants": "企业（家）",
+    }
+    for p in POLLUTANTS:
+        columns[f"{p}_t"] = f"{POLLUTANT_ZH[p]}（吨）"
+        columns[f"{p}_no_data"] = f"{POLLUTANT_ZH[p]}缺数据（家）"
+    columns["not_quantified"] = "未能测算（家）"
+    return columns
+
+
+def _header(sheet, row: int, labels: list[str]) -> None:
+    for j, label in enumerate(labels, 1):
+        cell = sheet.cell(row=row, column=j, value=label)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+
+
+def _value(value: object) -> object:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value
+
+
+def write_emission_sheet(
+    workbook: Workbook,
+    table: pd.DataFrame | None,
+    targets: pd.DataFrame | None = None,
+    *,
+    link: str = "",
+) -> None:
+    """Add the 减排量测算 sheet to ``workbook`` (nothing when ``table`` is None).
+
+    Parameters
+    ----------
+    workbook
+        The open workbook of ``lists.xlsx``.
+    table
+        :func:`spatial.emissions.emission_table`.
+    targets
+        :func:`spatial.emissions.target_check`, written below the totals when not empty.
+    link
+        Text appended to the title line (the map's address).
+    """
+    if table is None:
+        return
+    sheet = workbook.create_sheet(title=SHEET_TITLE)
+    columns = _columns()
+    width = len(columns)
+    sheet.cell(row=1, column=1, value=f"减排量测算（按县区和管控措施）{link}").font = Font(
+        bold=True, size=14
+    )
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    for r, text in ((2, METHOD_ZH), (3, SOURCES_ZH)):
+        cell = sheet.cell(row=r, column=1, value=text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
+        sheet.row_dimensions[r].height = 45
+    _header(sheet, 4, list(columns.values()))
+    rows = emission_sheet_rows(table)
+    r = 4
+    for r, record in enumerate(rows.to_dict("records"), 5):
+        total = record["measure"] == "—"
+        for j, column in enumerate(columns, 1):
+            cell = sheet.cell(row=r, column=j, value=_value(record.get(column)))
+            if column.endswith("_t"):
+                cell.number_format = "0.00"
+            if total:
+                cell.font = Font(bold=True)
+                cell.fill = TOTAL_FILL
+    for j, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(j)].width = 16 if column != "county" else 20
+    sheet.freeze_panes = "C5"
+    sheet.print_title_rows = "4:4"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if targets is None or targets.empty:
+        return
+    start = r + 2
+    sheet.cell(row=start, column=1, value="减排目标对照").font = Font(bold=True, size=12)
+    _header(sheet, start + 1, list(TARGET_COLUMNS.values()))
+    shown = targets.assign(
+        pollutant_zh=targets["pollutant"].map(POLLUTANT_ZH),
+        met_zh=[
+            "范围内无企业"
+            if not plants
+            else ("数据不全，无法判断" if met is None or pd.isna(met) else ("是" if met else "否"))
+            for met, plants in zip(targets["met"], targets["plants"], strict=True)
+        ],
+    )
+    for i, record in enumerate(shown.to_dict("records"), start + 2):
+        for j, column in enumerate(TARGET_COLUMNS, 1):
+            cell = sheet.cell(row=i, column=j, value=_value(record.get(column)))
+            if column.endswith("_t"):
+                cell.number_format = "0.00"
