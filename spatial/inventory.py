@@ -78,6 +78,14 @@ RESERVED_COLUMNS = frozenset(
      "lat_input"}
 )  # fmt: skip
 REPLACEMENT = "\ufffd"
+# Characters a cell may not hold: C0 controls but tab, line feed and carriage return (a cell
+# may span lines), DEL, C1 controls and the XML non-characters U+FFFE/U+FFFF. Excel, the
+# GeoPackage readers and XML (xlsx, html) refuse or mangle them; a NUL inside a number would
+# otherwise be read as the digits around it.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Invisible characters removed from ids before the duplicate check (with NFKC)
+ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+SCIENTIFIC_ID = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]\d+")
 
 # reason_code → (Chinese, English, how to fix in Chinese, how to fix in English)
 REASONS: dict[str, tuple[str, str, str, str]] = {
@@ -123,6 +131,16 @@ REASONS: dict[str, tuple[str, str, str, str]] = {
     "empty_id": (
         "编号为空", "empty id",
         "为每家企业填写唯一编号（如统一社会信用代码）", "give every facility a unique id",
+    ),
+    "id_scientific": (
+        "编号被改成科学计数法（末位数字已丢失）", "id in scientific notation (digits lost)",
+        "在 Excel 中把编号列设为“文本”格式，重新填写完整编号（如 18 位统一社会信用代码）",
+        "format the id column as Text in Excel and re-enter the full ids (e.g. 18-digit codes)",
+    ),
+    "control_character": (
+        "含不可见的控制字符", "invisible control character",
+        "删除该单元格中的控制字符（重新输入该单元格的文字）",
+        "retype the cell's text without the invisible control character",
     ),
     "duplicate_id": (
         "编号重复", "duplicate id",
@@ -338,7 +356,6 @@ def _decode_lines(body: bytes) -> _Text:
         else:
             pieces.append(line.decode("gb18030", errors="replace"))
             kinds.append(3)
-    pieces = [piece.replace("\x00", "") for piece in pieces]  # a NUL is never part of a cell
     n_utf8, n_gb = kinds.count(1), kinds.count(2)
     main, other, other_kind = ("gb18030", "utf-8", 1) if n_gb >= n_utf8 else ("utf-8", "gb18030", 2)
     if 3 in kinds and main == "utf-8":
@@ -357,10 +374,10 @@ def _decode_lines(body: bytes) -> _Text:
 
 
 def _decode(raw: bytes, path: Path) -> _Text:
-    """The file's text, without NULs (never part of a cell; mixed files drop them per line)."""
-    decoded = _decode_raw(raw, path)
-    decoded.text = decoded.text.replace("\x00", "")
-    return decoded
+    """The file's text, as it is: a NUL or other control character stays in its cell, and
+    :func:`_check_text` rejects that row (a number with a NUL inside is never read as the
+    digits around it)."""
+    return _decode_raw(raw, path)
 
 
 def _decode_raw(raw: bytes, path: Path) -> _Text:
@@ -689,11 +706,7 @@ def _read_csv_table(path: Path) -> _Table:
     body_chars = head_ends[last]
     # the body as UTF-8 bytes: the file itself when it is UTF-8 (no copy), else re-encoded
     byte_start = len(text[:body_chars].encode("utf-8"))
-    if (
-        decoded.encoding in {"utf-8", "utf-8-sig"}
-        and b"\x00" not in raw
-        and REPLACEMENT not in text
-    ):
+    if decoded.encoding in {"utf-8", "utf-8-sig"} and REPLACEMENT not in text:
         data = raw
         byte_start += 3 if decoded.encoding == "utf-8-sig" else 0
     else:
@@ -910,14 +923,46 @@ def _read_vector(path: Path) -> tuple[pd.DataFrame, str | None]:
     return frame, crs
 
 
+def _choose_layer(path: Path) -> tuple[str | None, list[str]]:
+    """The layer to read from a file that may hold several (GeoPackage), and the note naming it
+    and the layers not read (as for the sheets of a workbook)."""
+    import pyogrio
+
+    try:
+        listed = pyogrio.list_layers(path)
+    except Exception:  # unreadable: read_file reports it
+        return None, []
+    if len(listed) < 2:
+        return None, []
+    spatial = [str(name) for name, kind in listed if kind is not None]
+    chosen = (spatial or [str(listed[0][0])])[0]
+    others = []
+    for name, _ in listed:
+        if str(name) == chosen:
+            continue
+        try:
+            count = pyogrio.read_info(path, layer=str(name))["features"]
+        except Exception:  # a layer GDAL cannot count
+            count = -1
+        if count != 0:
+            others.append(f"'{name}'" + (f" ({count} features)" if count > 0 else ""))
+    if not others:
+        return chosen, []
+    return chosen, [
+        f"read the layer '{chosen}' of {len(listed)} layers in the file; NOT read: "
+        f"{', '.join(others)}. Put every enterprise into one layer (or one file per layer) so "
+        "none is left out"
+    ]
+
+
 def _read_vector_table(path: Path) -> tuple[pd.DataFrame, str | None, list[str]]:
+    layer, notes = _choose_layer(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GDAL warns about odd but readable files
-            gdf = gpd.read_file(path)
+            gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # GDAL errors come in many types
         raise InputFileError(f"{path}: cannot read the layer ({exc})") from None
-    notes: list[str] = []
     geometry = (
         gdf.geometry
         if isinstance(gdf, gpd.GeoDataFrame) and gdf._geometry_column_name in gdf
@@ -1342,20 +1387,90 @@ def _check_coordinates(
     return lon, lat, x_input, y_input
 
 
-def _check_id(frame: pd.DataFrame, numbers: np.ndarray, problems: Problems) -> pd.Series:
-    ids = _text(frame, "id")
+def normalize_ids(ids: pd.Series) -> pd.Series:
+    """Ids as compared and kept: NFKC (full-width ``Ａ１`` is ``A1``), without zero-width and
+    direction characters, stripped. An all-ASCII column is returned as it is (one check).
+
+    >>> normalize_ids(pd.Series(["Ａ１", "A\u200b2", " A3 "])).tolist()
+    ['A1', 'A2', 'A3']
+    """
+    if "".join(ids.to_numpy()).isascii():
+        return ids
+    wide = ids.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool)
+    out = ids.copy()
+    out[wide] = (
+        ids[wide]
+        .str.normalize("NFKC")
+        .str.replace(ZERO_WIDTH, "", regex=True)
+        .str.strip()
+        .to_numpy(dtype=object)
+    )
+    return out
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def _id_note(given: pd.Series, ids: pd.Series, numbers: np.ndarray) -> str | None:
+    """The warning that ids were normalised, with the first few rows; None if none was."""
+    changed = np.flatnonzero(given.ne(ids).to_numpy(dtype=bool))
+    if changed.size == 0:
+        return None
+    shown = ", ".join(
+        f"row {numbers[i]}: '{ZERO_WIDTH.sub(_escape, given.iat[i])}' → '{ids.iat[i]}'"
+        for i in changed[:5]
+    )
+    more = f" and {changed.size - 5} more" if changed.size > 5 else ""
+    return (
+        f"{changed.size} ids were normalised before the duplicate check (full-width letters "
+        f"and digits made half-width, invisible zero-width or direction characters removed) "
+        f"and are kept so: {shown}{more}"
+    )
+
+
+def _check_id(
+    frame: pd.DataFrame, numbers: np.ndarray, problems: Problems, notes: list[str] | None = None
+) -> pd.Series:
+    given = _text(frame, "id")
+    ids = normalize_ids(given)
+    note = _id_note(given, ids, numbers)
+    if note and notes is not None:
+        notes.append(note)
     problems.add(ids.eq("").to_numpy(), "empty_id", "id: empty", column="id", value="")
+    joined = "\n".join(ids.to_numpy())
+    if re.search(r"\d[eE][+-]\d", joined):
+        scientific = ids.str.fullmatch(SCIENTIFIC_ID).to_numpy(dtype=bool)
+        shown = given.to_numpy(dtype=object)[scientific]
+        problems.add(
+            scientific,
+            "id_scientific",
+            [
+                f"id: '{v}' is a number in scientific notation: Excel rounded a long id (such as "
+                "an 18-digit credit code) and its last digits are lost; format the column as "
+                "Text and re-enter the full id"
+                for v in shown
+            ],
+            column="id",
+            value=shown,
+        )
     dup = (ids.duplicated(keep="first") & ids.ne("")).to_numpy()
     if dup.any():
         first = ids[~ids.duplicated(keep="first")]
         first_row = dict(zip(first.to_numpy(), numbers[first.index.to_numpy()], strict=True))
         dup_ids = ids.to_numpy(dtype=object)[dup]
+        dup_given = given.to_numpy(dtype=object)[dup]
         problems.add(
             dup,
             "duplicate_id",
-            [f"id: duplicate of row {first_row[i]} ('{i}')" for i in dup_ids],
+            [
+                f"id: duplicate of row {first_row[i]} ('{i}'"
+                + ("" if g == i else f"; written here as '{g}'")
+                + ")"
+                for i, g in zip(dup_ids, dup_given, strict=True)
+            ],
             column="id",
-            value=dup_ids,
+            value=dup_given,
         )
     return ids
 
@@ -1417,20 +1532,68 @@ def _numbers(frame: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
     return out
 
 
+def _control_name(text: str) -> str:
+    """The first control character of ``text``, named: 'a NUL byte (U+0000)'."""
+    match = CONTROL_CHARACTERS.search(text)
+    char = match.group() if match else "\x00"
+    label = "a NUL byte" if char == "\x00" else "the control character"
+    return f"{label} (U+{ord(char):04X})"
+
+
+def _escape_control(match: re.Match) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def _escape_controls(rejected: pd.DataFrame) -> None:
+    """Control characters in the rejected rows' cells and reasons written as visible escapes
+    (``\\x00``, ``\\x01``): no output file can hold them, and the row says why it was refused."""
+    for column in rejected.columns:
+        if rejected.empty or not pd.api.types.is_string_dtype(rejected[column]):
+            continue
+        values = rejected[column].astype(str)
+        if CONTROL_CHARACTERS.search("".join(values.to_numpy())):
+            rejected[column] = values.str.replace(CONTROL_CHARACTERS, _escape_control, regex=True)
+
+
 def _check_text(frame: pd.DataFrame, raw_cols: list, problems: Problems) -> None:
-    """Rows with characters that could not be decoded (U+FFFD) are rejected."""
+    """Rows with characters that could not be decoded (U+FFFD) are rejected; so are rows with
+    a control character (a NUL byte, \\x01 ...: invisible, and no spreadsheet can hold it).
+
+    Each column is searched whole first (one scan of its joined text); only a column with a
+    hit is searched row by row."""
     found = np.zeros(len(frame), dtype=bool)
     first_column = np.full(len(frame), None, dtype=object)
     first_value = np.full(len(frame), None, dtype=object)
+    control = np.zeros(len(frame), dtype=bool)
+    control_column = np.full(len(frame), None, dtype=object)
+    control_value = np.full(len(frame), None, dtype=object)
     for column in raw_cols:
         values = _as_text(frame[column])
-        if REPLACEMENT not in "".join(values.to_numpy()):
+        joined = "".join(values.to_numpy())
+        if CONTROL_CHARACTERS.search(joined):
+            hit = values.str.contains(CONTROL_CHARACTERS, regex=True).to_numpy(dtype=bool)
+            new = hit & ~control
+            control_column[new] = column
+            control_value[new] = values.to_numpy(dtype=object)[new]
+            control |= hit
+        if REPLACEMENT not in joined:
             continue
-        hit = np.array([REPLACEMENT in v for v in values.to_numpy()], dtype=bool)
+        hit = values.str.contains(REPLACEMENT, regex=False).to_numpy(dtype=bool)
         new = hit & ~found
         first_column[new] = column
         first_value[new] = values.to_numpy(dtype=object)[new]
         found |= hit
+    problems.add(
+        control,
+        "control_character",
+        [
+            f"{c}: contains {_control_name(v)}, an invisible character that no spreadsheet or "
+            "report can hold; retype the cell without it"
+            for c, v in zip(control_column[control], control_value[control], strict=True)
+        ],
+        column=control_column[control],
+        value=control_value[control],
+    )
     problems.add(
         found,
         "bad_encoding",
@@ -1450,7 +1613,7 @@ def _validate(
     path: Path,
     *,
     coord_sys: str = "wgs84",
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     has_geometry = "__x__" in frame
     if not has_geometry and not {"lon", "lat"} <= set(frame.columns):
         found = ", ".join(str(c) for c in frame.columns if not str(c).startswith("__"))
@@ -1485,7 +1648,8 @@ def _validate(
                 column="geometry",
                 value=frame["__geomtype__"].to_numpy(dtype=object)[mask],
             )
-    ids = _check_id(frame, numbers, problems)
+    notes: list[str] = []
+    ids = _check_id(frame, numbers, problems, notes)
     systems = _row_coord_sys(frame, coord_sys, problems)
     lon, lat, x_input, y_input = _check_coordinates(frame, systems, problems)
     coded = _coded(frame, problems)
@@ -1499,6 +1663,7 @@ def _validate(
     rejected.insert(1, "reason", reasons["reason"].to_numpy())
     rejected.insert(2, "reason_code", reasons["reason_code"].to_numpy())
     rejected.insert(3, "source", path.name)
+    _escape_controls(rejected)
 
     good = ~bad
     data: dict[str, object] = {"id": ids[good].to_numpy(dtype=object)}
@@ -1522,7 +1687,7 @@ def _validate(
         data, geometry=gpd.points_from_xy(lon[good], lat[good]), crs=WGS84
     )
     details.insert(0, "row", numbers[details["pos"].to_numpy(dtype=np.int64)])
-    return enterprises, rejected.reset_index(drop=True), details.drop(columns="pos")
+    return enterprises, rejected.reset_index(drop=True), details.drop(columns="pos"), notes
 
 
 def validate(
@@ -1545,7 +1710,7 @@ def validate(
     coord_sys
         The file's coordinate system, used where a row has no ``coord_sys`` of its own.
     """
-    enterprises, rejected, _ = _validate(frame, numbers, Path(path), coord_sys=coord_sys)
+    enterprises, rejected, _, _ = _validate(frame, numbers, Path(path), coord_sys=coord_sys)
     return enterprises, rejected
 
 
@@ -1577,7 +1742,7 @@ def load_enterprises(path: str | Path, crs: str | None = None) -> Inventory:
     table = _read(path)
     frame, header_map = map_headers(table.frame, path)
     system = _file_coord_sys(crs, table.crs, path)
-    enterprises, rejected, problems = _validate(frame, table.numbers, path, coord_sys=system)
+    enterprises, rejected, problems, notes = _validate(frame, table.numbers, path, coord_sys=system)
     return Inventory(
         enterprises,
         rejected,
@@ -1585,6 +1750,6 @@ def load_enterprises(path: str | Path, crs: str | None = None) -> Inventory:
         table.encoding,
         header_map,
         table.blank,
-        table.warnings,
+        table.warnings + notes,
         problems,
     )

@@ -283,3 +283,126 @@ def test_random_cell_text_never_crashes(tmp_path_factory, cells):
     assert inv.n_input + inv.blank_rows == len(cells)
     assert inv.rejected.reason.str.len().gt(0).all()
     assert np.isfinite(inv.enterprises.lon).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Ids, control characters and layers (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("A1", "Ａ１"),  # full-width letters and digits
+        ("A1", "A\u200b1"),  # zero-width space
+        ("A1", "\ufeffA1"),  # a BOM inside a cell
+        ("91140700MA0K1", "９１１４０７００ＭＡ０Ｋ１"),
+    ],
+)
+def test_ids_are_normalised_before_the_duplicate_check(csv_file, first, second):
+    path = csv_file(
+        [HEADER, GOOD.replace("A1", first, 1), GOOD.replace("A1", second, 1).replace("甲", "乙")]
+    )
+    inv = load_enterprises(path)
+    assert inv.enterprises["id"].tolist() == [first]
+    assert inv.rejected["reason_code"].tolist() == ["duplicate_id"]
+    assert "duplicate of row 2" in inv.rejected["reason"].iloc[0]
+    assert "written here as" in inv.rejected["reason"].iloc[0]
+    assert any("ids were normalised" in w and "row 3" in w for w in inv.warnings), inv.warnings
+
+
+def test_a_normalised_id_is_kept_normalised_and_said(csv_file):
+    inv = load_enterprises(csv_file([HEADER, GOOD.replace("A1", "Ｂ\u200d７", 1)]))
+    assert inv.enterprises["id"].tolist() == ["B7"]
+    assert inv.warnings and "row 2: 'Ｂ\\u200d７' → 'B7'" in inv.warnings[0]
+
+
+def test_ascii_ids_give_no_normalisation_warning(csv_file):
+    assert load_enterprises(csv_file([HEADER, GOOD])).warnings == []
+
+
+@pytest.mark.parametrize(
+    ("identifier", "rejected"),
+    [
+        ("9.11400007010123E+17", True),
+        ("9.11400007010123e+17", True),
+        ("1E+5", True),
+        ("-2.5E-3", True),
+        ("911400007010123456", False),
+        ("3E10", False),  # no sign: a plausible plant code, not Excel's notation
+        ("E+17", False),
+    ],
+)
+def test_ids_in_scientific_notation_are_rejected(csv_file, identifier, rejected):
+    inv = load_enterprises(csv_file([HEADER, GOOD.replace("A1", identifier, 1)]))
+    codes = inv.rejected["reason_code"].tolist()
+    assert codes == (["id_scientific"] if rejected else [])
+    if rejected:
+        reason = inv.rejected["reason"].iloc[0]
+        assert identifier in reason and "Text" in reason
+
+
+def test_scientific_ids_from_an_xlsx_number_cell(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "name", "lon", "lat"])
+    sheet.append([9.11400007010123e17, "甲", 112.75, 37.69])  # what Excel stores for a long code
+    sheet.append(["A2", "乙", 112.75, 37.69])
+    path = tmp_path / "plants.xlsx"
+    workbook.save(path)
+    inv = load_enterprises(path)
+    assert inv.rejected["reason_code"].tolist() == ["id_scientific"]
+    assert inv.enterprises["id"].tolist() == ["A2"]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "shown"),
+    [
+        (GOOD.replace("112.75", "112.7\x005"), "lon", "\\x00"),  # never read as 112.75
+        (GOOD.replace("甲铸造厂", "甲\x00铸造厂"), "name", "\\x00"),
+        (GOOD.replace("甲铸造厂", "甲\x01厂"), "name", "\\x01"),
+        (GOOD.replace("榆次区", "榆次\x1b[31m区"), "county", "\\x1b"),
+        (GOOD.replace("甲铸造厂", "甲\x7f厂"), "name", "\\x7f"),
+    ],
+)
+def test_control_characters_reject_the_row(csv_file, line, column, shown):
+    inv = load_enterprises(csv_file([HEADER, line, GOOD.replace("A1", "A2", 1)]))
+    assert inv.enterprises["id"].tolist() == ["A2"]
+    rejected = inv.rejected.iloc[0]
+    assert "control_character" in rejected["reason_code"].split(";")
+    assert rejected["reason"].startswith(f"{column}: contains ")
+    # the rejected table shows the character escaped, so every output can hold it
+    assert shown in rejected[column] and "\x00" not in "".join(map(str, rejected.to_numpy()))
+    details = inv.problems[inv.problems["reason_code"] == "control_character"]
+    assert details["column"].tolist() == [column]
+
+
+def test_tab_and_line_breaks_in_a_cell_are_not_control_problems(csv_file):
+    inv = load_enterprises(csv_file([HEADER, GOOD.replace("甲铸造厂", '"甲\t铸造\n厂"')]))
+    assert len(inv.rejected) == 0 and inv.enterprises["name"].iloc[0] == "甲\t铸造\n厂"
+
+
+def test_a_geopackage_with_two_layers_names_the_one_read(tmp_path):
+    import shapely
+
+    path = tmp_path / "plants.gpkg"
+    point = shapely.Point(112.75, 37.69)
+    for layer, ids in (("yuci", ["A1", "A2"]), ("taigu", ["B1", "B2", "B3"])):
+        gpd.GeoDataFrame({"id": ids}, geometry=[point] * len(ids), crs="EPSG:4326").to_file(
+            path, layer=layer
+        )
+    inv = load_enterprises(path)
+    assert inv.enterprises["id"].tolist() == ["A1", "A2"]
+    assert len(inv.warnings) == 1
+    assert "'yuci'" in inv.warnings[0] and "'taigu' (3 features)" in inv.warnings[0]
+
+
+def test_a_geopackage_with_one_layer_gives_no_layer_warning(tmp_path):
+    import shapely
+
+    path = tmp_path / "plants.gpkg"
+    gpd.GeoDataFrame(
+        {"id": ["A1"]}, geometry=[shapely.Point(112.75, 37.69)], crs="EPSG:4326"
+    ).to_file(path, layer="only")
+    assert load_enterprises(path).warnings == []

@@ -390,6 +390,7 @@ KINDS = [
     "duplicate_id",
     "unknown_code",
     "extra_cells",
+    "control_character",
 ]
 HOSTILE = [
     '=HYPERLINK("http://x","y")',
@@ -405,7 +406,12 @@ HOSTILE = [
 ]
 text_cells = st.one_of(
     st.text(
-        alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00\ufffd"),
+        # no control characters (a kind of its own below) but the tab and line ends a cell holds
+        alphabet=st.characters(
+            exclude_categories=("Cs", "Cc"),
+            include_characters="\t\n\r",
+            exclude_characters="\ufffd\ufffe\uffff",
+        ),
         max_size=16,
     ),
     st.sampled_from(HOSTILE),
@@ -497,6 +503,12 @@ def tables(draw):
             cells["id"] = draw(st.sampled_from(earlier))
         elif kind == "unknown_code":
             cells["industry"] = "spaceship"
+        elif kind == "control_character":
+            where = draw(st.sampled_from(["name", "lat"]))
+            cell = cells[where]
+            at = draw(st.integers(0, len(cell)))
+            control = draw(st.sampled_from(["\x00", "\x01", "\x08", "\x1b", "\x7f", "\x85"]))
+            cells[where] = cell[:at] + control + cell[at:]
         row = [cells.get(k, draw(texts)) for k in order]
         if kind == "extra_cells":
             row += [*[""] * draw(st.integers(0, 2)), "surplus"]
