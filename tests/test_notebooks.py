@@ -61,6 +61,13 @@ EXPECTED_OUTPUTS = {
         "jinzhong-2019-whatif.yaml",
         "榆次区_lists_what_if.xlsx",
     ],
+    "06_emission_effect": [
+        "effect_by_county.png",
+        "jinzhong-2019-what-if.yaml",
+        "what_if.csv",
+        "emission_table.csv",
+        "减排量测算.xlsx",
+    ],
 }
 NAMES = sorted(EXPECTED_OUTPUTS)
 

@@ -103,7 +103,7 @@ def _row(part: pd.DataFrame, county: str, measure: str, period: str, basis: str)
             computed = mine[mine["annual_t"].notna()]
             value = computed["annual_t"].sum()
             lacking = mine[mine["annual_t"].isna()]
-        row[f"{p}_t"] = float(value) if len(computed) else None
+        row[f"{p}_t"] = round(float(value), 3) if len(computed) else None
         row[f"{p}_no_data"] = int(lacking["id"].nunique())
     return row
 
