@@ -23,13 +23,23 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import math
+import re
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
 from spatial import schema
-from spatial.policy import ACTION_ZH, ACTIONS, OPERATORS, Policy, compile_expression
+from spatial.policy import (
+    ACTION_ZH,
+    ACTIONS,
+    OPERATORS,
+    FactSpec,
+    Policy,
+    cite_ref,
+    compile_expression,
+)
 
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
 DECISION_COLUMNS = [
@@ -45,6 +55,7 @@ DECISION_COLUMNS = [
     "rule_ref",
     "reason_zh",
     "flags",
+    "flags_zh",
 ]
 SUMMARY_COLUMNS = ["action", "curtail_pct", "stop_days", "deadline", "rule_ref", "reason_zh"]
 
@@ -188,36 +199,156 @@ def stop_days(pct: float, season_days: int) -> int:
 
 class _Template(dict):
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return "（未填）"
 
 
-def _template_values(row: dict, outcome: dict) -> _Template:
+# --------------------------------------------------------------------------------------------
+# Words a person reads: column headers, code labels, numbers with units, distances
+
+
+def column_label(column: str, headers: dict[str, str] | None = None) -> str:
+    """The planner's own header of a contract column (``headers``: contract name → header as
+    in their sheet), else its Chinese label from ``spatial/data/columns.yaml``.
+
+    >>> column_label("boiler_tph"), column_label("fuel", {"fuel": "燃料种类"})
+    ('蒸吨', '燃料种类')
+    """
+    if headers and headers.get(column):
+        return str(headers[column])
+    spec = schema.columns().get(column)
+    if spec is not None and spec.aliases:
+        return next((a for a in spec.aliases if not a.isascii()), spec.aliases[0])
+    return column
+
+
+def code_label(column: str, value: object) -> str:
+    """The Chinese word of a coded value (``industry``/``subtype``/``fuel``/``policy_class``/
+    yes-no), or the value as given when it has none.
+
+    >>> code_label("industry", "power"), code_label("compliant", "no")
+    ('电力', '否')
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    try:
+        spellings = schema.codes(column).get(str(value))
+    except KeyError:
+        return str(value)
+    return str(spellings[0]) if spellings else str(value)
+
+
+def number_zh(value: object) -> str:
+    """A measured number without a spurious ``.0``: 35.0 → ``35``, 0.75 → ``0.75``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(number):
+        return "未知"
+    return f"{number:.3f}".rstrip("0").rstrip(".")
+
+
+def distance_zh(metres: float, threshold_m: float | None = None) -> str:
+    """A distance with its unit and enough digits that its comparison with ``threshold_m``
+    stays true (29,996 m against 30 km is 29.996公里, never 30.00公里).
+
+    >>> distance_zh(29_996, 30_000), distance_zh(12_345.6, 30_000), distance_zh(150.4, 200)
+    ('29.996公里', '12.3公里', '150米')
+    >>> distance_zh(29_999.96, 30_000), distance_zh(10_000, 10_000), distance_zh(9_999.6, 10_000)
+    ('29.99996公里', '10公里', '9.9996公里')
+    """
+    metres = float(metres)
+    if not np.isfinite(metres):
+        return "未知"
+    big = max(metres, threshold_m or 0) >= 1000
+    scale, unit, start = (1000.0, "公里", 1) if big else (1.0, "米", 0)
+    for digits in range(start, 10):
+        shown = round(metres / scale, digits)
+        if threshold_m is None or metres == threshold_m or shown != threshold_m / scale:
+            break
+    text = f"{shown:.{digits}f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + unit
+
+
+def fact_text(spec: FactSpec, distance: object, nearest: object) -> str:
+    """One spatial fact in words: inside, within the radius, or beyond it, with the place.
+
+    >>> spec = FactSpec("near_city", "builtup", 10000.0, "d", "n", "r", "p",
+    ...     label_zh="{name}建成区", area_zh="市、县建成区及周边10公里范围")
+    >>> fact_text(spec, 0.0, "榆次区"), fact_text(spec, 9_999.6, "榆次区")
+    ('位于榆次区建成区内', '距榆次区建成区9.9996公里，在市、县建成区及周边10公里范围内')
+    """
+    name = "" if nearest is None or (isinstance(nearest, float) and np.isnan(nearest)) else nearest
+    place = (spec.label_zh or "{name}").format(name=name) or spec.layer
+    area = spec.area_zh or f"{distance_zh(spec.within_m)}范围"
+    try:
+        metres = float(distance)
+    except (TypeError, ValueError):
+        metres = float("nan")
+    if not np.isfinite(metres):
+        return f"与{place}的距离未知（本次未提供该图层或图层中无可比对的要素）"
+    if metres == 0:
+        return f"位于{place}内"
+    shown = distance_zh(metres, spec.within_m)
+    return f"距{place}{shown}，{'在' if metres <= spec.within_m else '不在'}{area}内"
+
+
+ZONE_STATUS_ZH = {
+    "not_started": "尚未开始",
+    "in_progress": "整治期内",
+    "unassigned": "未落入整治区域",
+}
+
+
+def _zone_status_zh(row: dict) -> str:
+    status = row.get("zone_status")
+    if status == "due":
+        left = pd.to_numeric(pd.Series([row.get("zone_days_left")]), errors="coerce").iloc[0]
+        if pd.notna(left) and left < 0:
+            return f"已逾期{int(-left)}天"
+        return "已到整治期限"
+    return ZONE_STATUS_ZH.get(str(status), "未知")
+
+
+CODED = ("industry", "subtype", "fuel", "policy_class")
+
+
+def _template_values(row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ()) -> _Template:
     values = _Template(
         {
-            k: ("" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+            k: ("（未填）" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
             for k, v in row.items()
         }
     )
+    for key, value in list(values.items()):
+        if isinstance(value, float):
+            values[key] = number_zh(value)
+    for column in CODED:
+        if column in row:
+            values[column] = code_label(column, row[column]) or "（空）"
     values.update(
         {k: v for k, v in outcome.items() if np.isscalar(v) and not pd.isna(v) and v is not None}
     )
-    for column in ("dist_builtup_m", "dist_heat_m"):
-        value = row.get(column)
-        ok = isinstance(value, float) and np.isfinite(value)
-        values[column[:-2] + "_km"] = f"{value / 1000:.2f}" if ok else "未知"
-    near = row.get("near_city")
-    values["near_city_zh"] = "未知是否位于" if pd.isna(near) else ("位于" if near else "不在")
-    if isinstance(values.get("curtail_pct"), float):
-        values["curtail_pct"] = f"{values['curtail_pct']:g}"
+    for spec in specs:
+        nearest = row.get(spec.name_column) if spec.name_column else None
+        if nearest is None or (isinstance(nearest, float) and np.isnan(nearest)):
+            nearest = row.get(spec.nearest_column)
+        values[f"{spec.name}_text"] = fact_text(spec, row.get(spec.distance_column), nearest)
+        values[f"{spec.name}_place"] = "" if nearest is None else str(nearest)
+    values["zone_status_zh"] = _zone_status_zh(row)
+    if isinstance(outcome.get("curtail_pct"), float) and np.isfinite(outcome["curtail_pct"]):
+        values["curtail_pct"] = number_zh(outcome["curtail_pct"])
     return values
 
 
-def _explain(template: str, row: dict, outcome: dict) -> str:
+def _explain(template: str, row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ()) -> str:
     """Fill a Chinese reason template with the enterprise's values and the outcome."""
+    values = _template_values(row, outcome, specs)
     try:
-        return template.format_map(_template_values(row, outcome))
-    except (ValueError, KeyError, IndexError, AttributeError):
-        return template
+        return template.format_map(values)
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        # a format spec (``{pm_ref:.1f}``) on a value already in words: fill it without the spec
+        return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: str(values[m.group(1)]), template)
 
 
 def _blank_mode(on_blank: str | dict, column: str, kind: str) -> str:
@@ -313,26 +444,106 @@ def _chunk(
     return chunk
 
 
-def _review_templates(positions: np.ndarray, reviewed, row_spec: dict) -> list[str]:
+@dataclass
+class _Context:
+    """What the evaluation of one table needs besides the rows: for the words it writes."""
+
+    policy: Policy
+    frame: pd.DataFrame
+    facts: set[str]
+    headers: dict[str, str] | None = None
+
+    @property
+    def specs(self) -> tuple[FactSpec, ...]:
+        return self.policy.facts
+
+    def inputs_of(self, column: str) -> list[str]:
+        """The inventory columns a derived column is computed from (itself otherwise)."""
+        expression = (self.policy.raw.get("derived") or {}).get(column)
+        if expression is None:
+            return [column]
+        tree = compile_expression(str(expression), column)
+        names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(FUNCS))
+        return [c for name in names for c in self.inputs_of(name)]
+
+    def fact_of(self, column: str) -> FactSpec | None:
+        for spec in self.specs:
+            if column in (spec.name, spec.distance_column, spec.nearest_column):
+                return spec
+        return None
+
+    def blank_labels(self, columns: list[str], p: int) -> str:
+        """The blanks behind ``columns`` for row ``p`` in words: ``「蒸吨」、「燃料」为空`` (the
+        planner's headers; a derived value names its blank inputs); an unmeasured fact as
+        ``与建成区的距离未知``."""
+        cells: list[str] = []
+        unknown: list[str] = []
+        for column in columns:
+            spec = self.fact_of(column)
+            fact_labels = self.policy.raw.get("fact_labels_zh") or {}
+            if column in fact_labels:
+                text = f"「{fact_labels[column]}」未知（未提供相应图层）"
+                if text not in unknown:
+                    unknown.append(text)
+                continue
+            if spec is not None:
+                place = (spec.label_zh or "{name}").format(name="") or spec.layer
+                text = f"与{place}的距离未知（未提供该图层）"
+                if text not in unknown:
+                    unknown.append(text)
+                continue
+            inputs = self.inputs_of(column)
+            blank = [c for c in inputs if c not in self.frame or _blank(self.frame[c].iloc[[p]])[0]]
+            for c in blank or inputs:
+                text = f"「{column_label(c, self.headers)}」"
+                if text not in cells:
+                    cells.append(text)
+        parts = (["、".join(cells) + "为空"] if cells else []) + unknown
+        return "；".join(parts)
+
+    def flag_zh(self, flag: str, row: dict) -> str:
+        """One machine flag as a sentence for the county."""
+        code, _, rest = flag.partition(":")
+        if code == "unverified":
+            return f"{self.blank_labels([rest], row['_pos'])}，已按本条款处理，请核实"
+        if code == "blank":
+            return f"{self.blank_labels(rest.split(','), row['_pos'])}，请补填后重新研判"
+        if code == "county_raise":
+            before, _, after = rest.partition("->")
+            return f"县级提高限产比例（{before}%→{after}%）"
+        for group in self.policy.raw.get("rules") or []:
+            for modifier in group.get("modifiers") or []:
+                if code == modifier["id"]:
+                    return modifier.get("flag_zh") or "以热定产，上述比例为上限，请县级核定"
+        texts = self.policy.raw.get("flags_zh") or {}
+        return str(texts.get(flag, flag))
+
+
+FUNCS = ("max", "min")
+
+
+def _review_templates(
+    positions: np.ndarray, reviewed, row_spec: dict, context: _Context
+) -> list[str]:
     """Why each enterprise needs review: which blank kept the row from deciding."""
     action = ACTION_ZH.get(row_spec["action"], row_spec["action"])
-    ref = row_spec["ref"]
+    ref = cite_ref(row_spec["ref"])
+    outcome = "" if row_spec["action"] == "review" else f"（适用则{action}）"
     return [
-        "、".join(c for c, blank in reviewed if blank[p])
-        + f" 为空，无法判断是否适用 {ref}（适用则{action}），请县级核实。"
+        context.blank_labels([c for c, blank in reviewed if blank[p]], int(p))
+        + f"，无法判断是否适用{ref}{outcome}，请县级核实后补填。"
         for p in positions
     ]
 
 
 def _finish_group(
     group_rows: pd.DataFrame,
-    frame: pd.DataFrame,
     group: dict,
-    policy: Policy,
-    facts: set[str],
+    context: _Context,
     blank_selectors: dict[int, set[str]],
 ) -> pd.DataFrame:
     """Deadlines from columns, stop days, modifiers, county overrides and the reasons."""
+    frame, policy, facts = context.frame, context.policy, context.facts
     g = group_rows.sort_values("_pos", kind="stable").reset_index(drop=True)
     pos = g["_pos"].to_numpy()
     for i, p in enumerate(pos):
@@ -359,7 +570,7 @@ def _finish_group(
     rows = frame.iloc[np.unique(pos)].to_dict("records")
     by_pos = dict(zip(np.unique(pos).tolist(), rows, strict=True))
     g["reason_zh"] = [
-        _explain(t, by_pos[int(p)], r)
+        _explain(t, by_pos[int(p)], r, context.specs)
         for t, p, r in zip(g["_template"], pos, g.to_dict("records"), strict=True)
     ]
     for modifier in group.get("modifiers") or []:
@@ -370,11 +581,27 @@ def _finish_group(
         g.loc[hit, "action"] = modifier["action"]
         g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + modifier["ref"]
         g.loc[hit, "rule_id"] = g.loc[hit, "rule_id"] + "+" + modifier["id"]
-        g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + modifier.get("reason_zh", "")
+        g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + _cited(
+            modifier.get("reason_zh", ""), modifier["ref"]
+        )
     for override in policy.raw.get("county_overrides") or []:
         g = _apply_override(g, frame, override, season)
+    g["flags_zh"] = [
+        "；".join(dict.fromkeys(context.flag_zh(f, {"_pos": int(p)}) for f in flags)) + "。"
+        if flags
+        else ""
+        for flags, p in zip(g["flags"], pos, strict=True)
+    ]
     g["flags"] = g["flags"].map(";".join)
     return g
+
+
+def _cited(text: str, ref: str) -> str:
+    """A reason with its citation appended (short form), e.g. ``……（依据市工信产发〔2019〕79号
+    二、6）``; empty text stays empty."""
+    if not text:
+        return ""
+    return f"{text.rstrip('。')}（依据{cite_ref(ref)}）。"
 
 
 def _stop_days_of(action, pct, window_start, window_end, season) -> float | None:
@@ -413,25 +640,36 @@ def _apply_override(g: pd.DataFrame, frame: pd.DataFrame, override: dict, season
     if season:
         g.loc[hit, "stop_days"] = stop_days(raised, season)
     g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + str(override["ref"])
-    g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + f"（{override['county']}提高至{raised:g}%）"
+    g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + (
+        f"（{override['county']}提高至{raised:g}%，依据{cite_ref(str(override['ref']))}）"
+    )
     return g
 
 
-def evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Every decision one policy makes on the enterprises (one row per enterprise and group)."""
+def evaluate_policy(
+    frame: pd.DataFrame, policy: Policy, headers: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Every decision one policy makes on the enterprises (one row per enterprise and group).
+
+    ``headers`` maps contract columns to the planner's own headers (the inverse of
+    ``Inventory.header_map``) so that a review names the column as headed in their sheet.
+    """
     frame = add_derived(frame.reset_index(drop=True), policy)
     try:
-        return _evaluate_policy(frame, policy)
+        return _evaluate_policy(frame, policy, headers)
     finally:
         _MEMO.pop(id(frame), None)
 
 
-def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def _evaluate_policy(
+    frame: pd.DataFrame, policy: Policy, headers: dict[str, str] | None
+) -> pd.DataFrame:
     facts = {
         column
         for spec in policy.facts
         for column in (spec.name, spec.distance_column, spec.nearest_column)
     } | set(policy.raw.get("fact_columns") or [])
+    context = _Context(policy, frame, facts, headers)
     groups = []
     for group in policy.raw.get("rules") or []:
         chunks: list[pd.DataFrame] = []
@@ -450,7 +688,7 @@ def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
                     _chunk(
                         hit,
                         outcome,
-                        row_spec.get("reason_zh", ""),
+                        _cited(row_spec.get("reason_zh", ""), row_spec["ref"]),
                         unverified,
                         row_spec.get("flags", []),
                     )
@@ -458,7 +696,7 @@ def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
                 undecided[hit] = False
             to_review = np.flatnonzero(review & undecided)
             if to_review.size:
-                templates = _review_templates(to_review, reviewed, row_spec)
+                templates = _review_templates(to_review, reviewed, row_spec, context)
                 review_outcome = dict(
                     outcome,
                     action="review",
@@ -479,17 +717,18 @@ def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
             outcome = _outcome(dict(otherwise, id=f"{group['id']}:otherwise"))
             templates = [
                 (
-                    f"{'、'.join(sorted(blank_selectors[int(p)]))} 为空，无法选定适用条款；"
+                    context.blank_labels(sorted(blank_selectors[int(p)]), int(p))
+                    + "，无法选定适用条款；"
                     if int(p) in blank_selectors
                     else ""
                 )
-                + otherwise.get("reason_zh", "")
+                + _cited(otherwise.get("reason_zh", ""), otherwise["ref"])
                 for p in rest
             ]
             chunks.append(_chunk(rest, outcome, templates, [], otherwise.get("flags", [])))
         if chunks:
             rows = pd.concat(chunks, ignore_index=True)
-            groups.append(_finish_group(rows, frame, group, policy, facts, blank_selectors))
+            groups.append(_finish_group(rows, group, context, blank_selectors))
     if not groups:
         return pd.DataFrame(columns=DECISION_COLUMNS)
     out = pd.concat(groups, ignore_index=True).sort_values("_pos", kind="stable")
@@ -498,9 +737,16 @@ def _evaluate_policy(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return out[DECISION_COLUMNS].reset_index(drop=True)
 
 
-def evaluate(enterprises: pd.DataFrame, policies: list[Policy]) -> pd.DataFrame:
-    """Decisions of every policy, in policy order then enterprise order."""
-    frames = [evaluate_policy(enterprises, p) for p in policies]
+def evaluate(
+    enterprises: pd.DataFrame, policies: list[Policy], headers: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Decisions of every policy, in policy order then enterprise order.
+
+    ``headers``: contract column → the planner's header (default: ``enterprises.attrs``
+    ``"headers"`` if set, else the Chinese labels of ``spatial/data/columns.yaml``).
+    """
+    headers = headers if headers is not None else enterprises.attrs.get("headers")
+    frames = [evaluate_policy(enterprises, p, headers) for p in policies]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=DECISION_COLUMNS)

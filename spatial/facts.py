@@ -44,7 +44,7 @@ def measure_fact(
     """
     n = len(enterprises)
     if layer is None:
-        return pd.DataFrame(
+        empty = pd.DataFrame(
             {
                 spec.distance_column: np.full(n, np.nan),
                 spec.nearest_column: np.full(n, None, dtype=object),
@@ -52,6 +52,7 @@ def measure_fact(
             },
             index=enterprises.index,
         )
+        return _with_names(empty, spec, None)
     layer = layer.to_crs("EPSG:4326")
     chosen = layer[spec.select(layer)]
     lon = enterprises.geometry.x.to_numpy()
@@ -71,7 +72,7 @@ def measure_fact(
         result = nearest_point(lon, lat, chosen.geometry.x, chosen.geometry.y, _feature_ids(chosen))
     known = np.isfinite(result.distance_m)
     fact = np.where(known, result.distance_m <= spec.within_m, False)
-    return pd.DataFrame(
+    measured = pd.DataFrame(
         {
             spec.distance_column: result.distance_m,
             spec.nearest_column: result.nearest,
@@ -79,6 +80,24 @@ def measure_fact(
         },
         index=enterprises.index,
     )
+    return _with_names(measured, spec, chosen)
+
+
+def _with_names(
+    measured: pd.DataFrame, spec: FactSpec, chosen: gpd.GeoDataFrame | None
+) -> pd.DataFrame:
+    """The nearest feature's ``name`` beside its id, when the fact asks for it
+    (``name_column``: a heat source named in a reason, not its code)."""
+    if not spec.name_column:
+        return measured
+    names = {}
+    if chosen is not None and "name" in chosen:
+        names = dict(zip(_feature_ids(chosen), chosen["name"].astype(str), strict=True))
+    nearest = measured[spec.nearest_column].to_numpy(dtype=object)
+    measured[spec.name_column] = np.array(
+        [None if i is None else names.get(i, i) for i in nearest], dtype=object
+    )
+    return measured
 
 
 def add_facts(

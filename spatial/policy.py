@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import operator
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -70,6 +71,8 @@ OPERATORS = {
     ast.Div: operator.truediv,
 }
 HEADER_KEYS = ("id", "title", "source", "issued", "version")
+DOCUMENT_KEYS = ("number", "issuer", "draft", "short_title")
+"""Optional header keys describing the document itself (文号, 发文机关, 征求意见稿, 简称)."""
 FACT_KEYS = {
     "layer",
     "within_m",
@@ -78,6 +81,9 @@ FACT_KEYS = {
     "nearest_column",
     "buffer_layer",
     "ref",
+    "label_zh",
+    "area_zh",
+    "name_column",
 }
 
 
@@ -94,6 +100,9 @@ class FactSpec:
     policy: str
     where: tuple[dict, ...] = ()
     buffer_layer: str = ""
+    label_zh: str = ""
+    area_zh: str = ""
+    name_column: str = ""
 
     def select(self, features: pd.DataFrame) -> np.ndarray:
         """Which features of the layer qualify (all when there is no ``where``)."""
@@ -118,6 +127,210 @@ def _match(features: pd.DataFrame, condition: dict) -> np.ndarray:
     return mask
 
 
+# --------------------------------------------------------------------------------------------
+# The documents and how a person reads a citation of them
+
+_CHINESE_DIGITS = "〇一二三四五六七八九"
+DRAFT_ZH = "（征求意见稿）"
+
+
+def _chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (1-99, chapter numbers)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CHINESE_DIGITS[tens] + "十")
+    return head + (_CHINESE_DIGITS[ones] if ones else "") or "〇"
+
+
+def clause_zh(clause: str) -> str:
+    """A clause in the document's own numbering, from the ``§`` form of the rule tables.
+
+    >>> clause_zh("§二4"), clause_zh("§三(一)4"), clause_zh("§二2(1)"), clause_zh("ch.3 §二(四)1")
+    ('二、4', '三（一）4', '二、2（1）', '第三章二（四）1')
+    """
+    text = str(clause).strip()
+    prefix = ""
+    chapter = re.match(r"ch\.?\s*(\d+)\s*", text)
+    if chapter:
+        prefix = f"第{_chinese_number(int(chapter.group(1)))}章"
+        text = text[chapter.end() :]
+    text = text.lstrip("§ ").replace("(", "（").replace(")", "）")
+    text = re.sub(r"^([一二三四五六七八九十]+)(?=\d)", r"\1、", text)
+    return prefix + text
+
+
+def date_zh(value: str) -> str:
+    """``2019-08-21`` → ``2019年8月21日``; ``2025-07`` → ``2025年7月``; blank stays blank."""
+    parts = [p for p in str(value or "").split("-") if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        return str(value or "")
+    units = ("年", "月", "日")
+    return "".join(f"{int(p)}{u}" for p, u in zip(parts, units, strict=False))
+
+
+@dataclass(frozen=True)
+class Document:
+    """A policy document as a person cites it: title, number (文号), issuer, date, draft."""
+
+    source: str
+    title: str
+    number: str = ""
+    issuer: str = ""
+    issued: str = ""
+    draft: bool = False
+    short_title: str = ""
+
+    @property
+    def title_zh(self) -> str:
+        """The title in book-title marks, a draft marked: 《…（征求意见稿）》."""
+        return f"《{self.title}{DRAFT_ZH if self.draft else ''}》"
+
+    @property
+    def short_zh(self) -> str:
+        """The short name for table cells: the number, else the short title; a draft marked."""
+        head = self.number or self.short_title or self.title
+        return head + (DRAFT_ZH if self.draft else "")
+
+    def cite(self, clause: str = "", form: str = "short") -> str:
+        """This document with a clause, in the short (table cell) or full form."""
+        if form not in ("short", "full"):
+            raise PolicyTableError(f"'form' should be 'short' or 'full', got {form!r}")
+        where = clause_zh(clause) if clause else ""
+        if form == "full":
+            number = f"（{self.number}）" if self.number else ""
+            return f"{self.title_zh}{number}{where}"
+        return f"{self.short_zh} {where}".strip()
+
+
+_DOCUMENTS: dict[str, Document] = {}
+"""Documents by source file, filled as tables are loaded (shipped ones on first need)."""
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """``004_….txt §二4`` → (``004_….txt``, ``§二4``)."""
+    source, _, clause = str(ref).strip().partition(" ")
+    return source, clause.strip()
+
+
+def document(policy_or_source: Policy | Document | str) -> Document | None:
+    """The document of a table, a policy id or a source file name (None if unknown)."""
+    if isinstance(policy_or_source, Document):
+        return policy_or_source
+    if isinstance(policy_or_source, Policy):
+        return policy_or_source.document
+    key = str(policy_or_source)
+    if key not in _DOCUMENTS:
+        for shipped in shipped_policies():
+            policy = load_policy(shipped)
+            _DOCUMENTS.setdefault(policy.id, policy.document)
+    return _DOCUMENTS.get(key)
+
+
+def cite(policy_or_source: Policy | Document | str, clause: str = "", form: str = "short") -> str:
+    """A citation a person reads: the document by title and number, the clause in its own
+    numbering. ``form="full"`` for a documents sheet or a report, ``"short"`` for table cells.
+
+    A source the project does not know (a planner's own reference) is cited as written.
+
+    >>> cite("004_8ff93025e2acb35e.txt", "§二4", form="full")
+    '《晋中市2019-2020年秋冬季工业企业错峰生产行动方案》（市工信产发〔2019〕79号）二、4'
+    >>> cite("jinzhong-2019", "§三(一)4")
+    '市工信产发〔2019〕79号 三（一）4'
+    >>> cite("002_44512477227ed7b1.txt", "ch.3 §二(四)1")
+    '沙坡头区涉气产业集群规划（征求意见稿） 第三章二（四）1'
+    """
+    found = document(policy_or_source)
+    if found is None:
+        return f"{policy_or_source} {clause_zh(clause) if clause else ''}".strip()
+    return found.cite(clause, form)
+
+
+def cite_ref(rule_ref: str, form: str = "short") -> str:
+    """Every reference of a machine ``rule_ref`` (``file §clause``, several joined by ``;``)
+    as a person reads it: clauses of one document together, documents separated by ``；``.
+
+    >>> cite_ref("004_8ff93025e2acb35e.txt §三(一)3; 004_8ff93025e2acb35e.txt §二6")
+    '市工信产发〔2019〕79号 三（一）3，二、6'
+    """
+    if rule_ref is None or (isinstance(rule_ref, float) and rule_ref != rule_ref):
+        return ""
+    grouped: dict[str, list[str]] = {}
+    for part in str(rule_ref).split(";"):
+        if part.strip():
+            source, clause = _split_ref(part)
+            grouped.setdefault(source, [])
+            if clause and clause not in grouped[source]:
+                grouped[source].append(clause)
+    out = []
+    for source, clauses in grouped.items():
+        found = document(source)
+        if found is None:
+            out.append(" ".join([source, *(clause_zh(c) for c in clauses)]))
+            continue
+        head = found.cite("", form)
+        where = "，".join(clause_zh(c) for c in clauses)
+        out.append(f"{head}{' ' if form == 'short' and where else ''}{where}")
+    return "；".join(out)
+
+
+def _cited_sources(policy: Policy) -> list[str]:
+    refs = [spec.ref for spec in policy.facts]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "ref" and isinstance(value, str):
+                    refs.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(policy.raw.get("rules"))
+    walk(policy.raw.get("county_overrides"))
+    walk(policy.raw.get("season"))
+    return [_split_ref(r)[0] for r in refs]
+
+
+def documents(policies: list[Policy]) -> list[Document]:
+    """The documents a run applies: each table's own document, then every other document its
+    rules cite (e.g. the Jinzhong built-up definition in the Xinzhou table), each once."""
+    found: dict[str, Document] = {}
+    for policy in policies:
+        found.setdefault(policy.source, policy.document)
+    for policy in policies:
+        for source in _cited_sources(policy):
+            if source not in found:
+                found[source] = document(source) or Document(source=source, title=source)
+    return list(found.values())
+
+
+DOCUMENT_HEADERS = {
+    "title_zh": "文件名称",
+    "number": "文号",
+    "issuer": "发文机关",
+    "issued_zh": "印发日期",
+    "status_zh": "文件状态",
+    "short_zh": "表中简称",
+}
+
+
+def documents_table(policies: list[Policy]) -> pd.DataFrame:
+    """The documents sheet: one row per document applied, headed in Chinese."""
+    rows = [
+        {
+            "title_zh": d.title_zh,
+            "number": d.number or "（原文无文号）",
+            "issuer": d.issuer,
+            "issued_zh": date_zh(d.issued) or "（原文未注明）",
+            "status_zh": "征求意见稿" if d.draft else "正式印发",
+            "short_zh": d.short_zh,
+        }
+        for d in documents(policies)
+    ]
+    return pd.DataFrame(rows, columns=list(DOCUMENT_HEADERS)).rename(columns=DOCUMENT_HEADERS)
+
+
 @dataclass(frozen=True)
 class Policy:
     """A loaded rule table."""
@@ -130,6 +343,23 @@ class Policy:
     facts: tuple[FactSpec, ...]
     path: Path
     raw: dict
+    number: str = ""
+    issuer: str = ""
+    draft: bool = False
+    short_title: str = ""
+
+    @property
+    def document(self) -> Document:
+        """The document this table implements (title, number, issuer, date, draft)."""
+        return Document(
+            source=self.source,
+            title=self.title,
+            number=self.number,
+            issuer=self.issuer,
+            issued=self.issued,
+            draft=self.draft,
+            short_title=self.short_title,
+        )
 
 
 def shipped_policies() -> list[str]:
@@ -194,6 +424,9 @@ def _parse_facts(raw: object, path: Path, policy_id: str, problems: list[str]) -
                     policy=policy_id,
                     where=tuple(conditions),
                     buffer_layer=str(spec.get("buffer_layer") or f"{name}_{within / 1000:g}km"),
+                    label_zh=str(spec.get("label_zh") or ""),
+                    area_zh=str(spec.get("area_zh") or ""),
+                    name_column=str(spec.get("name_column") or ""),
                 )
             )
     return specs
@@ -213,16 +446,22 @@ def load_policy(id_or_path: str | Path) -> Policy:
     problems += validate_rules(raw)
     if problems:
         raise PolicyTableError(f"{path}: " + "; ".join(problems))
-    return Policy(
+    policy = Policy(
         id=str(raw["id"]),
         title=str(raw["title"]),
         source=str(raw["source"]),
-        issued=str(raw["issued"]),
+        issued="" if raw["issued"] is None else str(raw["issued"]),
         version=str(raw["version"]),
         facts=tuple(facts),
         path=path,
         raw=raw,
+        number=str(raw.get("number") or ""),
+        issuer=str(raw.get("issuer") or ""),
+        draft=bool(raw.get("draft")),
+        short_title=str(raw.get("short_title") or ""),
     )
+    _DOCUMENTS[policy.source] = policy.document
+    return policy
 
 
 def load_policies(ids: list[str] | tuple[str, ...] = ()) -> list[Policy]:

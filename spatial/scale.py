@@ -94,7 +94,7 @@ _SUMMARY_DTYPES = {
     "reason_zh": _STR,
     "decision_count": "int64",
 }
-_DECISION_TEXT = {"id", "policy", "rule_id", "action", "rule_ref", "reason_zh", "flags"}
+_DECISION_TEXT = {"id", "policy", "rule_id", "action", "rule_ref", "reason_zh", "flags", "flags_zh"}
 _DECISION_DTYPES = {c: (_STR if c in _DECISION_TEXT else object) for c in DECISION_COLUMNS}
 # Decisions as written to Parquet: one type per column in every file.
 _DECISION_PARQUET_DTYPES = {
@@ -222,6 +222,8 @@ def fact_meta(
         columns[spec.distance_column] = pd.Series(dtype="float64")
         columns[spec.nearest_column] = pd.Series(dtype=_STR if found else object)
         columns[spec.name] = pd.Series(dtype="boolean")
+        if spec.name_column:  # the nearest feature's name (facts._with_names)
+            columns[spec.name_column] = pd.Series(dtype=_STR if found else object)
     return pd.DataFrame(columns)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from spatial.decisions import evaluate, evaluate_policy, stop_days, summarize
+from spatial.decisions import column_label, evaluate, evaluate_policy, stop_days, summarize
 from spatial.errors import PolicyTableError
 from spatial.policy import load_policy
 
@@ -407,7 +407,7 @@ def test_blanks_where_failing_has_its_own_outcome_give_review(plant, blank):
     decision = one(**plant, **at(True))
     assert decision.action == "review"
     assert f"blank:{blank}" in decision["flags"]
-    assert blank in decision.reason_zh
+    assert f"「{column_label(blank)}」" in decision.reason_zh
 
 
 def test_blank_measurement_does_not_block_a_compliant_plant_but_is_flagged():
@@ -433,7 +433,7 @@ def test_cases_the_text_does_not_cover_go_to_review(plant):
 
 def test_unknown_distance_gives_review_not_a_guess():
     decision = one(industry="coating_ink", near_city=None, dist_builtup_m=float("nan"))
-    assert decision.action == "review" and "near_city" in decision.reason_zh
+    assert decision.action == "review" and "与建成区的距离未知" in decision.reason_zh
 
 
 def test_heat_supply_gives_heat_determined_with_the_percent_as_upper_bound():
