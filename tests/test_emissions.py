@@ -29,6 +29,7 @@ from spatial.emissions import (
 from spatial.errors import PolicyTableError
 from spatial.inventory import load_enterprises
 from spatial.policy import load_policies, load_policy
+from spatial.schema import canonical_column
 from tests.conftest import HEADER
 
 POLICIES = load_policies()
@@ -462,6 +463,24 @@ def test_inventory_reads_emission_columns_and_rejects_negative(csv_file):
     assert len(inv.rejected) == 1
     reason = inv.rejected.iloc[0]["reason"]
     assert "pm_t" in reason and "negative" in reason
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("颗粒物（吨）", "pm_t"),
+        ("颗粒物(t/a)", "pm_t"),
+        ("颗粒物年排放量（吨）", "pm_t"),
+        ("颗粒物", "pm_mg"),  # the concentration, as before
+        ("颗粒物（mg/m3）", "pm_mg"),
+        ("二氧化硫（吨/年）", "so2_t"),
+        ("氮氧化物(吨)", "nox_t"),
+        ("挥发性有机物年排放量", "vocs_t"),
+        ("VOCs（t）", "vocs_t"),
+    ],
+)
+def test_tonnes_headers_never_fall_through_to_concentrations(header, column):
+    assert canonical_column(header) == column
 
 
 def test_county_panel_gives_chinese_keys_per_county():

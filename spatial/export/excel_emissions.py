@@ -19,7 +19,7 @@ from spatial.emissions import (
     POLLUTANTS,
     UNDECIDED,
 )
-from spatial.policy import ACTION_ZH, ACTIONS
+from spatial.policy import ACTION_ZH, ACTIONS, cite_ref
 
 SHEET_TITLE = "减排量测算"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -31,12 +31,16 @@ METHOD_ZH = (
     "（1−限值/折算浓度）；待研判、以热定产不计减排量，其年排放量单列；豁免不计减排量。"
     "缺少年排放量数据的企业不计为0吨，按家数单列。采暖季与年度减排量口径不同，分别合计。"
 )
-SOURCES_ZH = (
-    "依据：《晋中市2019-2020年秋冬季工业企业错峰生产行动方案》（市工信产发〔2019〕79号）一、二13；"
-    "《长治市2024年初大气污染防治重点工作》一（三）；《忻州市特色产业集群综合整治方案》"
-    "（忻政办函〔2024〕34号）三（二）3；《中卫市沙坡头区涉气产业集群发展规划（2025-2027年）》"
-    "（征求意见稿）第二章二、第三章二（四）。"
+SOURCE_REFS = (
+    "004_8ff93025e2acb35e.txt §一; 004_8ff93025e2acb35e.txt §二13; "
+    "003_598ea2f0f9e2d118.txt §一(三); 000_76214740fd4dcd9a.txt §三(二)3; "
+    "002_44512477227ed7b1.txt ch.2 §二; "
+    "002_44512477227ed7b1.txt ch.3 §二(四)2"
 )
+"""The clauses the method rests on: the purpose (offsetting), the season, the stop window, the
+two retrofit limits and the Shapotou targets."""
+
+
 TARGET_COLUMNS = {
     "title": "规划（文件）",
     "ref": "依据条款",
@@ -182,7 +186,7 @@ def write_emission_sheet(
         bold=True, size=14
     )
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    for r, text in ((2, METHOD_ZH), (3, SOURCES_ZH)):
+    for r, text in ((2, METHOD_ZH), (3, f"依据：{cite_ref(SOURCE_REFS, form='full')}。")):
         cell = sheet.cell(row=r, column=1, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
@@ -215,6 +219,7 @@ def write_emission_sheet(
     _header(sheet, start + 1, list(TARGET_COLUMNS.values()))
     shown = targets.assign(
         pollutant_zh=targets["pollutant"].map(POLLUTANT_ZH),
+        ref=targets["ref"].map(lambda ref: cite_ref(ref, form="full")),
         met_zh=[
             "范围内无企业"
             if not plants

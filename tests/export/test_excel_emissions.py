@@ -90,6 +90,8 @@ def test_sheet_written_with_targets(table, tmp_path):
     assert values[3][:4] == ("县（区、市）", "管控措施", "计算期", "数值口径")
     flat = [cell for row in values for cell in row if cell is not None]
     assert "减排目标对照" in flat and "是" in flat and 13.0 in flat
+    assert "市工信产发〔2019〕79号" in values[2][0]  # documents by title and number
+    assert not [c for c in flat if ".txt" in str(c)]  # never a file name
 
 
 def test_write_lists_adds_the_sheet_only_when_given(table, tmp_path):
