@@ -605,6 +605,9 @@ def county_panel(table: pd.DataFrame) -> dict[str, dict]:
     """Per county, for a map panel: Chinese pollutant names → tonnes avoided (season, year),
     under review, and the number of plants lacking data."""
     summary = county_summary(table)
+    summary = summary.sort_values(
+        "pollutant", key=lambda p: p.map(POLLUTANTS.index), kind="stable"
+    ).sort_values("county", kind="stable")
     panel: dict[str, dict] = {}
     for row in summary.to_dict("records"):
         county = panel.setdefault(str(row["county"]), {})
@@ -613,5 +616,6 @@ def county_panel(table: pd.DataFrame) -> dict[str, dict]:
             "年减排量（吨）": _tonnes(row["avoided_year_t"]),
             "待研判排放量（吨）": _tonnes(row["review_t"]),
             "缺少排放量数据（家）": int(row["no_data_plants"]),
+            "有排放量数据（家）": int(row["with_data"]),
         }
     return panel

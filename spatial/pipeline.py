@@ -19,12 +19,13 @@ from spatial import __version__
 from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
-from spatial.emissions import emission_table, run_summary, target_check
+from spatial.emissions import county_panel, emission_table, run_summary, target_check
 from spatial.export.atomic import atomic_path
 from spatial.export.excel import phase_lists, write_lists
 from spatial.export.figures import write_figures
 from spatial.export.gpkg import write_gpkg
 from spatial.export.webmap import write_map
+from spatial.export.webmap_emissions import add_emission_panel
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
@@ -277,6 +278,7 @@ def write_outputs(
             tianditu_key=config.tianditu_key,
             map_url=config.map_url,
         )
+        add_emission_panel(result.outputs["map"], county_panel(emissions))
         if config.figures:
             figures = write_figures(out / "figures", enterprises, context, map_url=config.map_url)
             result.outputs["figures"] = figures[0].parent if figures else out / "figures"
