@@ -1,10 +1,12 @@
 # Two commands do all the set-up: `make demo` and `make test`. Both depend on `make install`.
+# `make notebooks` adds JupyterLab (the `notebooks` extra) and opens notebooks/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NB_STAMP := $(VENV)/.notebooks
 
-.PHONY: install demo test lint unit bench fuzz clean
+.PHONY: install demo test lint unit bench fuzz notebooks clean
 
 install: $(STAMP)
 
@@ -18,8 +20,8 @@ demo: install
 	$(BIN)/spatial demo --out outputs/demo
 
 lint: install
-	$(BIN)/ruff check spatial tests benchmarks notebooks
-	$(BIN)/ruff format --check spatial tests benchmarks notebooks
+	$(BIN)/ruff check spatial tests tools benchmarks notebooks
+	$(BIN)/ruff format --check spatial tests tools benchmarks notebooks
 
 unit: install
 	$(BIN)/python -m pytest -q
@@ -28,6 +30,13 @@ test: lint unit
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+notebooks: $(NB_STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+$(NB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
+	touch $(NB_STAMP)
 
 fuzz: install
 	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_reliability.py -m "not slow"

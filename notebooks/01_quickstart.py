@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -18,7 +18,7 @@
 # # 01 · Quickstart: from a county's spreadsheet to the screening map
 #
 # This notebook does the whole job once, on the demo region (illustrative data, see
-# `data/demo/README.md`):
+# `spatial/data/demo/README.md`):
 #
 # 1. read an enterprise inventory as county offices send it: a CSV saved by Excel on Chinese
 #    Windows (GBK), Chinese headers, coordinates picked on Amap (GCJ-02);
@@ -27,7 +27,7 @@
 # 4. open the map inline.
 #
 # **To use your own files, change only the first code cell** (the block marked `INPUTS`).
-# Everything the notebook writes goes to `outputs/notebooks/01_quickstart/`.
+# Everything the notebook writes goes to `outputs/01_quickstart/` beside the notebook.
 
 # %%
 import datetime as dt
@@ -43,19 +43,10 @@ from openpyxl import load_workbook
 from pyproj import Geod
 
 import spatial
+from spatial import datasets
 from spatial.inventory import read_table
 
-
-def find_root() -> Path:
-    """The project folder (pyproject.toml + spatial/), found from any working directory."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "spatial").is_dir():
-            return folder
-    return Path(spatial.__file__).resolve().parents[1]
-
-
-ROOT = find_root()
-DEMO = ROOT / "data" / "demo"
+DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
 
 # ---- INPUTS: point these at your own files ---------------------------------------------------
 INVENTORY = DEMO / "enterprises_gbk.csv"  # CSV (UTF-8 or GBK), .xlsx, .gpkg or .geojson
@@ -70,11 +61,11 @@ BASEMAP = "osm"  # map background: osm, none (offline), tianditu (needs a key) o
 FIGURES = True  # also write print-ready figures (PNG + PDF): the overview and one per county
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
 OUT = OUT / "01_quickstart"
 OUT.mkdir(parents=True, exist_ok=True)
 pd.set_option("display.max_colwidth", 80)
-print(f"project: {ROOT}\noutputs: {OUT}")
+print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · Read the inventory
@@ -158,10 +149,11 @@ checked.rejected[["row", "reason_code", "reason"]]
 # of this cell is
 #
 # ```
-# spatial screen --enterprises data/demo/enterprises_gbk.csv --crs gcj02 \
-#     --builtup data/demo/builtup.gpkg --heat-sources data/demo/heat_sources.csv \
-#     --zones data/demo/dingxiang_sources.gpkg --zones-osm data/demo/region.osm \
-#     --as-of 2024-11-15 --basemap osm --out outputs/notebooks/01_quickstart
+# D=spatial/data/demo
+# spatial screen --enterprises $D/enterprises_gbk.csv --crs gcj02 \
+#     --builtup $D/builtup.gpkg --heat-sources $D/heat_sources.csv \
+#     --zones $D/dingxiang_sources.gpkg --zones-osm $D/region.osm \
+#     --as-of 2024-11-15 --basemap osm --out outputs/01_quickstart
 # ```
 
 # %%

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -29,11 +29,10 @@
 #    A UTM or Gauss-Krüger projection is close; the notebook measures how close.
 #
 # **To use your own files, change only the first code cell.** Outputs go to
-# `outputs/notebooks/02_near_city_rule/`.
+# `outputs/02_near_city_rule/` beside the notebook.
 
 # %%
 import os
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -44,22 +43,13 @@ from IPython.display import display
 from pyproj import CRS, Geod
 
 import spatial
+from spatial import datasets
 from spatial.builtup import BuiltupOptions
 from spatial.coords import utm_epsg
 from spatial.facts import measure_fact
-from spatial.figures_builtup import cjk_font, demo_seats
+from spatial.fonts import cjk_font
 
-
-def find_root() -> Path:
-    """The project folder (pyproject.toml + spatial/), found from any working directory."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "spatial").is_dir():
-            return folder
-    return Path(spatial.__file__).resolve().parents[1]
-
-
-ROOT = find_root()
-DEMO = ROOT / "data" / "demo"
+DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
 
 # ---- INPUTS: point these at your own files ---------------------------------------------------
 ENTERPRISES = DEMO / "enterprises.csv"  # the inventory (any format load_enterprises reads)
@@ -74,14 +64,13 @@ POLICY = "jinzhong-2019"  # the table whose near_city fact (layer, metres) is ex
 SHOW_TOWNS = ("榆次区", "平遥县")  # towns to draw in close-up
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
 OUT = OUT / "02_near_city_rule"
 OUT.mkdir(parents=True, exist_ok=True)
-font = cjk_font()  # Noto Sans CJK SC when installed; otherwise Chinese labels show as boxes
+font = cjk_font()  # Noto Sans CJK SC, from the noto-cjk-sans-otc dependency
 plt.rcParams["font.sans-serif"] = [f for f in (font, "DejaVu Sans") if f]
-warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 GEOD = Geod(ellps="WGS84")
-print(f"project: {ROOT}\noutputs: {OUT}")
+print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · The rule as data
@@ -112,16 +101,8 @@ print(f"{len(plants)} plants in the counties of {policy.id} (of {len(inventory.e
 
 # %%
 if SEATS is None:
-    seats = demo_seats()
     SEATS = OUT / "seats.csv"
-    pd.DataFrame(
-        {
-            "name": seats["name"],
-            "level": seats["level"],
-            "lon": seats.geometry.x.round(6),
-            "lat": seats.geometry.y.round(6),
-        }
-    ).to_csv(SEATS, index=False, encoding="utf-8-sig")
+    pd.read_csv(datasets.get_path("seats.csv")).to_csv(SEATS, index=False, encoding="utf-8-sig")
 options = BuiltupOptions(seats=SEATS)
 sources = {key: spatial.load_builtup(path, options) for key, path in BUILTUP_SOURCES.items()}
 REFERENCE = next(iter(sources))

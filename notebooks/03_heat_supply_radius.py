@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -28,11 +28,10 @@
 # 4. the lists per county, exported to Excel.
 #
 # **To use your own files, change only the first code cell.** Outputs go to
-# `outputs/notebooks/03_heat_supply_radius/`.
+# `outputs/03_heat_supply_radius/` beside the notebook.
 
 # %%
 import os
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -43,21 +42,12 @@ from matplotlib.lines import Line2D
 from openpyxl import load_workbook
 
 import spatial
+from spatial import datasets
 from spatial.coords import utm_epsg
 from spatial.export.excel import LIST_COLUMNS, list_rows, write_lists
-from spatial.figures_builtup import cjk_font
+from spatial.fonts import cjk_font
 
-
-def find_root() -> Path:
-    """The project folder (pyproject.toml + spatial/), found from any working directory."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "spatial").is_dir():
-            return folder
-    return Path(spatial.__file__).resolve().parents[1]
-
-
-ROOT = find_root()
-DEMO = ROOT / "data" / "demo"
+DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
 
 # ---- INPUTS: point these at your own files ---------------------------------------------------
 ENTERPRISES = DEMO / "enterprises.csv"  # the inventory (any format load_enterprises reads)
@@ -68,14 +58,13 @@ BUILTUP = DEMO / "builtup.gpkg"  # built-up areas (the plan also clears boilers 
 POLICY = "xinzhou-2024"  # shipped id or the path of your own YAML table
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
 OUT = OUT / "03_heat_supply_radius"
 OUT.mkdir(parents=True, exist_ok=True)
-font = cjk_font()  # Noto Sans CJK SC when installed; otherwise Chinese labels show as boxes
+font = cjk_font()  # Noto Sans CJK SC, from the noto-cjk-sans-otc dependency
 plt.rcParams["font.sans-serif"] = [f for f in (font, "DejaVu Sans") if f]
-warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 pd.set_option("display.max_colwidth", 90)
-print(f"project: {ROOT}\noutputs: {OUT}")
+print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · Heat sources: which qualify

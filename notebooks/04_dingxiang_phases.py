@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -30,12 +30,11 @@
 # 5. gives each plant's status as of a date, and the phase lists.
 #
 # **To use your own files, change only the first code cell.** Outputs go to
-# `outputs/notebooks/04_dingxiang_phases/`.
+# `outputs/04_dingxiang_phases/` beside the notebook.
 
 # %%
 import datetime as dt
 import os
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -44,11 +43,12 @@ from IPython.display import display
 from matplotlib.patches import Patch
 
 import spatial
+from spatial import datasets
 from spatial.coords import utm_epsg
 from spatial.errors import LayerError
 from spatial.export.excel import list_rows, write_lists
 from spatial.export.webmap import write_map
-from spatial.figures_builtup import cjk_font
+from spatial.fonts import cjk_font
 from spatial.zones import (
     build_zones,
     close_ring,
@@ -59,17 +59,7 @@ from spatial.zones import (
     zone_status,
 )
 
-
-def find_root() -> Path:
-    """The project folder (pyproject.toml + spatial/), found from any working directory."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "spatial").is_dir():
-            return folder
-    return Path(spatial.__file__).resolve().parents[1]
-
-
-ROOT = find_root()
-DEMO = ROOT / "data" / "demo"
+DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
 
 # ---- INPUTS: point these at your own files ---------------------------------------------------
 ZONE_SOURCES = DEMO / "dingxiang_sources.gpkg"  # layers cluster, villages, village_areas, ...
@@ -82,14 +72,13 @@ AS_OF = dt.date(2024, 11, 15)  # the date the status is judged on (dt.date.today
 BASEMAP = "osm"  # background of map.html: osm, none (offline), tianditu or amap
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
 OUT = OUT / "04_dingxiang_phases"
 OUT.mkdir(parents=True, exist_ok=True)
-font = cjk_font()  # Noto Sans CJK SC when installed; otherwise Chinese labels show as boxes
+font = cjk_font()  # Noto Sans CJK SC, from the noto-cjk-sans-otc dependency
 plt.rcParams["font.sans-serif"] = [f for f in (font, "DejaVu Sans") if f]
-warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 pd.set_option("display.max_colwidth", 100)
-print(f"project: {ROOT}\noutputs: {OUT}")
+print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · The phase table

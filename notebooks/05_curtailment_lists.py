@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -32,7 +32,7 @@
 #    policy table that has one `county_overrides` row, and compares the lists.
 #
 # **To use your own files, change only the first code cell.** Outputs go to
-# `outputs/notebooks/05_curtailment_lists/`.
+# `outputs/05_curtailment_lists/` beside the notebook.
 
 # %%
 import os
@@ -44,20 +44,11 @@ from IPython.display import display
 from openpyxl import load_workbook
 
 import spatial
+from spatial import datasets
 from spatial.export.excel import INDUSTRY_ZH, write_lists
 from spatial.policy import ACTION_ZH
 
-
-def find_root() -> Path:
-    """The project folder (pyproject.toml + spatial/), found from any working directory."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "spatial").is_dir():
-            return folder
-    return Path(spatial.__file__).resolve().parents[1]
-
-
-ROOT = find_root()
-DEMO = ROOT / "data" / "demo"
+DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
 
 # ---- INPUTS: point these at your own files ---------------------------------------------------
 ENTERPRISES = DEMO / "enterprises.csv"  # the inventory (any format load_enterprises reads)
@@ -73,11 +64,11 @@ WHAT_IF = {  # the county_overrides row of the what-if: the county raises one in
 }
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
 OUT = OUT / "05_curtailment_lists"
 OUT.mkdir(parents=True, exist_ok=True)
 pd.set_option("display.max_colwidth", 100)
-print(f"project: {ROOT}\noutputs: {OUT}")
+print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · Apply the matrix

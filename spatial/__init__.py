@@ -8,8 +8,7 @@ screening one step at a time.
 ['changzhi-2024', 'jinzhong-2019']
 """
 
-__version__ = "0.1.0"
-
+from spatial._version import __version__
 from spatial.builtup import BuiltupOptions, load_builtup
 from spatial.config import RunConfig
 from spatial.coords import gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02

@@ -1,4 +1,10 @@
-"""Find the bundled demo data (the files ``python -m spatial.demo`` writes to ``data/demo``)."""
+"""The demo data shipped inside the package (``spatial/data/demo``), found wherever it is installed.
+
+Like ``momepy.datasets.get_path``: a checkout, an editable install and a wheel installed into
+any environment all answer with the files inside the installed package, so ``spatial demo`` and
+the notebooks work from any folder. The files are written by the development tool
+``tools/demo.py`` (in the project's repository, not in the package).
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,30 @@ from pathlib import Path
 
 from spatial.errors import InputFileError
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+__all__ = ["DEMO_DIR", "available", "get_path"]
+
+DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+
+
+def available() -> list[str]:
+    """The names of the shipped demo files.
+
+    >>> "enterprises.csv" in available()
+    True
+    """
+    return sorted(p.name for p in DEMO_DIR.iterdir()) if DEMO_DIR.is_dir() else []
 
 
 def get_path(name: str) -> Path:
     """The path of a demo file, e.g. ``get_path("enterprises.csv")``.
 
-    >>> get_path("builtup.gpkg").name
-    'builtup.gpkg'
+    >>> get_path("builtup.gpkg").relative_to(DEMO_DIR.parent.parent).as_posix()
+    'data/demo/builtup.gpkg'
     """
     path = DEMO_DIR / name
-    if not path.exists():
-        available = sorted(p.name for p in DEMO_DIR.glob("*")) if DEMO_DIR.exists() else []
+    if not path.is_file():
         raise InputFileError(
-            f"no demo file {name!r} in {DEMO_DIR}; available: {', '.join(available) or 'none'}. "
-            "Regenerate the demo with 'python -m spatial.demo'"
+            f"no demo file {name!r} in {DEMO_DIR}; available: {', '.join(available()) or 'none'} "
+            "(the package was installed without its data: reinstall spatial-screening)"
         )
     return path

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from spatial import __version__
+from spatial._version import __version__
 from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
@@ -296,7 +296,7 @@ def emission_outputs(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def demo_config(out: str | Path, **options) -> RunConfig:
-    """The RunConfig of the demo region (the files in ``data/demo``)."""
+    """The RunConfig of the demo region shipped in the package (:mod:`spatial.datasets`)."""
     from spatial.datasets import get_path
 
     return RunConfig(

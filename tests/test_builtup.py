@@ -15,7 +15,6 @@ from rasterio.features import shapes
 from rasterio.transform import Affine
 from shapely.geometry import Point, Polygon, box
 
-from spatial import demo
 from spatial.builtup import (
     BuiltupOptions,
     builtup_kind,
@@ -28,6 +27,7 @@ from spatial.builtup import (
 )
 from spatial.datasets import get_path
 from spatial.errors import LayerError
+from tools import demo
 
 BOWTIE = Polygon([(112.0, 37.0), (112.1, 37.1), (112.1, 37.0), (112.0, 37.1)])
 SQUARE = Polygon([(112.3, 37.0), (112.4, 37.0), (112.4, 37.1), (112.3, 37.1)])
@@ -484,7 +484,7 @@ def test_demo_raster_gap_closed_and_specks_gone(demo_sources):
 
 
 def test_render_figure(demo_sources, tmp_path):
-    from spatial.figures_builtup import render_builtup_sources
+    from tools.figures_builtup import render_builtup_sources
 
     out = render_builtup_sources(tmp_path / "sources.png", demo_sources)
     assert out.stat().st_size > 10_000

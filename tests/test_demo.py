@@ -1,4 +1,4 @@
-"""The demo-data generator: the committed ``data/demo`` is exactly what ``spatial.demo`` writes."""
+"""The demo-data generator: the shipped ``spatial/data/demo`` is what ``tools.demo`` writes."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import yaml
 from geopandas.testing import assert_geodataframe_equal
 from pyproj import Geod
 
-from spatial import demo
+from spatial.datasets import DEMO_DIR as DEMO
+from tools import demo
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 TEXT_FILES = ("enterprises.csv", "enterprises_gbk.csv", "heat_sources.csv", "region.osm")
 GPKGS = ("builtup.gpkg", "dingxiang_sources.gpkg")
 N_BAD = len(demo.BAD_ROWS)

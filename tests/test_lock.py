@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 import spatial.pipeline
+from spatial.datasets import DEMO_DIR
 from spatial.errors import OutputError
 from spatial.lock import (
     LOCK_NAME,
@@ -31,7 +32,7 @@ from spatial.lock import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "data" / "demo"
+DEMO = DEMO_DIR
 PIPELINE_LOCKS = "output_lock" in inspect.getsource(spatial.pipeline)
 # A process holding the lock until the test closes its stdin: it never lets go by a clock, so
 # no test depends on how fast a busy machine is. (Not Ctrl-C: a shell that starts the tests in

@@ -72,8 +72,8 @@ def build(sources, osm, out, policy, corridor_m, village_radius_m, ring_snap_m) 
     """Build the zones from SOURCES (a GeoPackage with layers cluster, villages, village_areas,
     townships, ring_road, airport_avenue; a 'name' column on each) and write them to --out.
 
-    Example: 'spatial zones build data/demo/dingxiang_sources.gpkg --osm data/demo/region.osm
-    --out zones.gpkg'.
+    Example (in the project folder): 'spatial zones build
+    spatial/data/demo/dingxiang_sources.gpkg --osm spatial/data/demo/region.osm --out zones.gpkg'.
     """
     try:
         table = load_zone_table(policy)

@@ -54,8 +54,14 @@ _DISABLED_FEATURES = (
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome executable (``CHROMIUM`` overrides), or None."""
+    """Path of a Chromium/Chrome executable (``CHROMIUM`` overrides), or None.
+
+    ``CHROMIUM=none`` hides an installed browser: the browser tests then skip, as they do on a
+    machine without one.
+    """
     given = os.environ.get("CHROMIUM")
+    if given == "none":
+        return None
     if given:
         return shutil.which(given) or (given if Path(given).exists() else None)
     for name in _CANDIDATES:

@@ -2,25 +2,25 @@
 
 Regenerate with::
 
-    python -m spatial.figures_builtup docs/img/builtup_sources.png
+    python -m tools.figures_builtup docs/img/builtup_sources.png
 
 Columns: official polygons (``builtup.gpkg``), the land-cover raster (``builtup.tif``) and the
 OpenStreetMap extract (``region.osm``); rows: four demo towns. The raster and OSM panels outline
 the official polygon in black and give the intersection over union (IoU) with it. Panels are
-drawn in UTM zone 49N, in kilometres from the town's seat. Chinese names use Noto Sans CJK SC
-when it is installed (Debian ``fonts-noto-cjk``) and fall back to the default font otherwise.
+drawn in UTM zone 49N, in kilometres from the town's seat. Chinese names use the font of
+:func:`spatial.fonts.cjk_font`.
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import shapely.affinity
 
 from spatial.builtup import BuiltupOptions, load_builtup, load_builtup_osm, load_builtup_raster
+from spatial.fonts import cjk_font
 
 UTM = "EPSG:32649"
 TOWNS = ("榆次区", "平遥县", "忻府区", "定襄县")
@@ -29,13 +29,12 @@ COLUMNS = (
     ("raster", "land-cover raster (builtup.tif)", "#dd8452"),
     ("osm", "OpenStreetMap (region.osm)", "#55a868"),
 )
-CJK_FONT = "Noto Sans CJK SC"
 
 
 def demo_seats() -> gpd.GeoDataFrame:
-    """The 13 demo seats (the town centres of :mod:`spatial.demo`) as points in WGS84."""
-    from spatial.demo import CITY_SEATS
-    from spatial.demo import TOWNS as DEMO_TOWNS
+    """The 13 demo seats (the town centres of :mod:`tools.demo`) as points in WGS84."""
+    from tools.demo import CITY_SEATS
+    from tools.demo import TOWNS as DEMO_TOWNS
 
     return gpd.GeoDataFrame(
         {
@@ -57,25 +56,6 @@ def demo_sources() -> dict[str, gpd.GeoDataFrame]:
         "raster": load_builtup_raster(get_path("builtup.tif"), options, seats=seats),
         "osm": load_builtup_osm(get_path("region.osm"), options, seats=seats),
     }
-
-
-def cjk_font() -> str | None:
-    """The family to draw Chinese with: Noto Sans CJK SC if matplotlib can find it."""
-    from matplotlib import font_manager
-
-    def known() -> set[str]:
-        return {f.name for f in font_manager.fontManager.ttflist}
-
-    if CJK_FONT in known():
-        return CJK_FONT
-    # the font may have been installed after matplotlib built its font cache
-    for folder in (Path("/usr/share/fonts"), Path("/usr/local/share/fonts")):
-        for file in sorted(folder.glob("**/NotoSansCJK*Regular.tt[cf]")) if folder.exists() else []:
-            font_manager.fontManager.addfont(str(file))
-    names = known()
-    if CJK_FONT in names:
-        return CJK_FONT
-    return next((n for n in sorted(names) if "CJK" in n and "Sans" in n), None)
 
 
 def _km(geom, seat):
@@ -125,8 +105,7 @@ def render_builtup_sources(
         rc["font.sans-serif"] = [font, "DejaVu Sans"]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(rc), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # missing glyphs without a CJK font
+    with plt.rc_context(rc):  # without a CJK font: one warning from cjk_font, not one a glyph
         fig, axes = plt.subplots(
             len(towns), len(COLUMNS), figsize=(10, 3.2 * len(towns)), squeeze=False
         )
