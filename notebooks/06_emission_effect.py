@@ -43,11 +43,10 @@
 # 3. 列出减排贡献最大的企业；
 # 4. 测算“某县提高某行业限产比例”后减排量的变化。
 #
-# **使用自己的数据时只需修改第一个代码单元。** 输出写入 `outputs/notebooks/06_emission_effect/`。
+# **使用自己的数据时只需修改第一个代码单元。** 输出写入笔记本旁的 `outputs/06_emission_effect/`。
 
 # %%
 import os
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -67,19 +66,8 @@ from spatial.emissions import (
 )
 from spatial.export.excel import INDUSTRY_ZH
 from spatial.export.excel_emissions import write_emission_sheet
-from spatial.figures_builtup import cjk_font
+from spatial.fonts import cjk_font
 from spatial.policy import ACTION_ZH
-
-
-def find_root() -> Path:
-    """The project folder (pyproject.toml + spatial/), found from any working directory."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "spatial").is_dir():
-            return folder
-    return Path(spatial.__file__).resolve().parents[1]
-
-
-ROOT = find_root()
 
 # ---- INPUTS: point these at your own files ---------------------------------------------------
 ENTERPRISES = get_path(
@@ -99,14 +87,13 @@ WHAT_IF = {  # 假设情景：某县提高某行业限产比例（只能提高�
 POLLUTANT = "nox"  # 图表和排名所用的污染物：pm、so2、nox、vocs
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", ROOT / "outputs" / "notebooks"))
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
 OUT = OUT / "06_emission_effect"
 OUT.mkdir(parents=True, exist_ok=True)
 font = cjk_font()  # Noto Sans CJK SC
 plt.rcParams["font.sans-serif"] = [f for f in (font, "DejaVu Sans") if f]
-warnings.filterwarnings("ignore", message="Glyph .* missing from font")
 pd.set_option("display.max_colwidth", 80)
-print(f"project: {ROOT}\noutputs: {OUT}")
+print(f"outputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · 筛查并附加年排放量

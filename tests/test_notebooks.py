@@ -138,7 +138,7 @@ def test_first_code_cell_names_the_inputs_and_the_output_folder(name):
     assert "# ---- INPUTS" in cell
     assert "SPATIAL_NOTEBOOKS_OUT" in cell and f'OUT / "{name}"' in cell
     # the demo data from the installed package, not from a folder found beside the notebook
-    assert "DEMO = datasets.DEMO_DIR" in cell and "from spatial import datasets" in cell
+    assert "from spatial import datasets" in cell or "from spatial.datasets import" in cell
     assert "find_root" not in cell and "pyproject.toml" not in cell
 
 
