@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from spatial.errors import PolicyTableError
+from spatial.policy_schema import read_table, validate_table
 
 ACTIONS = (
     "shutdown",
@@ -435,13 +435,14 @@ def _parse_facts(raw: object, path: Path, policy_id: str, problems: list[str]) -
 def load_policy(id_or_path: str | Path) -> Policy:
     """Load one rule table by shipped id or by path, validated; problems name file and key."""
     path = _resolve(id_or_path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PolicyTableError(f"{path}: not valid YAML ({exc})") from None
+    raw = read_table(path)
     if not isinstance(raw, dict):
         raise PolicyTableError(f"{path}: should be a YAML mapping with id, title, source, ...")
-    problems = [f"'{key}' is missing" for key in HEADER_KEYS if key not in raw]
+    missing = [f"'{key}' is missing" for key in HEADER_KEYS if key not in raw]
+    if missing:
+        raise PolicyTableError(f"{path}: " + "; ".join(missing))
+    validate_table(raw, path, ACTIONS)
+    problems: list[str] = []
     facts = _parse_facts(raw.get("facts"), path, str(raw.get("id")), problems)
     problems += validate_rules(raw)
     if problems:

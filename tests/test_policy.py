@@ -93,12 +93,12 @@ def test_own_table_changes_the_threshold(tmp_path):
         ),
         (
             "  x: {layer: builtup, within_m: 1, nearest_column: n, ref: r}",
-            "facts.x.distance_column: missing",
+            "facts.x: .distance_column. is missing",
         ),
         (
             "  x: {layer: builtup, within_m: 1, distance_column: d, nearest_column: n, ref: r,"
             " y: 1}",
-            "unknown keys",
+            "unknown key .y.",
         ),
     ],
 )
