@@ -277,6 +277,9 @@ def write_outputs(
             basemap=config.basemap,
             tianditu_key=config.tianditu_key,
             map_url=config.map_url,
+            as_of=config.as_of,
+            policies=result.policies,
+            facts=specs,
         )
         add_emission_panel(result.outputs["map"], county_panel(emissions))
         if config.figures:

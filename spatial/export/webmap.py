@@ -44,7 +44,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from spatial import schema
-from spatial.coords import wgs84_to_gcj02
+from spatial.coords import utm_epsg, wgs84_to_gcj02
 from spatial.errors import SpatialError
 from spatial.export.atomic import atomic_path
 from spatial.export.styles import ACTIONS, LAYER_TITLES, ZONE_PHASES
@@ -210,9 +210,10 @@ def enterprise_categories(enterprises: pd.DataFrame) -> Coloring:
     """
     n = len(enterprises)
     if "action" in enterprises:
-        values = [_text_or_none(v) for v in enterprises["action"]]
-        keys = [v if v is not None else "(blank)" for v in values]
-        present = set(keys)
+        # factorize first, then look at each distinct value once (200,000 rows, a few values)
+        raw_codes, uniques = pd.factorize(enterprises["action"], use_na_sentinel=True)
+        unique_keys = [_text_or_none(v) or "(blank)" for v in uniques]
+        present = set(unique_keys) | ({"(blank)"} if (raw_codes < 0).any() else set())
         cats = [
             Category(key, label, color)
             for key, (label, color) in ACTION_STYLES.items()
@@ -225,19 +226,22 @@ def enterprise_categories(enterprises: pd.DataFrame) -> Coloring:
         if "(blank)" in present:
             cats.append(Category("(blank)", "未判定", _MISSING_COLOR))
         index = {c.key: i for i, c in enumerate(cats)}
-        codes = np.array([index[k] for k in keys], dtype=np.int64)
+        lookup = np.array([index[k] for k in unique_keys] + [index.get("(blank)", -1)])
+        codes = lookup[raw_codes].astype(np.int64)  # -1 (blank) takes the last entry
         return Coloring("管控措施", "action", cats, codes)
     if "near_city" in enterprises:
-        keys = []
-        for v in enterprises["near_city"]:
+        raw_codes, uniques = pd.factorize(enterprises["near_city"], use_na_sentinel=True)
+        unique_keys = []
+        for v in uniques:
             if v is None or (not isinstance(v, bool | np.bool_) and pd.isna(v)):
-                keys.append("unknown")
+                unique_keys.append("unknown")
             else:
-                keys.append("near" if bool(v) else "far")
-        present = set(keys)
+                unique_keys.append("near" if bool(v) else "far")
+        present = set(unique_keys) | ({"unknown"} if (raw_codes < 0).any() else set())
         cats = [Category(k, *_NEAR_CITY_STYLES[k]) for k in _NEAR_CITY_STYLES if k in present]
         index = {c.key: i for i, c in enumerate(cats)}
-        codes = np.array([index[k] for k in keys], dtype=np.int64)
+        lookup = np.array([index[k] for k in unique_keys] + [index.get("unknown", -1)])
+        codes = lookup[raw_codes].astype(np.int64)
         return Coloring("距建成区10公里（尚无管控结论）", "near_city", cats, codes)
     return Coloring("企业", None, [Category("all", "企业", "#3182bd")], np.zeros(n, dtype=np.int64))
 
@@ -246,15 +250,34 @@ def enterprise_categories(enterprises: pd.DataFrame) -> Coloring:
 # Values to JSON
 
 
-def _json_script_text(obj: Any) -> str:
-    """JSON for a ``<script type="application/json">`` block: no ``<``/``>`` can close it."""
+_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+
+
+class _Json(str):
+    """JSON text, already safe inside a ``<script>`` block (a column or table of a large
+    layer, encoded from arrays; made by :func:`_dumps` or from numbers only)."""
+
+
+def _dumps(obj: Any) -> _Json:
+    """JSON for a ``<script type="application/json">`` block: no ``<``/``>`` can close it
+    (escaped as ``\\u003c``/``\\u003e``, which JSON.parse reads back as the same text)."""
+    if isinstance(obj, _Json):
+        return obj
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    for char, escaped in _SCRIPT_ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
+    return _Json(text)
+
+
+def _json_script_text(obj: Any) -> str:
+    """JSON for a ``<script type="application/json">`` block (see :func:`_dumps`)."""
+    return str(_dumps(obj))
 
 
 def _values(series: pd.Series, fmt: str = "text", digits: int | None = None) -> list:
@@ -306,28 +329,94 @@ def _encode(values: list) -> list | dict:
         return values
     return {
         "dict": [str(u) for u in uniques],
-        "codes": [None if c < 0 else int(c) for c in codes.tolist()],
+        "codes": codes.tolist(),  # -1: blank
     }
 
 
-def _point_table(gdf: gpd.GeoDataFrame, columns: dict[str, list]) -> dict:
-    """Columnar JSON table of points: lon, lat and the given columns."""
+def _ints_json(values: np.ndarray, missing: np.ndarray | None = None) -> _Json:
+    """A JSON array of integers (``null`` where ``missing``), written without a Python
+    object per value where possible."""
+    values = np.asarray(values, dtype=np.int64)
+    if missing is None and len(values) and values.min() >= -1 and values.max() < 4096:
+        # small codes (categories, dictionary codes): each number's text is looked up once
+        texts = np.array([str(i) for i in range(-1, int(values.max()) + 1)], dtype=object)
+        return _Json("[" + ",".join(texts[values + 1].tolist()) + "]")
+    items = values.tolist()
+    if missing is not None:
+        for i in np.flatnonzero(missing).tolist():
+            items[i] = None
+    return _Json(json.dumps(items, separators=(",", ":")))  # numbers only: nothing to escape
+
+
+def _column_json(
+    series: pd.Series,
+    fmt: str = "text",
+    digits: int | None = None,
+    mapper: Any = None,
+) -> _Json:
+    """One column of a point table as JSON: each distinct value is formatted once (by
+    :func:`_values`, then ``mapper``, a function of the list of labels); a text column that
+    repeats is dictionary-encoded ``{"dict": [...], "codes": [...]}`` (-1 for a blank)."""
+    n = len(series)
+    if fmt in ("metres", "percent", "days", "mw", "number"):
+        numbers = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
+        missing = np.isnan(numbers)
+        if digits == 0:
+            return _ints_json(np.round(np.where(missing, 0.0, numbers)), missing)
+        rounded = numbers if digits is None else np.round(numbers, digits)
+        values = rounded.tolist()
+        for i in np.flatnonzero(missing).tolist():
+            values[i] = None
+        return _Json(_dumps(values))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if fmt == "text" and len(uniques) > n // 2 and n >= 16:
+        # mostly distinct (ids, names): one value per row, vectorised for string columns
+        values = _values(series)
+        return _Json(_dumps(mapper(values) if mapper is not None else values))
+    labels = _values(pd.Series(list(uniques), dtype=object), fmt)
+    if mapper is not None:
+        labels = mapper(labels)
+    if fmt == "yesno":
+        tokens = np.array(["null" if v is None else ("true" if v else "false") for v in labels])
+        tokens = np.append(tokens, "null")
+        return _Json("[" + ",".join(tokens[codes].tolist()) + "]")
+    # blanks and labels that coincide after formatting share one entry
+    dictionary: list[str] = []
+    position: dict[str, int] = {}
+    lookup = np.full(len(labels) + 1, -1, dtype=np.int64)
+    for k, label in enumerate(labels):
+        if label is not None:
+            lookup[k] = position.setdefault(label, len(dictionary))
+            if lookup[k] == len(dictionary):
+                dictionary.append(label)
+    final = lookup[codes]
+    if n < 16 or len(dictionary) > n // 2:
+        values = [dictionary[c] if c >= 0 else None for c in final.tolist()]
+        return _Json(_dumps(values))
+    return _Json('{"dict":' + _dumps(dictionary) + ',"codes":' + _ints_json(final) + "}")
+
+
+def _coords_json(values: np.ndarray) -> _Json:
+    """Coordinates in millionths of a degree (0.1 m), as integers: compact and fast to write;
+    the runtime divides them back."""
+    return _Json('{"e6":' + _ints_json(np.round(np.asarray(values, dtype=float) * 1e6)) + "}")
+
+
+def _point_table(gdf: gpd.GeoDataFrame, columns: dict[str, Any]) -> _Json:
+    """Columnar JSON table of points: lon, lat and the given columns (lists or JSON text)."""
     xs = shapely.get_x(gdf.geometry.values)
     ys = shapely.get_y(gdf.geometry.values)
-    table = {
-        "lon": np.round(xs, COORD_DIGITS).tolist(),
-        "lat": np.round(ys, COORD_DIGITS).tolist(),
-    }
-    table.update({name: _encode(vals) for name, vals in columns.items()})
-    return {"n": len(gdf), "columns": table}
+    parts = [f'"lon":{_coords_json(xs)}', f'"lat":{_coords_json(ys)}']
+    for name, values in columns.items():
+        text = values if isinstance(values, _Json) else _dumps(_encode(values))
+        parts.append(f"{_dumps(name)}:{text}")
+    return _Json(f'{{"n":{len(gdf)},"columns":{{' + ",".join(parts) + "}}")
 
 
-def _round_coords(coords: np.ndarray) -> np.ndarray:
-    return np.round(coords, COORD_DIGITS)
-
-
-def _feature_collection(gdf: gpd.GeoDataFrame, properties: dict[str, list]) -> dict:
-    geoms = shapely.transform(gdf.geometry.values, _round_coords)
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, properties: dict[str, list], digits: int = COORD_DIGITS
+) -> dict:
+    geoms = shapely.transform(gdf.geometry.values, lambda c: np.round(c, digits))
     features = []
     for i, geom in enumerate(geoms):
         if geom is None or geom.is_empty:
@@ -348,11 +437,21 @@ def _gcj_coords(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
+def _lonlat_wgs84_equivalent(crs: Any) -> bool:
+    """WGS84 or CGCS2000 longitude/latitude: the same numbers on a map (the two agree to a
+    few centimetres), so the points are not re-projected (PROJ would return them unchanged)."""
+    try:
+        epsg = crs.to_epsg()
+    except Exception:  # pragma: no cover - an exotic CRS: let to_crs decide
+        return False
+    return epsg in (4326, 4490)
+
+
 def to_display(gdf: gpd.GeoDataFrame, *, gcj02: bool = False) -> gpd.GeoDataFrame:
     """The layer in WGS84 longitude/latitude (CGCS2000 passes through), shifted to GCJ-02
     for the Amap basemap; rows without a geometry are dropped."""
     out = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    if out.crs is not None and not out.crs.equals("EPSG:4326"):
+    if out.crs is not None and not _lonlat_wgs84_equivalent(out.crs):
         out = out.to_crs("EPSG:4326")
     if gcj02:
         out = out.set_geometry(shapely.transform(out.geometry.values, _gcj_coords))
@@ -395,38 +494,40 @@ class MapLayer:
         }
 
 
-def _industry_labels(series: pd.Series) -> list:
+def _industry_labels(labels: list) -> list:
     try:
         names = {code: spellings[0] for code, spellings in schema.codes("industry").items()}
     except KeyError:  # pragma: no cover - the shipped table has industry codes
         names = {}
-    return [None if v is None else names.get(v, v) for v in _values(series)]
+    return _mapped(labels, names)
 
 
 def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = None) -> MapLayer:
     """The enterprises, one sub-layer per decision (or per near-city class)."""
     coloring = coloring or enterprise_categories(enterprises)
-    columns: dict[str, list] = {"cat": coloring.codes.tolist()}
+    columns: dict[str, Any] = {"cat": _ints_json(coloring.codes)}
     columns["name"] = (
-        _values(enterprises["name"]) if "name" in enterprises else [None] * len(enterprises)
+        _column_json(enterprises["name"]) if "name" in enterprises else [None] * len(enterprises)
     )
+    action_labels = {k: f"{v[0]}（{k}）" for k, v in ACTION_STYLES.items()}
+    mappers = {
+        "industry": _industry_labels,
+        "action": lambda labels: _mapped(labels, action_labels),
+        "zone_phase": lambda labels: [_phase_label(v) for v in labels],
+        "zone_status": lambda labels: _mapped(labels, _ZONE_STATUS),
+    }
     fields = []
     for label, col, fmt in ENTERPRISE_FIELDS:
         if col not in enterprises:
             continue
         if col == "near_city" and coloring.column == "action":
             continue  # the decision says more; keep the popup short
-        if col == "industry":
-            columns[col] = _industry_labels(enterprises[col])
-        elif col == "action":
-            labels = {k: f"{v[0]}（{k}）" for k, v in ACTION_STYLES.items()}
-            columns[col] = _mapped(_values(enterprises[col]), labels)
-        elif col == "zone_phase":
-            columns[col] = [_phase_label(v) for v in _values(enterprises[col])]
-        elif col == "zone_status":
-            columns[col] = _mapped(_values(enterprises[col]), _ZONE_STATUS)
-        else:
-            columns[col] = _values(enterprises[col], fmt, _NUMBER_DIGITS.get(col))
+        if col not in columns:
+            if not enterprises[col].notna().any():
+                continue  # blank for every plant: nothing to show in any popup
+            columns[col] = _column_json(
+                enterprises[col], fmt, _NUMBER_DIGITS.get(col), mappers.get(col)
+            )
         fields.append([label, col, fmt])
     counts = coloring.counts()
     return MapLayer(
@@ -444,7 +545,7 @@ def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = 
         },
         z=100,
         legend=[
-            {"label": c.label, "color": c.color, "shape": "dot", "count": counts[k]}
+            {"label": c.label, "color": c.color, "shape": "dot", "count": counts[k], "cat": k}
             for k, c in enumerate(coloring.categories)
         ],
     )
@@ -509,8 +610,101 @@ def buffer_layer(buffers: gpd.GeoDataFrame | None, name: str) -> MapLayer | None
     )
 
 
-def heat_sources_layer(heat: gpd.GeoDataFrame | None) -> MapLayer | None:
-    """Heat sources (热源): red stars (CHP) and diamonds (industrial) above the plants."""
+_COLUMN_NAMES = {"capacity_mw": ("装机容量", "MW"), "kind": ("类型", "")}
+_NOT_QUALIFYING_COLOR = "#7f7f7f"
+
+
+def _number_text(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
+
+
+def _clause(column: str, wanted: Any, value: Any) -> tuple[bool | None, str]:
+    """Whether one condition of a rule holds for a value, and the sentence saying so."""
+    name, unit = _COLUMN_NAMES.get(column, (column, ""))
+    unit = f" {unit}" if unit else ""
+    if isinstance(wanted, dict):
+        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+        if pd.isna(number):
+            return None, f"{name}空缺，无法判定"
+        texts, ok = [], True
+        if "min" in wanted:
+            bound = float(wanted["min"])
+            good = number >= bound
+            ok &= good
+            relation = "≥" if good else "<"
+            texts.append(
+                f"{name}{_number_text(number)}{unit} {relation} {_number_text(bound)}{unit}"
+            )
+        if "max" in wanted:
+            bound = float(wanted["max"])
+            good = number <= bound
+            ok &= good
+            relation = "≤" if good else ">"
+            texts.append(
+                f"{name}{_number_text(number)}{unit} {relation} {_number_text(bound)}{unit}"
+            )
+        return bool(ok), "，".join(texts)
+    allowed = [str(a) for a in (wanted if isinstance(wanted, list) else [wanted])]
+    text = _text_or_none(value)
+    shown = _HEAT_KINDS.get(text, text) if column == "kind" else text
+    if text is None:
+        return None, f"{name}空缺，无法判定"
+    if text in allowed:
+        return True, f"{name}为{shown}"
+    listed = "、".join(_HEAT_KINDS.get(a, a) if column == "kind" else a for a in allowed)
+    return False, f"{name}为{shown}（规则要求{listed}）"
+
+
+def heat_qualification(
+    heat: pd.DataFrame, rule: Any, cite: Any = None
+) -> tuple[list[bool], list[str]]:
+    """Whether each heat source counts for the heat-supply radius of ``rule`` (a
+    :class:`spatial.policy.FactSpec` on the heat-source layer), and why, in Chinese.
+
+    The yes/no is the rule's own selection (``rule.select``, the one the screening used); the
+    reason names the values read against the rule's thresholds, and the clause (``cite``
+    turns the rule's reference into a document title and clause).
+
+    >>> from spatial.policy import FactSpec
+    >>> rule = FactSpec("in_heat_radius", "heat_sources", 30000.0, "dist_heat_m", "heat_source_id",
+    ...                 "§三(二)8", "p", where=({"kind": "chp", "capacity_mw": {"min": 300}},))
+    >>> ok, why = heat_qualification(pd.DataFrame({"kind": ["chp", "chp"],
+    ...                                            "capacity_mw": [350.0, 40.0]}), rule)
+    >>> ok, why[1]
+    ([True, False], '不符合：装机容量40 MW < 300 MW（依据§三(二)8）')
+    """
+    qualifies = [bool(v) for v in rule.select(heat)]
+    radius = _number_text(rule.within_m / 1000)
+    source = cite(rule.ref) if cite is not None else rule.ref
+    reasons = []
+    for i, ok in enumerate(qualifies):
+        row = heat.iloc[i]
+        results = [
+            [_clause(col, wanted, row.get(col)) for col, wanted in cond.items()]
+            for cond in rule.where
+        ]
+        if ok:
+            if results:
+                met = next(r for r in results if all(good for good, _ in r))
+                why = "，".join(text for _, text in met)
+            else:
+                why = "规则对热源无条件限制"
+            reasons.append(f"符合：{why}，计入{radius}公里供热半径（依据{source}）")
+            continue
+        # the conditions whose type matches say which threshold failed; else the type itself
+        relevant = [r for r in results if all(good for good, _ in r[:1])] or results
+        failed = [text for r in relevant for good, text in r if not good]
+        why = "；".join(dict.fromkeys(failed)) or "不满足规则条件"
+        reasons.append(f"不符合：{why}（依据{source}）")
+    return qualifies, reasons
+
+
+def heat_sources_layer(
+    heat: gpd.GeoDataFrame | None, rule: Any = None, cite: Any = None
+) -> MapLayer | None:
+    """Heat sources (热源): red stars (CHP) and diamonds (industrial) above the plants; with
+    the heat-radius ``rule``, the ones that do not count for it are grey and each popup says
+    whether the source counts and why (:func:`heat_qualification`)."""
     if heat is None or heat.empty:
         return None
     fields, values = _popup_columns(
@@ -527,11 +721,37 @@ def heat_sources_layer(heat: gpd.GeoDataFrame | None) -> MapLayer | None:
         values["kind"] = _mapped(values["kind"], _HEAT_KINDS)
     values["name"] = _values(heat["name"]) if "name" in heat else [None] * len(heat)
     color = CONTEXT_STYLES["heat_sources"]["color"]
-    legend = [
-        {"label": f"{_HEAT_KINDS[k]}热源", "color": color, "shape": icon}
-        for k, icon in (("chp", "star"), ("industrial", "diamond"))
-        if k in kinds
-    ] or [{"label": "热源", "color": color, "shape": "diamond"}]
+    if rule is not None:
+        qualifies, reasons = heat_qualification(heat, rule, cite)
+        radius = _number_text(rule.within_m / 1000)
+        values["qualifies"] = qualifies
+        values["qualify_reason"] = reasons
+        values["color"] = [color if q else _NOT_QUALIFYING_COLOR for q in qualifies]
+        fields += [
+            [f"计入{radius}公里供热半径", "qualifies", "yesno"],
+            ["判定", "qualify_reason", "text"],
+        ]
+        legend = [
+            {
+                "label": f"{_HEAT_KINDS[k]}热源（{'' if q else '不'}计入{radius}公里半径）",
+                "color": color if q else _NOT_QUALIFYING_COLOR,
+                "shape": icon,
+            }
+            for q in (True, False)
+            for k, icon in (("chp", "star"), ("industrial", "diamond"))
+            if any(kk == k and qq == q for kk, qq in zip(kinds, qualifies, strict=True))
+        ]
+    else:
+        legend = []
+    legend = (
+        legend
+        or [
+            {"label": f"{_HEAT_KINDS[k]}热源", "color": color, "shape": icon}
+            for k, icon in (("chp", "star"), ("industrial", "diamond"))
+            if k in kinds
+        ]
+        or [{"label": "热源", "color": color, "shape": "diamond"}]
+    )
     return MapLayer(
         id="heat_sources",
         kind="points",
@@ -545,6 +765,167 @@ def heat_sources_layer(heat: gpd.GeoDataFrame | None) -> MapLayer | None:
         },
         z=200,
         legend=legend,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Orientation: county boundaries and place names, from data inside the page (no tiles)
+
+#: Display-only simplification of county outlines, in metres (a pixel is ~30 m at zoom 12):
+#: the HTML stays small, neighbouring counties keep their shared border (coverage simplify).
+COUNTY_SIMPLIFY_M = 60.0
+_COUNTY_STYLE = {
+    "color": "#4d4d4d",
+    "weight": 1.3,
+    "opacity": 0.8,
+    "dashArray": "6 3 1 3",
+    "fill": False,
+}
+_NAME_COLUMNS = ("name", "county", "名称", "county_name", "NAME")
+
+#: Label classes, most important first: (key, minimum zoom, CSS font, colour, dot).
+_LABEL_CLASSES = (
+    ("county", 7, "bold 15px sans-serif", "#3a3a3a", False),
+    ("seat", 7, "bold 13px sans-serif", "#1a1a1a", True),
+    ("builtup", 10, "12px sans-serif", "#5c4a36", False),
+)
+
+
+def _name_column(gdf: gpd.GeoDataFrame, what: str) -> str:
+    for column in _NAME_COLUMNS:
+        if column in gdf:
+            return column
+    raise SpatialError(
+        f"{what}: a name column is needed (one of {', '.join(_NAME_COLUMNS)}); "
+        f"found {', '.join(map(str, gdf.columns))}"
+    )
+
+
+def _metric_crs(gdf: gpd.GeoDataFrame) -> str:
+    """A projected metric CRS for a layer in longitude/latitude: the UTM zone of its centre."""
+    west, south, east, north = gdf.total_bounds
+    return f"EPSG:{utm_epsg((west + east) / 2, (south + north) / 2)}"
+
+
+def simplify_outlines(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Outlines simplified for display by ``tolerance_m`` metres, in the UTM zone of the layer
+    (never a tolerance in degrees); adjacent polygons keep one shared border when they form a
+    clean coverage (GEOS coverage simplification), else each is simplified on its own.
+    Returns the layer in EPSG:4326."""
+    lonlat = gdf if _lonlat_wgs84_equivalent(gdf.crs) else gdf.to_crs("EPSG:4326")
+    metric = lonlat.to_crs(_metric_crs(lonlat))
+    geoms = metric.geometry.values
+    try:
+        simple = shapely.coverage_simplify(geoms, tolerance_m)
+        if not shapely.is_valid(simple).all():
+            raise ValueError("not a clean coverage")
+    except (ValueError, shapely.errors.GEOSException):
+        simple = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
+    out = metric.set_geometry(gpd.GeoSeries(simple, crs=metric.crs, index=metric.index))
+    return out.to_crs("EPSG:4326")
+
+
+def county_layer(counties: gpd.GeoDataFrame | None) -> MapLayer | None:
+    """County boundaries (县界) as a light dashed outline at the bottom, not clickable."""
+    if counties is None or counties.empty:
+        return None
+    name = _name_column(counties, "counties")
+    simple = simplify_outlines(counties, COUNTY_SIMPLIFY_M)
+    lines = simple.set_geometry(simple.geometry.boundary)
+    return MapLayer(
+        id="counties",
+        kind="polygons",
+        group="底图（离线）",
+        label="县（市、区）界",
+        data=_feature_collection(lines, {"name": _values(lines[name])}, digits=5),
+        spec={"style": _COUNTY_STYLE, "popup": None},
+        z=0,
+        legend=[{"label": "县（市、区）界", "color": _COUNTY_STYLE["color"], "shape": "line"}],
+    )
+
+
+def county_bounds(counties: gpd.GeoDataFrame | None) -> dict[str, list[list[float]]]:
+    """Each county's bounds ``[[south, west], [north, east]]`` by name (county filter, print)."""
+    if counties is None or counties.empty:
+        return {}
+    name = _name_column(counties, "counties")
+    out: dict[str, list[list[float]]] = {}
+    for key, part in counties.groupby(counties[name].astype(str)):
+        west, south, east, north = part.total_bounds
+        out[key] = [[round(south, 5), round(west, 5)], [round(north, 5), round(east, 5)]]
+    return out
+
+
+def label_layer(
+    counties: gpd.GeoDataFrame | None,
+    seats: gpd.GeoDataFrame | None,
+    builtup: gpd.GeoDataFrame | None,
+) -> MapLayer | None:
+    """Place names drawn from the data: county names (inside each county), county seats (a dot
+    and the name) and built-up area names (largest first), placed without overlap by the
+    runtime. Without seats, built-up areas of county or city level stand for them."""
+    rows: list[tuple[float, float, str, int, float]] = []  # lon, lat, text, class, rank
+    seat_names: set[str] = set()
+    if seats is not None and not seats.empty:
+        name = _name_column(seats, "county seats")
+        points = seats.geometry.representative_point()
+        for x, y, text in zip(points.x, points.y, _values(seats[name]), strict=True):
+            if text:
+                rows.append((x, y, text, 1, 1.0))
+                seat_names.add(text)
+    if counties is not None and not counties.empty:
+        name = _name_column(counties, "counties")
+        points = counties.geometry.representative_point()
+        for x, y, text in zip(points.x, points.y, _values(counties[name]), strict=True):
+            if text and text not in seat_names:  # a county with its seat is named at the seat
+                rows.append((x, y, text, 0, 0.0))
+    named = seat_names | {row[2] for row in rows}
+    if builtup is not None and not builtup.empty and "name" in builtup:
+        metric = builtup.to_crs(_metric_crs(builtup))
+        area = metric.geometry.area.to_numpy()
+        points = builtup.geometry.representative_point()
+        levels = _values(builtup["level"]) if "level" in builtup else [None] * len(builtup)
+        seat_like = seats is None or seats.empty
+        for x, y, text, level, a in zip(
+            points.x, points.y, _values(builtup["name"]), levels, area, strict=True
+        ):
+            if not text or text in named:
+                continue  # the seat or county of that name is labelled already
+            cls = 1 if seat_like and level in ("county", "city") else 2
+            rows.append((x, y, text, cls, 2.0 + 1.0 / (1.0 + a / 1e6)))
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["lon", "lat", "text", "cls", "rank"])
+    frame["rank"] = frame["cls"] * 10 + frame["rank"]
+    frame = frame.sort_values("rank", kind="stable").reset_index(drop=True)
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat))
+    table = _point_table(
+        points,
+        {
+            "text": frame["text"].tolist(),
+            "cls": frame["cls"].tolist(),
+            "rank": np.round(frame["rank"].to_numpy(), 6).tolist(),
+        },
+    )
+    classes = [
+        {
+            "key": key,
+            "minZoom": zoom,
+            "font": font,
+            "color": color,
+            "dot": dot,
+            "size": int(re.search(r"(\d+)px", font).group(1)),
+        }
+        for key, zoom, font, color, dot in _LABEL_CLASSES
+    ]
+    return MapLayer(
+        id="labels",
+        kind="labels",
+        group="底图（离线）",
+        label="地名（县、县城、建成区）",
+        data=table,
+        spec={"classes": classes},
+        z=300,
     )
 
 
@@ -802,6 +1183,9 @@ class _Raw(Element):
         return self._text
 
 
+_DATA_PLACEHOLDER = "<!-- spatial-map-data -->"
+
+
 class _Runtime(MacroElement):
     """The inlined assets (header), the JSON blocks of the layers and config (body), and the
     call that builds the map from them (script)."""
@@ -823,11 +1207,8 @@ SpatialMap.build({{ this._parent.get_name() }}, "{{ this.config_id }}");
     def render(self, **kwargs) -> None:
         figure = self.get_root()
         figure.header.add_child(_Raw(_inline_assets()), name="spatial_map_assets")
-        data = "".join(
-            f'<script type="application/json" id="{ident}">{text}</script>\n'
-            for ident, text in self.blocks
-        )
-        figure.html.add_child(_Raw(data), name="spatial_map_data")
+        # the data go in after the page is rendered and checked (see render_html)
+        figure.html.add_child(_Raw(_DATA_PLACEHOLDER), name="spatial_map_data")
         super().render(**kwargs)
 
 
@@ -851,6 +1232,77 @@ def _legend(layers: list[MapLayer]) -> list[dict]:
     return [{"title": title, "items": items} for title, items in sections.items()]
 
 
+# --------------------------------------------------------------------------------------------
+# Documents and dates for the information box
+
+_NUMBER_IN_COMMENT = re.compile(r"[(（]\s*([^,，()（）]*〔\d{4}〕[^,，()（）]*号)")
+
+
+def _document_number(policy: Any) -> str | None:
+    """The document number (文号) of a policy table: its ``number`` if it has one, else the one
+    written in the table's first comment line (``# title (忻政发〔2024〕7号, 2024-04-09)``)."""
+    number = getattr(policy, "number", None) or (getattr(policy, "raw", None) or {}).get("number")
+    if number:
+        return str(number)
+    path = getattr(policy, "path", None)
+    try:
+        first = Path(path).read_text(encoding="utf-8").split("\n", 1)[0] if path else ""
+    except OSError:
+        first = ""
+    found = _NUMBER_IN_COMMENT.search(first) if first.startswith("#") else None
+    return found.group(1).strip() if found else None
+
+
+def document_titles(policies: Iterable[Any]) -> list[dict[str, str | None]]:
+    """The documents applied, as a reader cites them: ``title``, ``number`` (文号), ``issued``
+    and ``source`` (the file the rule references name, to translate them)."""
+    out = []
+    for policy in policies:
+        out.append(
+            {
+                "title": str(policy.title),
+                "number": _document_number(policy),
+                "issued": str(policy.issued) if getattr(policy, "issued", None) else None,
+                "source": getattr(policy, "source", None),
+            }
+        )
+    return out
+
+
+def _document_line(doc: dict) -> str:
+    parts = [doc["number"]] if doc.get("number") else []
+    if doc.get("issued"):
+        parts.append(_date_zh(doc["issued"]) or doc["issued"])
+    return f"《{doc['title']}》" + (f"（{'，'.join(parts)}）" if parts else "")
+
+
+def _date_zh(value: Any) -> str | None:
+    """2024-11-15 → 2024年11月15日 (None for a blank)."""
+    if value is None:
+        return None
+    try:
+        day = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _citer(documents: list[dict]) -> Any:
+    """A function turning a rule reference ``file §clause`` into ``《title》（number）§clause``."""
+    by_source = {doc["source"]: doc for doc in documents if doc.get("source")}
+
+    def cite(ref: str) -> str:
+        text = str(ref or "").strip()
+        source, _, clause = text.partition(" ")
+        doc = by_source.get(source)
+        if doc is None:
+            return text
+        number = f"（{doc['number']}）" if doc.get("number") else ""
+        return f"《{doc['title']}》{number}{clause.strip()}"
+
+    return cite
+
+
 def build_map(
     enterprises: gpd.GeoDataFrame,
     layers: dict[str, gpd.GeoDataFrame | None],
@@ -859,6 +1311,11 @@ def build_map(
     tianditu_key: str | None = None,
     map_url: str | None = None,
     title: str = DEFAULT_TITLE,
+    counties: gpd.GeoDataFrame | None = None,
+    county_seats: gpd.GeoDataFrame | None = None,
+    as_of: Any = None,
+    policies: Sequence[Any] = (),
+    facts: Any = None,
 ) -> folium.Map:
     """The Folium map of a screening (see :func:`write_map` for the parameters)."""
     tiles = tile_templates(basemap, tianditu_key)
@@ -869,15 +1326,25 @@ def build_map(
         gdf = layers.get(name)
         return None if gdf is None else to_display(gdf, gcj02=gcj)
 
+    documents = document_titles(policies)
+    cite = _citer(documents)
+    specs = list(facts.values()) if isinstance(facts, dict) else list(facts or [])
+    heat_rule = next(
+        (f for f in specs if f.layer == "heat_sources" and getattr(f, "within_m", None)), None
+    )
     plants = to_display(enterprises, gcj02=gcj)
     builtup = display("builtup")
+    shown_counties = None if counties is None else to_display(counties, gcj02=gcj)
+    seats = None if county_seats is None else to_display(county_seats, gcj02=gcj)
     map_layers = [
+        county_layer(shown_counties),
         buffer_layer(display("heat_radius_30km"), "heat_radius_30km"),
         buffer_layer(display("near_city_10km"), "near_city_10km"),
         *zone_layers(display("dingxiang_zones")),
         builtup_layer(builtup),
         enterprise_layer(plants),
-        heat_sources_layer(display("heat_sources")),
+        heat_sources_layer(display("heat_sources"), heat_rule, cite),
+        label_layer(shown_counties, seats, builtup),
     ]
     map_layers = [layer for layer in map_layers if layer is not None]
     # the control lists the plants first, then the context
@@ -903,9 +1370,13 @@ def build_map(
         blocks.append((block_id, _json_script_text(layer.data)))
         specs.append(layer.config(block_id))
     notes = [_BASEMAP_NOTES[basemap], f"企业 {len(plants)} 家；距离与缓冲区为测地线计算"]
+    if shown_counties is not None and not shown_counties.empty:
+        notes.append(f"县界仅供示意（按{COUNTY_SIMPLIFY_M:.0f}米简化显示），非审图底图")
     config = {
         "title": title,
-        "notes": notes,
+        "asOf": _date_zh(as_of),
+        "documents": [_document_line(doc) for doc in documents],
+        "countyBounds": county_bounds(shown_counties) or None,
         "maxZoom": 18,
         "basemap": tiles,
         "bounds": _bounds([plants, builtup]),
@@ -928,13 +1399,31 @@ _REMOTE_LOAD = re.compile(
 )
 
 
-def render_html(m: folium.Map) -> str:
-    """The page's HTML; raises if anything would still be loaded from another host."""
+def _render_parts(m: folium.Map) -> list[str]:
+    """The page in pieces (before the data, each data block, after); raises if anything
+    would still be loaded from another host.
+
+    The page is checked without its JSON data blocks (data are text, never loaded: a plant
+    named ``url(//x)`` loads nothing), which go in afterwards.
+    """
     text = m.get_root().render()
     found = _REMOTE_LOAD.search(text)
     if found:
         raise RuntimeError(f"map.html would load a resource from the network: {found.group(0)!r}")
-    return text
+    runtime = next((child for child in m._children.values() if isinstance(child, _Runtime)), None)
+    if runtime is None or text.count(_DATA_PLACEHOLDER) != 1:
+        raise RuntimeError("map.html: the data blocks have no single place in the page")
+    before, after = text.split(_DATA_PLACEHOLDER)
+    blocks = [
+        f'<script type="application/json" id="{ident}">{block}</script>\n'
+        for ident, block in runtime.blocks
+    ]
+    return [before, *blocks, after]
+
+
+def render_html(m: folium.Map) -> str:
+    """The page's HTML; raises if anything would still be loaded from another host."""
+    return "".join(_render_parts(m))
 
 
 def write_map(
@@ -946,6 +1435,11 @@ def write_map(
     tianditu_key: str | None = None,
     map_url: str | None = None,
     title: str = DEFAULT_TITLE,
+    counties: gpd.GeoDataFrame | None = None,
+    county_seats: gpd.GeoDataFrame | None = None,
+    as_of: Any = None,
+    policies: Sequence[Any] = (),
+    facts: Any = None,
 ) -> Path:
     """Write the screening's interactive map, one self-contained HTML file.
 
@@ -968,13 +1462,27 @@ def write_map(
         Where the map will be published: the page shows the link and its QR code.
     title
         Title of the page.
+    counties
+        County boundaries (polygons with a ``name``): drawn as a light dashed outline, their
+        names as labels, simplified for display (:data:`COUNTY_SIMPLIFY_M` metres, in UTM);
+        the county filter zooms to them. Without them, built-up area names are the labels.
+    county_seats
+        County seats (points with a ``name``): a dot and the name.
+    as_of
+        The date the screening was evaluated for (shown in the information box).
+    policies
+        The policy tables applied (:class:`spatial.policy.Policy`): listed by title, number
+        and date in the information box; they turn rule references into document titles.
+    facts
+        The facts of the policies (``{name: FactSpec}``): the one on the heat-source layer
+        says which heat sources count for the supply radius (popup and colour).
 
     Returns
     -------
     Path
         ``path``.
     """
-    text = render_html(
+    parts = _render_parts(
         build_map(
             enterprises,
             layers,
@@ -982,9 +1490,14 @@ def write_map(
             tianditu_key=tianditu_key,
             map_url=map_url,
             title=title,
+            counties=counties,
+            county_seats=county_seats,
+            as_of=as_of,
+            policies=policies,
+            facts=facts,
         )
     )
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.writelines(parts)
     return path

@@ -7,6 +7,7 @@ with a real click, searches, measures, and checks that no request left the machi
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -15,13 +16,18 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
-from shapely.geometry import Point, box
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, Polygon, box
 
 from spatial.errors import SpatialError
 from spatial.export import webmap
 from spatial.export.webmap import tile_templates, write_map
+from spatial.policy import FactSpec, load_policy
 from tests.export.browser import Browser, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +43,17 @@ BLOCK_RE = re.compile(r'<script type="application/json" id="([^"]+)">(.*?)</scri
 TIANDITU_TEST_KEY = "0123456789abcdef0123456789abcdef"
 
 
+STACKED = ["祁县甲厂", "同址甲厂", "同址<i>乙</i>厂"]  # three plants at one spot: rows 4, 6, 7
+
+
 def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
-    """Six plants around Qixian with decisions, hostile names, and every context layer."""
-    lons = [112.30, 112.36, 112.42, 112.48, 112.54, 112.60]
-    lats = [37.35, 37.40, 37.35, 37.40, 37.35, 37.40]
+    """Eight plants around Qixian with decisions, hostile names, three at one spot, and every
+    context layer."""
+    lons = [112.30, 112.36, 112.42, 112.48, 112.54, 112.60, 112.54, 112.54]
+    lats = [37.35, 37.40, 37.35, 37.40, 37.35, 37.40, 37.35, 37.35]
     enterprises = gpd.GeoDataFrame(
         {
-            "id": ["QX-001", "QX-002", "QX-003", "QX-004", "QX-005", "QX-006"],
+            "id": ["QX-001", "QX-002", "QX-003", "QX-004", "QX-005", "QX-006", "QX-007", "QX-008"],
             "name": [
                 CURTAIL_NAME,
                 XSS_NAME,
@@ -51,16 +61,36 @@ def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
                 "山西鑫磊焦化有限公司",
                 "祁县甲厂",
                 "乙厂",
+                "同址甲厂",
+                "同址<i>乙</i>厂",
             ],
-            "industry": ["foundry", "coking", "steel", "coking", "flange", "mystery"],
-            "county": ["祁县", "祁县", "祁县", "<b>太谷区</b>", "太谷区", None],
-            "dist_builtup_m": [2973.4, 0.0, 15000.0, 8123.9, None, 420.0],
-            "nearest_builtup": ["祁县", "祁县", "祁县", "太谷区", None, "太谷区"],
-            "near_city": [True, True, False, True, None, True],
-            "action": ["curtail", "shutdown", "exempt", "review", "rotate", None],
-            "curtail_pct": [30.0, None, None, None, None, None],
-            "stop_days": [None, 120.0, None, None, None, None],
-            "rule_ref": ["004.txt §三(一)4", "004.txt §二4", "", None, "x", None],
+            "industry": [
+                "foundry",
+                "coking",
+                "steel",
+                "coking",
+                "flange",
+                "mystery",
+                "coking",
+                None,
+            ],
+            "county": ["祁县", "祁县", "祁县", "<b>太谷区</b>", "太谷区", None, "太谷区", "太谷区"],
+            "dist_builtup_m": [2973.4, 0.0, 15000.0, 8123.9, None, 420.0, 100.0, 100.0],
+            "nearest_builtup": ["祁县", "祁县", "祁县", "太谷区", None, "太谷区", None, None],
+            "near_city": [True, True, False, True, None, True, True, True],
+            "action": [
+                "curtail",
+                "shutdown",
+                "exempt",
+                "review",
+                "rotate",
+                None,
+                "review",
+                "exempt",
+            ],
+            "curtail_pct": [30.0, None, None, None, None, None, None, None],
+            "stop_days": [None, 120.0, None, None, None, None, None, None],
+            "rule_ref": ["004.txt §三(一)4", "004.txt §二4", "", None, "x", None, None, None],
             "reason_zh": [
                 "铸造企业，位于建成区周边10公里内",
                 "<b>粗体</b>",
@@ -68,6 +98,8 @@ def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
                 None,
                 "轮产",
                 "",
+                None,
+                None,
             ],
         },
         geometry=gpd.points_from_xy(lons, lats),
@@ -125,21 +157,60 @@ def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
     return enterprises, layers
 
 
+def counties() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Two neighbouring counties whose shared border wiggles (hundreds of vertices, 4 m
+    wiggles), and their seats."""
+    lat = np.linspace(37.20, 37.50, 601)
+    border_lon = 112.45 + 0.00005 * np.sin(np.arange(601))  # +-4.4 m
+    west = Polygon([(112.20, 37.20), *zip(border_lon, lat, strict=True), (112.20, 37.50)])
+    east = Polygon([*zip(border_lon, lat, strict=True), (112.70, 37.50), (112.70, 37.20)])
+    boundaries = gpd.GeoDataFrame(
+        {"code": ["140727", "140703"], "name": ["祁县", "太谷区"]},
+        geometry=[west, east],
+        crs="EPSG:4326",
+    )
+    seats = gpd.GeoDataFrame(
+        {"name": ["祁县", "太谷区"]},
+        geometry=gpd.points_from_xy([112.335, 112.55], [37.36, 37.42]),
+        crs="EPSG:4326",
+    )
+    return boundaries, seats
+
+
+HEAT_RULE = FactSpec(
+    name="in_heat_radius",
+    layer="heat_sources",
+    within_m=30000.0,
+    distance_column="dist_heat_m",
+    nearest_column="heat_source_id",
+    ref="001_522351a5754bb1d1.txt §三(二)8",
+    policy="xinzhou-2024",
+    where=({"kind": "chp", "capacity_mw": {"min": 300}}, {"kind": "industrial"}),
+    buffer_layer="heat_radius_30km",
+)
+
+
 def blocks(html: str) -> dict[str, object]:
     """The JSON blocks of a map page, decoded."""
     return {ident: json.loads(text) for ident, text in BLOCK_RE.findall(html)}
 
 
 def layer_data(html: str, layer_id: str) -> object:
+    """A layer's data; coordinates (millionths of a degree in the page) in degrees."""
     data = blocks(html)
     spec = next(s for s in data["sm-config"]["layers"] if s["id"] == layer_id)
-    return data[spec["data"]]
+    out = data[spec["data"]]
+    for name, column in out.get("columns", {}).items():
+        if isinstance(column, dict) and "e6" in column:
+            out["columns"][name] = [v / 1e6 for v in column["e6"]]
+    return out
 
 
 @pytest.fixture(scope="module")
 def maps(tmp_path_factory) -> dict[str, Path]:
     """map.html written with each basemap (and a map link on the offline one)."""
     enterprises, layers = sample()
+    boundaries, seats = counties()
     folder = tmp_path_factory.mktemp("maps")
     out = {}
     for basemap in ("none", "osm", "amap", "tianditu"):
@@ -152,6 +223,11 @@ def maps(tmp_path_factory) -> dict[str, Path]:
             map_url="https://intranet.example.gov.cn/screening/2024/map.html"
             if basemap == "none"
             else None,
+            counties=boundaries,
+            county_seats=seats,
+            as_of="2024-11-15",
+            policies=[load_policy("xinzhou-2024")],
+            facts={"in_heat_radius": HEAT_RULE},
         )
     return out
 
@@ -339,6 +415,131 @@ def test_many_plants_stay_compact(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
+# Orientation, heat sources, information box
+
+
+def test_county_outlines_simplified_in_metres_keep_shared_border(maps):
+    html = maps["none"].read_text(encoding="utf-8")
+    features = layer_data(html, "counties")["features"]
+    assert [f["properties"]["name"] for f in features] == ["祁县", "太谷区"]
+    lines = [shapely.geometry.shape(f["geometry"]) for f in features]
+    # the 601-vertex wiggly border is gone (4 m wiggles, under the 60 m tolerance) ...
+    assert all(shapely.get_num_coordinates(line) < 60 for line in lines)
+    # ... and both counties still draw the same border: no sliver, no gap
+    shared = lines[0].intersection(lines[1])
+    assert shared.length > 0.29  # degrees of latitude: the whole 0.30 border
+    # ... within the tolerance of the true outline, measured in metres (UTM 49N)
+    boundaries, _ = counties()
+    true = boundaries.to_crs(32649).geometry.boundary
+    drawn = gpd.GeoSeries(lines, crs="EPSG:4326").to_crs(32649)
+    for a, b in zip(true, drawn, strict=True):
+        assert a.hausdorff_distance(b) <= webmap.COUNTY_SIMPLIFY_M + 1
+    style = next(s for s in blocks(html)["sm-config"]["layers"] if s["id"] == "counties")
+    assert style["popup"] is None and style["z"] == 0  # below everything, never takes a click
+
+
+def test_place_labels_from_counties_seats_and_builtup(maps, tmp_path):
+    labels = layer_data(maps["none"].read_text(encoding="utf-8"), "labels")["columns"]
+    texts = labels["text"]
+    # seats carry the county name once: no second label at the county's centre, and the
+    # built-up areas of the same name are not labelled again
+    assert sorted(texts) == ["太谷区", "祁县"]
+    assert labels["cls"] == [1, 1]
+    # without counties, built-up area names are the labels (county level: seat style)
+    enterprises, layers = sample()
+    html = write_map(tmp_path / "m.html", enterprises, layers, basemap="none").read_text("utf-8")
+    labels = layer_data(html, "labels")["columns"]
+    assert sorted(labels["text"]) == ["太谷区", "祁县"] and labels["cls"] == [1, 1]
+
+
+def test_counties_without_a_name_column_are_refused(tmp_path):
+    enterprises, layers = sample()
+    boundaries, _ = counties()
+    with pytest.raises(SpatialError, match=r"counties: a name column is needed.*found code"):
+        write_map(
+            tmp_path / "m.html",
+            enterprises,
+            layers,
+            basemap="none",
+            counties=boundaries.rename(columns={"name": "x"}),
+        )
+    assert not (tmp_path / "m.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "capacity", "qualifies", "words"),
+    [
+        ("chp", 350.0, True, ["符合", "装机容量350 MW ≥ 300 MW", "计入30公里供热半径"]),
+        ("chp", 300.0, True, ["装机容量300 MW ≥ 300 MW"]),
+        ("chp", 299.5, False, ["不符合", "装机容量299.5 MW < 300 MW"]),
+        ("chp", None, False, ["不符合", "装机容量空缺，无法判定"]),
+        ("industrial", 40.0, True, ["符合", "类型为工业供热"]),
+    ],
+)
+def test_heat_qualification_says_why(kind, capacity, qualifies, words):
+    heat = pd.DataFrame({"kind": [kind], "capacity_mw": [capacity]})
+    cite = webmap._citer(webmap.document_titles([load_policy("xinzhou-2024")]))
+    ok, why = webmap.heat_qualification(heat, HEAT_RULE, cite)
+    assert ok == [qualifies]
+    for word in words:
+        assert word in why[0]
+    # cited by title, number and clause, never by file name
+    assert "《忻州市空气质量持续改善行动计划实施方案》（忻政发〔2024〕7号）§三(二)8" in why[0]
+    assert ".txt" not in why[0]
+
+
+def test_heat_popup_data_and_colours(maps):
+    html = maps["none"].read_text(encoding="utf-8")
+    table = layer_data(html, "heat_sources")["columns"]
+    assert table["qualifies"] == [True, True]
+    assert table["color"] == ["#b2182b", "#b2182b"]
+    spec = next(s for s in blocks(html)["sm-config"]["layers"] if s["id"] == "heat_sources")
+    assert ["计入30公里供热半径", "qualifies", "yesno"] in spec["popup"]["fields"]
+    weak = sample()[1]["heat_sources"].assign(capacity_mw=[100.0, 40.0])
+    layer = webmap.heat_sources_layer(weak, HEAT_RULE)
+    assert json.loads(layer.data)["columns"]["color"] == ["#7f7f7f", "#b2182b"]
+    assert {item["label"] for item in layer.legend} == {
+        "热电联产热源（不计入30公里半径）",
+        "工业供热热源（计入30公里半径）",
+    }
+
+
+def test_info_box_as_of_and_documents(maps):
+    config = blocks(maps["none"].read_text(encoding="utf-8"))["sm-config"]
+    assert config["asOf"] == "2024年11月15日"
+    assert config["documents"] == [
+        "《忻州市空气质量持续改善行动计划实施方案》（忻政发〔2024〕7号，2024年4月9日）"
+    ]
+    assert set(config["countyBounds"]) == {"祁县", "太谷区"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", "  ", "甲", "乙 ", "<b>", "1", "2024-10-31"]),
+            st.floats(allow_nan=True, allow_infinity=False, width=32),
+            st.integers(-5, 5),
+        ),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_fast_columns_decode_to_the_plain_values(values):
+    """The encoded columns of large layers read back as the plain per-row values."""
+    series = pd.Series(values, dtype=object)
+    decoded = json.loads(webmap._column_json(series))
+    if isinstance(decoded, dict):
+        decoded = [None if c < 0 else decoded["dict"][c] for c in decoded["codes"]]
+    assert decoded == webmap._values(series)
+    numbers = pd.to_numeric(series, errors="coerce")
+    for digits in (0, 2):
+        got = json.loads(webmap._column_json(series, "metres", digits))
+        assert got == webmap._values(numbers, "metres", digits)
+
+
+# --------------------------------------------------------------------------------------------
 # In a browser
 
 CHROMIUM = find_chromium()
@@ -349,7 +550,7 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def browser():
-    with Browser(CHROMIUM) as b:
+    with Browser(CHROMIUM, width=1366, height=768) as b:  # a common office laptop screen
         yield b
 
 
@@ -406,7 +607,7 @@ def test_browser_offline_map(maps, browser):
     assert {"builtup", "near_city_10km", "heat_radius_30km", "heat_sources"} <= set(keys)
     assert {"enterprises:curtail", "enterprises:shutdown", "zones_0", "zones_1"} <= set(keys)
     counts = page.evaluate("Object.fromEntries(spatialMap.entries.map(e => [e.key, e.count]))")
-    assert sum(v for k, v in counts.items() if k.startswith("enterprises:")) == 6
+    assert sum(v for k, v in counts.items() if k.startswith("enterprises:")) == 8
     assert counts["heat_sources"] == 2 and counts["zones_1"] == 2
     labels = page.evaluate(
         "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays span'))"
@@ -518,3 +719,213 @@ def test_browser_only_tile_requests_with_a_basemap(maps, browser):
         time.sleep(0.05)
     assert set(browser.proxy.page_hosts()) == {"tile.openstreetmap.org"}
     assert page.errors() == []
+
+
+def _open(browser, path: Path):
+    page = browser.open(path)
+    page.wait_for("window.spatialMap && spatialMap.ready")
+    return page
+
+
+def _rows_at(page, row: int) -> list[int]:
+    return page.evaluate(
+        f"""(() => {{ const t = spatialMap.enterprises.table, P = spatialMap.enterprises.plants;
+        const p = spatialMap.map.latLngToLayerPoint([t.cols.lat[{row}], t.cols.lon[{row}]]);
+        return P.hitAll(p); }})()"""
+    )
+
+
+@needs_chromium
+def test_browser_stacked_plants_all_reachable(maps, browser):
+    """A click on three plants at one spot lists all three; a pick opens that plant."""
+    page = _open(browser, maps["none"])
+    page.click(*_plant_xy(page, 4))
+    items = page.wait_for(
+        "spatialMap.popup && Array.from(spatialMap.popup.getElement()"
+        ".querySelectorAll('.sm-pick-item')).map(li => li.textContent)",
+        5,
+    )
+    assert [item.split(" · ")[0] for item in items] == STACKED  # most severe (on top) first
+    assert "此处有 3 家企业" in _popup_text(page)
+    page.evaluate(
+        "Array.from(document.querySelectorAll('.sm-pick-item'))"
+        ".find(li => li.textContent.startsWith('同址<i>乙</i>厂')).click()"
+    )
+    page.wait_for("spatialMap.popup && spatialMap.popup._smRow === 7", 5)
+    assert "QX-008" in _popup_text(page) and "同址<i>乙</i>厂" in _popup_text(page)
+    assert page.evaluate("document.querySelectorAll('.leaflet-popup i').length") == 0
+    assert page.errors() == []
+
+
+@needs_chromium
+def test_browser_county_filter_hides_other_counties(maps, browser):
+    page = _open(browser, maps["none"])
+    options = page.evaluate(
+        "Array.from(document.querySelectorAll('.sm-filter-county option')).map(o => o.textContent)"
+    )
+    # in pinyin order (祁 qí before 太 tài), blanks last, markup shown as text
+    assert options == [
+        "全部（8）",
+        "<b>太谷区</b>（1）",
+        "祁县（3）",
+        "太谷区（3）",
+        "（未填县）（1）",
+    ]
+    page.evaluate(
+        "(() => { const s = document.querySelector('.sm-filter-county'); s.value = '祁县';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+    # counts follow the county; the view is the county's outline
+    measures = page.evaluate(
+        "Array.from(document.querySelectorAll('.sm-filter-label')).map(s => s.textContent)"
+    )
+    assert measures == [
+        "停产（1）",
+        "错峰轮产（0）",
+        "限产（1）",
+        "待核实（0）",
+        "豁免（1）",
+        "未判定（0）",
+    ]
+    assert page.evaluate(
+        "spatialMap.map.getBounds().contains(L.latLngBounds(spatialMap.countyBounds['祁县']))"
+    )
+    # a plant of another county is neither drawn nor clickable; one of the county is both
+    for row, shown in ((4, False), (5, False), (0, True), (1, True)):
+        x, y = _plant_xy(page, row)
+        alpha = page.evaluate(
+            f"""(() => {{ const c = spatialMap.enterprises.plants._container;
+            const r = c.getBoundingClientRect();
+            const g = c.getContext('2d');
+            return g.getImageData({x} - r.left, {y} - r.top, 1, 1).data[3]; }})()"""
+        )
+        assert (alpha > 0) is shown, row
+        assert bool(_rows_at(page, row)) is shown, row
+    page.click(*_plant_xy(page, 4))
+    time.sleep(0.3)
+    assert page.evaluate("spatialMap.popup") is None
+    # back to every county: the stacked spot answers again
+    page.evaluate(
+        "(() => { const s = document.querySelector('.sm-filter-county'); s.value = '*';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+    assert _rows_at(page, 4) == [4, 6, 7]
+    # a measure unticked in the filter is unticked in the layer control too, and hidden
+    page.evaluate(
+        "Array.from(document.querySelectorAll('.sm-filter-measure'))"
+        ".find(l => l.textContent.startsWith('错峰轮产')).querySelector('input').click()"
+    )
+    assert _rows_at(page, 4) == [6, 7]
+    assert (
+        page.evaluate("spatialMap.map.hasLayer(spatialMap.layers['enterprises:rotate'])") is False
+    )
+    assert page.errors() == []
+
+
+@needs_chromium
+def test_browser_popups_heat_source_builtup_zone(maps, browser):
+    page = _open(browser, maps["none"])
+    x, y = _xy(page, 37.45, 112.45)  # HS-1: CHP, 350 MW
+    page.click(x, y)
+    text = _popup_text(page)
+    for words in (
+        "祁县热电厂",
+        "计入30公里供热半径",
+        "是",
+        "装机容量350 MW ≥ 300 MW",
+        "忻政发〔2024〕7号",
+    ):
+        assert words in text
+    page.click(*_xy(page, 37.355, 112.325))  # inside the built-up area of Qixian
+    text = _popup_text(page)
+    assert "祁县" in text and "级别" in text and "县" in text
+    page.click(*_xy(page, 37.315, 112.42))  # the phase-1 zone
+    text = _popup_text(page)
+    assert "晋昌镇环路" in text and "第一阶段" in text and "环路" in text
+    assert page.errors() == []
+
+
+@needs_chromium
+def test_browser_search_list_closes_after_a_pick(maps, browser):
+    page = _open(browser, maps["none"])
+    page.evaluate("document.querySelector('.sm-search-input').focus()")
+    page.send("Input.insertText", {"text": "同址"})
+    page.wait_for("document.querySelectorAll('.sm-search-hit').length === 2", 5)
+    page.evaluate("document.querySelectorAll('.sm-search-hit')[1].click()")
+    assert "同址<i>乙</i>厂" in _popup_text(page)
+    assert page.evaluate("document.querySelectorAll('.sm-search-results li').length") == 0
+    assert page.evaluate("document.querySelector('.sm-search-input').value") == "同址"
+
+
+@needs_chromium
+def test_browser_controls_fit_1366x768_without_overlap(maps, browser):
+    """Layer control expanded, filter and legend open, information box: all on screen, none
+    over another."""
+    page = _open(browser, maps["none"])
+    page.evaluate(
+        "spatialMap.control._expand();"
+        " document.querySelectorAll('.sm-filter details, .sm-legend details, .sm-info details')"
+        ".forEach(d => d.open = true)"
+    )
+    boxes = page.evaluate(
+        """(() => { const out = {};
+        for (const sel of ['.leaflet-control-layers', '.sm-filter', '.sm-legend', '.sm-search',
+                           '.sm-info', '.leaflet-control-zoom', '.leaflet-control-measure',
+                           '.leaflet-control-attribution', '.leaflet-control-scale']) {
+          const r = document.querySelector(sel).getBoundingClientRect();
+          out[sel] = [r.left, r.top, r.right, r.bottom]; }
+        return out; })()"""
+    )
+    for name, (left, top, right, bottom) in boxes.items():
+        assert 0 <= left < right <= 1366 and 0 <= top < bottom <= 768, (name, boxes[name])
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            (l1, t1, r1, b1), (l2, t2, r2, b2) = boxes[a], boxes[b]
+            assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, (a, b, boxes[a], boxes[b])
+    # the legend and the information box fold
+    page.evaluate("document.querySelector('.sm-legend summary').click()")
+    assert page.evaluate("document.querySelector('.sm-legend details').open") is False
+    info = page.evaluate("document.querySelector('.sm-info').innerText")
+    assert "数据截至：2024年11月15日" in info and "忻政发〔2024〕7号" in info
+    page.screenshot(ROOT / "outputs" / "map_1366x768.png")
+
+
+@needs_chromium
+def test_browser_place_labels_do_not_overlap(maps, browser):
+    page = _open(browser, maps["none"])
+    page.evaluate("spatialMap.map.setView([37.38, 112.45], 10, {animate: false}); null")
+    shown = page.evaluate("spatialMap.labels.shown().map(l => l.text)")
+    assert sorted(shown) == ["太谷区", "祁县"]
+    rects = page.evaluate(
+        "Array.from(document.querySelectorAll('.sm-label')).map(e => {"
+        " const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    for i, (l1, t1, r1, b1) in enumerate(rects):
+        for l2, t2, r2, b2 in rects[i + 1 :]:
+            assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1
+    # labels sit above the plants and the heat sources, and never take a click
+    assert page.evaluate("getComputedStyle(spatialMap.map.getPane('smLabels')).zIndex") == "640"
+    assert page.evaluate("getComputedStyle(document.querySelector('.sm-label')).pointerEvents") == (
+        "none"
+    )
+
+
+@needs_chromium
+def test_browser_print_fits_the_region_on_one_a4_landscape_page(maps, browser):
+    page = _open(browser, maps["none"])
+    page.evaluate("spatialMap.map.setView([37.35, 112.30], 16, {animate: false}); null")
+    page.evaluate("spatialMap.beforePrint()")
+    assert page.evaluate("spatialMap.map.getSize().x") == 1046
+    assert page.evaluate(
+        "spatialMap.map.getBounds().contains(L.latLngBounds(spatialMap.config.bounds))"
+    )
+    page.evaluate("spatialMap.afterPrint()")
+    assert page.evaluate("spatialMap.map.getZoom()") == 16
+    pdf = base64.b64decode(
+        page.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})["data"]
+    )
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    width, height = float(box.group(1)), float(box.group(2))
+    assert abs(width - 841.9) < 2 and abs(height - 595.3) < 2  # A4 landscape, in points

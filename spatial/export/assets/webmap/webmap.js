@@ -23,10 +23,22 @@
     return JSON.parse(document.getElementById(id).textContent);
   }
 
-  /** A columnar table: {n, columns: {name: [values] | {dict: [labels], codes: [index|null]}}}. */
+  /**
+   * A columnar table: {n, columns: {name: [values] | {dict: [labels], codes: [index, -1 for a
+   * blank]} | {e6: [integers]}}}; e6 columns (coordinates in millionths of a degree) become
+   * Float64Arrays of degrees.
+   */
   function Table(raw) {
     this.n = raw.n;
     this.cols = raw.columns;
+    for (var name in this.cols) {
+      var col = this.cols[name];
+      if (col && col.e6) {
+        var out = new Float64Array(col.e6.length);
+        for (var i = 0; i < out.length; i++) out[i] = col.e6[i] / 1e6;
+        this.cols[name] = out;
+      }
+    }
   }
   Table.prototype.has = function (name) {
     return Object.prototype.hasOwnProperty.call(this.cols, name);
@@ -34,9 +46,9 @@
   Table.prototype.get = function (i, name) {
     var col = this.cols[name];
     if (col === undefined) return null;
-    if (Array.isArray(col)) return col[i];
+    if (col.codes === undefined) return col[i];
     var code = col.codes[i];
-    return code === null || code === undefined ? null : col.dict[code];
+    return code === null || code === undefined || code < 0 ? null : col.dict[code];
   };
 
   var INT = new Intl.NumberFormat("zh-CN", { maximumFractionDigits: 0 });
@@ -102,6 +114,8 @@
       this._visible = categories.map(function () {
         return true;
       });
+      this._mask = null; // Uint8Array: 1 = passes the county filter; null = every row
+      this._stamp = 0;
       // normalised Web Mercator (0..1), projected once
       this._mx = new Float64Array(n);
       this._my = new Float64Array(n);
@@ -224,6 +238,14 @@
       var ox = (origin.x + b.min.x) * m;
       var oy = (origin.y + b.min.y) * m;
       var sm = scale * m;
+      var mask = this._mask;
+      // One stamp per pixel and category: a plant drawn exactly where another of its category
+      // already is changes nothing on screen (zoomed out, most of 200,000 plants), so skip it.
+      if (!this._seen || this._seen.length !== W * H) {
+        this._seen = new Uint32Array(W * H);
+        this._stamp = 0;
+      }
+      var seen = this._seen;
       for (var o = 0; o < this._order.length; o++) {
         var k = this._order[o];
         if (!this._visible[k]) continue;
@@ -233,9 +255,22 @@
         var size = sp.size;
         var srgba = sp.rgba;
         var spx = sp.px;
+        var tag = ++this._stamp;
+        if (tag >= 0xffffffff) {
+          seen.fill(0);
+          tag = this._stamp = 1;
+        }
         for (var j = 0; j < idx.length; j++) {
-          var px = Math.round(this._mx[idx[j]] * sm - ox) - half;
-          var py = Math.round(this._my[idx[j]] * sm - oy) - half;
+          var row = idx[j];
+          if (mask !== null && mask[row] === 0) continue;
+          var cx = Math.round(this._mx[row] * sm - ox);
+          var cy = Math.round(this._my[row] * sm - oy);
+          if (cx >= 0 && cy >= 0 && cx < W && cy < H) {
+            if (seen[cy * W + cx] === tag) continue;
+            seen[cy * W + cx] = tag;
+          }
+          var px = cx - half;
+          var py = cy - half;
           if (px <= -size || py <= -size || px >= W || py >= H) continue;
           var r0 = py < 0 ? -py : 0;
           var r1 = py + size > H ? H - py : size;
@@ -269,24 +304,50 @@
       ctx.putImageData(this._image, 0, 0);
     },
 
-    /** The row drawn on top at a layer point, or -1. */
-    hit: function (point) {
-      if (!this._map) return -1;
+    /** Every shown row under a layer point, the one drawn on top first. */
+    hitAll: function (point) {
+      if (!this._map) return [];
       var scale = this._map.options.crs.scale(this._map.getZoom());
       var origin = this._map.getPixelOrigin();
       var reach = this._style.radius + this._style.weight / 2 + 3;
-      var best = -1;
+      var mask = this._mask;
+      var rows = [];
       for (var o = 0; o < this._order.length; o++) {
         var k = this._order[o];
         if (!this._visible[k]) continue;
         var idx = this._members[k];
         for (var j = 0; j < idx.length; j++) {
-          var dx = this._mx[idx[j]] * scale - origin.x - point.x;
-          var dy = this._my[idx[j]] * scale - origin.y - point.y;
-          if (dx * dx + dy * dy <= reach * reach) best = idx[j]; // drawn later: on top
+          var row = idx[j];
+          if (mask !== null && mask[row] === 0) continue;
+          var dx = this._mx[row] * scale - origin.x - point.x;
+          var dy = this._my[row] * scale - origin.y - point.y;
+          if (dx * dx + dy * dy <= reach * reach) rows.push(row);
         }
       }
-      return best;
+      return rows.reverse(); // drawn last = on top = first
+    },
+
+    /** The row drawn on top at a layer point, or -1. */
+    hit: function (point) {
+      var rows = this.hitAll(point);
+      return rows.length ? rows[0] : -1;
+    },
+
+    /** Show only the rows whose mask entry is 1 (null: every row). */
+    setMask: function (mask) {
+      this._mask = mask;
+      return this.redraw();
+    },
+
+    /** Rows per category that pass the mask. */
+    counts: function () {
+      var mask = this._mask;
+      return this._members.map(function (idx) {
+        if (mask === null) return idx.length;
+        var c = 0;
+        for (var j = 0; j < idx.length; j++) c += mask[idx[j]];
+        return c;
+      });
     },
   });
 
@@ -318,7 +379,7 @@
         return table.get(i, col);
       });
     };
-    ctx.enterprises = { table: table, popup: popup, plants: plants };
+    ctx.enterprises = { table: table, popup: popup, plants: plants, spec: spec };
     plants.addTo(map);
 
     var container = map.getContainer();
@@ -349,10 +410,11 @@
       function (e) {
         if (busy(e)) return;
         if (down && Math.abs(e.clientX - down[0]) + Math.abs(e.clientY - down[1]) > 4) return;
-        var row = rowAt(e);
-        if (row < 0) return; // not on a plant: polygons and the map get the click
+        var rows = plants.hitAll(map.mouseEventToLayerPoint(e));
+        if (!rows.length) return; // not on a plant: polygons and the map get the click
         e.stopPropagation();
-        ctx.openEnterprise(row);
+        if (rows.length === 1) ctx.openEnterprise(rows[0]);
+        else ctx.openPick(rows);
       },
       true
     );
@@ -416,9 +478,12 @@
         var shape = ICONS[table.get(i, "icon")] ? table.get(i, "icon") : "diamond";
         var icon = L.divIcon({ className: "sm-icon sm-icon-" + shape, iconSize: [18, 18] });
         m = L.marker(latlng, { icon: icon, keyboard: false, riseOnHover: true });
+        var color = table.get(i, "color") || spec.style.color;
+        if (!/^#[0-9a-fA-F]{3,8}$/.test(color)) color = spec.style.color;
+        m._smColor = color;
         m.on("add", function (e) {
           var el = e.target.getElement();
-          if (el) el.style.setProperty("--sm-color", spec.style.color);
+          if (el) el.style.setProperty("--sm-color", e.target._smColor);
         });
       } else {
         m = L.circleMarker(latlng, style);
@@ -466,7 +531,126 @@
     return [{ label: spec.label, layer: layer, count: data.features.length }];
   }
 
-  var BUILDERS = { enterprises: enterpriseLayers, points: pointLayer, polygons: polygonLayer };
+  /**
+   * Place names (counties, county seats, built-up areas) as DOM text in a pane above every
+   * symbol, placed greedily by rank so that no two overlap: a county's name first, then its
+   * seat, then built-up areas from the largest. Re-placed after each zoom or pan.
+   */
+  var LabelLayer = L.Layer.extend({
+    initialize: function (table, classes) {
+      this._table = table;
+      this._classes = classes;
+      var order = [];
+      for (var i = 0; i < table.n; i++) order.push(i);
+      var rank = table.cols.rank;
+      order.sort(function (a, b) {
+        return rank[a] - rank[b];
+      });
+      this._order = order;
+      this._widths = {};
+    },
+    onAdd: function (map) {
+      var pane = map.getPane("smLabels") || map.createPane("smLabels");
+      pane.style.zIndex = 640; // above the plants (450) and the heat sources (600)
+      pane.style.pointerEvents = "none";
+      this._container = L.DomUtil.create("div", "sm-labels", pane);
+      map.on("zoomend moveend viewreset resize", this._update, this);
+      map.on("zoomstart", this._hide, this);
+      this._update();
+    },
+    onRemove: function (map) {
+      map.off("zoomend moveend viewreset resize", this._update, this);
+      map.off("zoomstart", this._hide, this);
+      L.DomUtil.remove(this._container);
+      this._container = null;
+    },
+    _hide: function () {
+      if (this._container) this._container.style.display = "none";
+    },
+    _width: function (text, cls) {
+      var key = cls.key + "\u0000" + text;
+      if (this._widths[key] === undefined) {
+        if (!this._measure) this._measure = document.createElement("canvas").getContext("2d");
+        this._measure.font = cls.font;
+        this._widths[key] = this._measure.measureText(text).width;
+      }
+      return this._widths[key];
+    },
+    /** The labels shown now: [{row, text}]. */
+    shown: function () {
+      return this._shown || [];
+    },
+    _update: function () {
+      var box = this._container;
+      if (!box) return;
+      var map = this._map;
+      var t = this._table;
+      var zoom = map.getZoom();
+      var size = map.getSize();
+      var topLeft = map.containerPointToLayerPoint([0, 0]);
+      var placed = [];
+      var shown = [];
+      var frag = document.createDocumentFragment();
+      for (var o = 0; o < this._order.length && shown.length < 400; o++) {
+        var i = this._order[o];
+        var cls = this._classes[t.cols.cls[i]];
+        if (zoom < cls.minZoom) continue;
+        var text = t.get(i, "text");
+        if (!text) continue;
+        var p = map.latLngToLayerPoint([t.cols.lat[i], t.cols.lon[i]]);
+        var cx = p.x - topLeft.x;
+        var cy = p.y - topLeft.y;
+        if (cx < -50 || cy < -20 || cx > size.x + 50 || cy > size.y + 20) continue;
+        var w = this._width(text, cls) + 6;
+        var h = cls.size + 4;
+        var x0 = cx - w / 2;
+        var y0 = cls.dot ? cy - h - 2 : cy - h / 2;
+        var hitbox = [x0, y0, x0 + w, y0 + h + (cls.dot ? 6 : 0)];
+        var clash = false;
+        for (var q = 0; q < placed.length; q++) {
+          var b = placed[q];
+          if (hitbox[0] < b[2] && hitbox[2] > b[0] && hitbox[1] < b[3] && hitbox[3] > b[1]) {
+            clash = true;
+            break;
+          }
+        }
+        if (clash) continue;
+        placed.push(hitbox);
+        var el = document.createElement("div");
+        el.className = "sm-label sm-label-" + cls.key;
+        el.textContent = text;
+        el.style.font = cls.font;
+        el.style.color = cls.color;
+        L.DomUtil.setPosition(el, L.point(p.x - w / 2, p.y - (cls.dot ? h + 2 : h / 2)));
+        frag.appendChild(el);
+        if (cls.dot) {
+          var dot = document.createElement("div");
+          dot.className = "sm-label-dot";
+          L.DomUtil.setPosition(dot, L.point(p.x - 3, p.y - 3));
+          frag.appendChild(dot);
+        }
+        shown.push({ row: i, text: text, cls: cls.key });
+      }
+      while (box.firstChild) box.removeChild(box.firstChild);
+      box.appendChild(frag);
+      box.style.display = "";
+      this._shown = shown;
+    },
+  });
+
+  function labelLayer(ctx, spec) {
+    var table = new Table(readJson(spec.data));
+    var layer = new LabelLayer(table, spec.classes);
+    ctx.labels = layer;
+    return [{ label: spec.label, layer: layer, count: table.n }];
+  }
+
+  var BUILDERS = {
+    enterprises: enterpriseLayers,
+    points: pointLayer,
+    polygons: polygonLayer,
+    labels: labelLayer,
+  };
 
   // ------------------------------------------------------------------------------------------
   // Controls
@@ -542,7 +726,10 @@
         var li = L.DomUtil.create("li", "sm-search-hit", list);
         var county = t.get(row, "county");
         li.textContent = String(t.get(row, "name")) + (county ? " · " + county : "");
-        L.DomEvent.on(li, "click", function () {
+        L.DomEvent.on(li, "click", function (e) {
+          // stopped here: once the list is emptied the item is out of the page, and the map
+          // would take the click for its own (and close the popup just opened)
+          L.DomEvent.stop(e);
           self.select(row);
         });
       });
@@ -553,20 +740,27 @@
       return this._hits;
     },
 
+    /** Show a plant and close the list (the query stays in the box). */
     select: function (row) {
+      var list = this._list;
+      while (list.firstChild) list.removeChild(list.firstChild);
+      this._hits = [];
+      this._input.blur();
       this._ctx.showEnterprise(row);
     },
   });
 
   function legendControl(ctx, sections) {
-    var control = L.control({ position: "bottomright" });
+    var control = L.control({ position: "topright" });
+    ctx.legendCounts = {};
     control.onAdd = function () {
-      var outer = L.DomUtil.create("div", "sm-legend sm-box");
+      var outer = L.DomUtil.create("div", "sm-legend sm-box sm-panel");
       L.DomEvent.disableClickPropagation(outer);
       L.DomEvent.disableScrollPropagation(outer);
       var box = L.DomUtil.create("details", "", outer);
-      box.open = true;
-      var head = L.DomUtil.create("summary", "sm-legend-head", box);
+      box.open = !ctx.config.compact;
+      ctx.legendBox = box;
+      var head = L.DomUtil.create("summary", "sm-panel-head sm-legend-head", box);
       head.textContent = "图例";
       sections.forEach(function (section) {
         var title = L.DomUtil.create("div", "sm-legend-section", box);
@@ -581,6 +775,7 @@
           if (item.stroke) sw.style.borderColor = item.stroke;
           var text = L.DomUtil.create("span", "sm-legend-label", row);
           text.textContent = item.count === undefined ? item.label : item.label + "（" + item.count + "）";
+          if (typeof item.cat === "number") ctx.legendCounts[item.cat] = { span: text, label: item.label };
         });
       });
       return outer;
@@ -588,13 +783,123 @@
     return control;
   }
 
+  /**
+   * Filter by county (a select) and by measure (one checkbox per category, the same layers as
+   * in the layer control, so both stay in step); counts follow the county chosen.
+   */
+  function filterControl(ctx, spec) {
+    var control = L.control({ position: "topright" });
+    var t = ctx.enterprises.table;
+    var plants = ctx.enterprises.plants;
+    var map = ctx.map;
+    control.onAdd = function () {
+      var outer = L.DomUtil.create("div", "sm-filter sm-box sm-panel");
+      L.DomEvent.disableClickPropagation(outer);
+      L.DomEvent.disableScrollPropagation(outer);
+      var box = L.DomUtil.create("details", "", outer);
+      box.open = false; // opened by its title
+      L.DomUtil.create("summary", "sm-panel-head", box).textContent = "筛选（县、管控措施）";
+      var counties = [];
+      if (t.has("county")) {
+        var seen = {};
+        for (var i = 0; i < t.n; i++) {
+          var c = t.get(i, "county");
+          var key = c === null ? "" : String(c);
+          seen[key] = (seen[key] || 0) + 1;
+        }
+        counties = Object.keys(seen).sort(function (a, b) {
+          return a === "" ? 1 : b === "" ? -1 : a.localeCompare(b, "zh-CN");
+        });
+        var row = L.DomUtil.create("label", "sm-filter-row", box);
+        L.DomUtil.create("span", "", row).textContent = "县（市、区）";
+        var select = (ctx.countySelect = L.DomUtil.create("select", "sm-filter-county", row));
+        var all = L.DomUtil.create("option", "", select);
+        all.value = "*";
+        all.textContent = "全部（" + t.n + "）";
+        counties.forEach(function (name) {
+          var opt = L.DomUtil.create("option", "", select);
+          opt.value = name;
+          opt.textContent = (name === "" ? "（未填县）" : name) + "（" + seen[name] + "）";
+        });
+        L.DomEvent.on(select, "change", function () {
+          ctx.filterCounty(select.value === "*" ? null : select.value);
+        });
+      }
+      L.DomUtil.create("div", "sm-filter-title", box).textContent = spec.title;
+      ctx.measureBoxes = [];
+      ctx.entries.forEach(function (e) {
+        if (e.spec.kind !== "enterprises") return;
+        var row = L.DomUtil.create("label", "sm-filter-measure", box);
+        var input = L.DomUtil.create("input", "", row);
+        input.type = "checkbox";
+        input.checked = map.hasLayer(e.layer);
+        var sw = L.DomUtil.create("span", "sm-swatch sm-swatch-dot", row);
+        sw.style.backgroundColor = e.color;
+        var text = L.DomUtil.create("span", "sm-filter-label", row);
+        L.DomEvent.on(input, "change", function () {
+          if (input.checked) map.addLayer(e.layer);
+          else map.removeLayer(e.layer);
+        });
+        map.on("layeradd layerremove", function (ev) {
+          if (ev.layer === e.layer) input.checked = ev.type === "layeradd";
+        });
+        ctx.measureBoxes.push({ entry: e, input: input, text: text });
+      });
+      ctx.updateCounts();
+      return outer;
+    };
+    /** Only the plants of one county (null: all); zooms to it. */
+    ctx.filterCounty = function (name) {
+      if (name === null) {
+        plants.setMask(null);
+      } else {
+        var mask = new Uint8Array(t.n);
+        var west = 180, south = 90, east = -180, north = -90;
+        for (var i = 0; i < t.n; i++) {
+          var c = t.get(i, "county");
+          if ((c === null ? "" : String(c)) === name) {
+            mask[i] = 1;
+            var x = t.cols.lon[i], y = t.cols.lat[i];
+            if (x < west) west = x;
+            if (x > east) east = x;
+            if (y < south) south = y;
+            if (y > north) north = y;
+          }
+        }
+        plants.setMask(mask);
+        var outline = ctx.countyBounds && ctx.countyBounds[name];
+        var bounds = outline ? L.latLngBounds(outline) : west <= east ? L.latLngBounds([[south, west], [north, east]]) : null;
+        if (bounds) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 13, animate: false });
+      }
+      map.closePopup();
+      ctx.county = name;
+      if (ctx.countySelect) ctx.countySelect.value = name === null ? "*" : name;
+      ctx.updateCounts();
+      return plants.counts();
+    };
+    return control;
+  }
+
   function infoControl(cfg) {
     var control = L.control({ position: "bottomleft" });
     control.onAdd = function () {
-      var box = L.DomUtil.create("div", "sm-info sm-box");
-      L.DomEvent.disableClickPropagation(box);
-      var title = L.DomUtil.create("div", "sm-info-title", box);
+      var outer = L.DomUtil.create("div", "sm-info sm-box");
+      L.DomEvent.disableClickPropagation(outer);
+      L.DomEvent.disableScrollPropagation(outer);
+      var box = L.DomUtil.create("details", "", outer);
+      box.open = true;
+      var title = L.DomUtil.create("summary", "sm-info-title", box);
       title.textContent = cfg.title;
+      if (cfg.asOf) {
+        L.DomUtil.create("div", "sm-info-asof", box).textContent = "数据截至：" + cfg.asOf;
+      }
+      if (cfg.documents && cfg.documents.length) {
+        L.DomUtil.create("div", "sm-info-docs-title", box).textContent = "依据文件：";
+        var docs = L.DomUtil.create("ol", "sm-info-docs", box);
+        cfg.documents.forEach(function (doc) {
+          L.DomUtil.create("li", "", docs).textContent = doc;
+        });
+      }
       (cfg.notes || []).forEach(function (note) {
         L.DomUtil.create("div", "sm-info-note", box).textContent = note;
       });
@@ -611,9 +916,69 @@
         a.rel = "noopener noreferrer";
         a.textContent = cfg.link.url;
       }
-      return box;
+      return outer;
     };
     return control;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Printing: the map gets the size of an A4 landscape sheet (less the margins of the print
+  // stylesheet) and shows the whole region, then goes back to the screen view.
+
+  var PRINT_SIZE = [1046, 718]; // 277 mm x 190 mm in CSS pixels: A4 landscape less 10 mm margins
+
+  function setupPrint(ctx) {
+    var map = ctx.map;
+    var saved = null;
+    function before() {
+      if (saved) return;
+      var el = map.getContainer();
+      saved = { center: map.getCenter(), zoom: map.getZoom(), style: el.getAttribute("style") };
+      L.DomUtil.addClass(document.documentElement, "sm-printing");
+      // the legend and the information box print unfolded
+      saved.folded = Array.prototype.filter.call(
+        document.querySelectorAll(".sm-legend details, .sm-info details"),
+        function (d) {
+          return !d.open;
+        }
+      );
+      saved.folded.forEach(function (d) {
+        d.open = true;
+      });
+      el.style.width = PRINT_SIZE[0] + "px";
+      el.style.height = PRINT_SIZE[1] + "px";
+      map.invalidateSize({ pan: false, animate: false });
+      var bounds = ctx.county && ctx.countyBounds && ctx.countyBounds[ctx.county];
+      bounds = bounds || ctx.config.regionBounds || ctx.config.bounds;
+      if (bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });
+      map.fire("moveend");
+    }
+    function after() {
+      if (!saved) return;
+      var el = map.getContainer();
+      L.DomUtil.removeClass(document.documentElement, "sm-printing");
+      saved.folded.forEach(function (d) {
+        d.open = false;
+      });
+      if (saved.style === null) el.removeAttribute("style");
+      else el.setAttribute("style", saved.style);
+      map.invalidateSize({ pan: false, animate: false });
+      map.setView(saved.center, saved.zoom, { animate: false });
+      saved = null;
+    }
+    ctx.beforePrint = before;
+    ctx.afterPrint = after;
+    window.addEventListener("beforeprint", before);
+    window.addEventListener("afterprint", after);
+    if (window.matchMedia) {
+      var mq = window.matchMedia("print");
+      var onChange = function (e) {
+        if (e.matches) before();
+        else after();
+      };
+      if (mq.addEventListener) mq.addEventListener("change", onChange);
+      else if (mq.addListener) mq.addListener(onChange);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -643,6 +1008,8 @@
       renderer: L.canvas({ padding: 0.3, tolerance: 4 }),
     };
     global.spatialMap = ctx;
+    // a short window (a laptop at 1366 x 768 less the browser's bars): legend starts folded
+    cfg.compact = map.getSize().y < 560;
     map.setMaxZoom(cfg.maxZoom);
     map.setMinZoom(3);
     if (cfg.bounds) {
@@ -706,6 +1073,44 @@
       popup._smRow = row;
       return popup.setLatLng(latlng).setContent(ctx.enterprises.popup(row)).openOn(map);
     };
+    /** A list of every plant at one spot (stacked or within a click's reach); pick one. */
+    ctx.openPick = function (rows) {
+      var t = ctx.enterprises.table;
+      var cats = ctx.enterprises.spec.categories;
+      var box = document.createElement("div");
+      box.className = "sm-popup sm-pick";
+      var head = L.DomUtil.create("div", "sm-popup-title", box);
+      head.textContent = "此处有 " + rows.length + " 家企业，点击名称查看";
+      var list = L.DomUtil.create("ul", "sm-pick-list", box);
+      rows.forEach(function (row) {
+        var li = L.DomUtil.create("li", "sm-pick-item", list);
+        var sw = L.DomUtil.create("span", "sm-swatch sm-swatch-dot", li);
+        sw.style.backgroundColor = cats[t.cols.cat[row]].color;
+        var name = t.get(row, "name");
+        var id = t.get(row, "id");
+        L.DomUtil.create("span", "sm-pick-name", li).textContent =
+          (name === null ? id || "企业" : name) + " · " + cats[t.cols.cat[row]].label;
+        li._smRow = row;
+        L.DomEvent.on(li, "click", function (e) {
+          L.DomEvent.stop(e);
+          ctx.openEnterprise(row);
+        });
+      });
+      var popup = L.popup({ maxWidth: 380, offset: [0, -2] });
+      popup._smRows = rows;
+      return popup.setLatLng([t.cols.lat[rows[0]], t.cols.lon[rows[0]]]).setContent(box).openOn(map);
+    };
+    ctx.updateCounts = function () {
+      if (!ctx.enterprises) return;
+      var counts = ctx.enterprises.plants.counts();
+      (ctx.measureBoxes || []).forEach(function (m, k) {
+        m.text.textContent = m.entry.label + "（" + counts[k] + "）";
+      });
+      Object.keys(ctx.legendCounts || {}).forEach(function (k) {
+        var item = ctx.legendCounts[k];
+        item.span.textContent = item.label + "（" + counts[k] + "）";
+      });
+    };
     ctx.showEnterprise = function (row) {
       var t = ctx.enterprises.table;
       map.setView([t.cols.lat[row], t.cols.lon[row]], Math.max(map.getZoom(), 14));
@@ -751,9 +1156,15 @@
     ctx.control = L.control
       .groupedLayers({}, grouped, { collapsed: cfg.collapsedControl, groupCheckboxes: true })
       .addTo(map);
+    var plantSpec = cfg.layers.filter(function (s) {
+      return s.kind === "enterprises";
+    })[0];
+    if (plantSpec) filterControl(ctx, { title: plantSpec.filterTitle || "管控措施" }).addTo(map);
     legendControl(ctx, cfg.legend).addTo(map);
     infoControl(cfg).addTo(map);
+    ctx.countyBounds = cfg.countyBounds || null;
     ctx.restack();
+    setupPrint(ctx);
 
     markReady(ctx);
     return ctx;
