@@ -48,6 +48,8 @@ from spatial.coords import utm_epsg, wgs84_to_gcj02
 from spatial.errors import SpatialError
 from spatial.export.atomic import atomic_path
 from spatial.export.styles import ACTIONS, LAYER_TITLES, ZONE_PHASES
+from spatial.policy import cite_ref, date_zh
+from spatial.policy import documents as policy_documents
 
 __all__ = [
     "ACTION_STYLES",
@@ -515,6 +517,7 @@ def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = 
         "action": lambda labels: _mapped(labels, action_labels),
         "zone_phase": lambda labels: [_phase_label(v) for v in labels],
         "zone_status": lambda labels: _mapped(labels, _ZONE_STATUS),
+        "rule_ref": lambda labels: [None if v is None else cite_ref(v) or v for v in labels],
     }
     fields = []
     for label, col, fmt in ENTERPRISE_FIELDS:
@@ -1235,72 +1238,31 @@ def _legend(layers: list[MapLayer]) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 # Documents and dates for the information box
 
-_NUMBER_IN_COMMENT = re.compile(r"[(（]\s*([^,，()（）]*〔\d{4}〕[^,，()（）]*号)")
 
-
-def _document_number(policy: Any) -> str | None:
-    """The document number (文号) of a policy table: its ``number`` if it has one, else the one
-    written in the table's first comment line (``# title (忻政发〔2024〕7号, 2024-04-09)``)."""
-    number = getattr(policy, "number", None) or (getattr(policy, "raw", None) or {}).get("number")
-    if number:
-        return str(number)
-    path = getattr(policy, "path", None)
-    try:
-        first = Path(path).read_text(encoding="utf-8").split("\n", 1)[0] if path else ""
-    except OSError:
-        first = ""
-    found = _NUMBER_IN_COMMENT.search(first) if first.startswith("#") else None
-    return found.group(1).strip() if found else None
-
-
-def document_titles(policies: Iterable[Any]) -> list[dict[str, str | None]]:
-    """The documents applied, as a reader cites them: ``title``, ``number`` (文号), ``issued``
-    and ``source`` (the file the rule references name, to translate them)."""
+def _documents_zh(policies: Sequence[Any]) -> list[str]:
+    """The documents applied, each as a reader cites it: 《title》（number，issuer，date）."""
     out = []
-    for policy in policies:
-        out.append(
-            {
-                "title": str(policy.title),
-                "number": _document_number(policy),
-                "issued": str(policy.issued) if getattr(policy, "issued", None) else None,
-                "source": getattr(policy, "source", None),
-            }
-        )
+    for doc in policy_documents(list(policies)):
+        details = [doc.number, doc.issuer, date_zh(doc.issued)]
+        details = [d for d in details if d]
+        out.append(doc.title_zh + (f"（{'，'.join(details)}）" if details else ""))
     return out
 
 
-def _document_line(doc: dict) -> str:
-    parts = [doc["number"]] if doc.get("number") else []
-    if doc.get("issued"):
-        parts.append(_date_zh(doc["issued"]) or doc["issued"])
-    return f"《{doc['title']}》" + (f"（{'，'.join(parts)}）" if parts else "")
+def _cite_full(ref: str) -> str:
+    """A rule reference (``file §clause``) as 《title》（number）clause."""
+    return cite_ref(ref, form="full")
 
 
 def _date_zh(value: Any) -> str | None:
-    """2024-11-15 → 2024年11月15日 (None for a blank)."""
-    if value is None:
+    """2024-11-15 (text, date or timestamp) → 2024年11月15日; None for a blank."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     try:
         day = pd.Timestamp(value)
     except (TypeError, ValueError):
         return str(value)
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _citer(documents: list[dict]) -> Any:
-    """A function turning a rule reference ``file §clause`` into ``《title》（number）§clause``."""
-    by_source = {doc["source"]: doc for doc in documents if doc.get("source")}
-
-    def cite(ref: str) -> str:
-        text = str(ref or "").strip()
-        source, _, clause = text.partition(" ")
-        doc = by_source.get(source)
-        if doc is None:
-            return text
-        number = f"（{doc['number']}）" if doc.get("number") else ""
-        return f"《{doc['title']}》{number}{clause.strip()}"
-
-    return cite
 
 
 def build_map(
@@ -1326,8 +1288,6 @@ def build_map(
         gdf = layers.get(name)
         return None if gdf is None else to_display(gdf, gcj02=gcj)
 
-    documents = document_titles(policies)
-    cite = _citer(documents)
     specs = list(facts.values()) if isinstance(facts, dict) else list(facts or [])
     heat_rule = next(
         (f for f in specs if f.layer == "heat_sources" and getattr(f, "within_m", None)), None
@@ -1343,7 +1303,7 @@ def build_map(
         *zone_layers(display("dingxiang_zones")),
         builtup_layer(builtup),
         enterprise_layer(plants),
-        heat_sources_layer(display("heat_sources"), heat_rule, cite),
+        heat_sources_layer(display("heat_sources"), heat_rule, _cite_full),
         label_layer(shown_counties, seats, builtup),
     ]
     map_layers = [layer for layer in map_layers if layer is not None]
@@ -1375,7 +1335,7 @@ def build_map(
     config = {
         "title": title,
         "asOf": _date_zh(as_of),
-        "documents": [_document_line(doc) for doc in documents],
+        "documents": _documents_zh(policies),
         "countyBounds": county_bounds(shown_counties) or None,
         "maxZoom": 18,
         "basemap": tiles,

@@ -90,7 +90,16 @@ def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
             ],
             "curtail_pct": [30.0, None, None, None, None, None, None, None],
             "stop_days": [None, 120.0, None, None, None, None, None, None],
-            "rule_ref": ["004.txt §三(一)4", "004.txt §二4", "", None, "x", None, None, None],
+            "rule_ref": [
+                "004_8ff93025e2acb35e.txt §三(一)4",
+                "004.txt §二4",
+                "",
+                None,
+                "x",
+                None,
+                None,
+                None,
+            ],
             "reason_zh": [
                 "铸造企业，位于建成区周边10公里内",
                 "<b>粗体</b>",
@@ -478,13 +487,14 @@ def test_counties_without_a_name_column_are_refused(tmp_path):
 )
 def test_heat_qualification_says_why(kind, capacity, qualifies, words):
     heat = pd.DataFrame({"kind": [kind], "capacity_mw": [capacity]})
-    cite = webmap._citer(webmap.document_titles([load_policy("xinzhou-2024")]))
-    ok, why = webmap.heat_qualification(heat, HEAT_RULE, cite)
+    ok, why = webmap.heat_qualification(heat, HEAT_RULE, webmap._cite_full)
     assert ok == [qualifies]
     for word in words:
         assert word in why[0]
     # cited by title, number and clause, never by file name
-    assert "《忻州市空气质量持续改善行动计划实施方案》（忻政发〔2024〕7号）§三(二)8" in why[0]
+    assert (
+        "《忻州市落实〈空气质量持续改善行动计划〉实施方案》（忻政发〔2024〕7号）三（二）8" in why[0]
+    )
     assert ".txt" not in why[0]
 
 
@@ -507,8 +517,12 @@ def test_heat_popup_data_and_colours(maps):
 def test_info_box_as_of_and_documents(maps):
     config = blocks(maps["none"].read_text(encoding="utf-8"))["sm-config"]
     assert config["asOf"] == "2024年11月15日"
+    # the table's own document, then the one its rules cite (the built-up definition)
     assert config["documents"] == [
-        "《忻州市空气质量持续改善行动计划实施方案》（忻政发〔2024〕7号，2024年4月9日）"
+        "《忻州市落实〈空气质量持续改善行动计划〉实施方案》（忻政发〔2024〕7号，忻州市人民政府，"
+        "2024年4月9日）",
+        "《晋中市2019-2020年秋冬季工业企业错峰生产行动方案》（市工信产发〔2019〕79号，"
+        "晋中市工业和信息化局，2019年8月21日）",
     ]
     assert set(config["countyBounds"]) == {"祁县", "太谷区"}
 
@@ -626,7 +640,12 @@ def test_browser_offline_map(maps, browser):
     text = _popup_text(page)
     for expected in (CURTAIL_NAME, "行业", "铸造", "距建成区", "2,973 米", "限产（curtail）"):
         assert expected in text
-    for expected in ("限产比例", "30%", "004.txt §三(一)4", "铸造企业，位于建成区周边10公里内"):
+    for expected in (
+        "限产比例",
+        "30%",
+        "市工信产发〔2019〕79号 三（一）4",
+        "铸造企业，位于建成区周边10公里内",
+    ):
         assert expected in text
 
     # hostile names show as text, in the popup, the tooltip and the search list
