@@ -5,8 +5,9 @@ depends on the PyPI package ``noto-cjk-sans-otc``, whose wheel carries Google's
 ``NotoSansCJK-Regular.ttc`` unchanged (SIL Open Font License 1.1; the collection holds the SC,
 TC, HK, JP and KR faces). :func:`cjk_font` registers that file with matplotlib's font manager and
 returns the family name to put first in ``font.family``. Debian's ``fonts-noto-cjk``, when
-installed, adds the Bold weight (the package has Regular only; bold titles are then drawn in
-Regular).
+installed, adds the Bold weight; without it bold titles are drawn in the Regular face (the
+package has no Bold), registered for the bold weight too so that matplotlib does not log a
+"Failed to find font weight bold" line for every figure.
 
 When neither is there (the package was installed without its dependencies), one warning says
 so and how to fix it, another CJK font is used if matplotlib knows one, and matplotlib's
@@ -15,6 +16,7 @@ per-glyph "Glyph … missing from font" warnings are silenced: one line, never h
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from pathlib import Path
@@ -72,9 +74,15 @@ def cjk_font() -> str | None:
     for path in files:
         if path not in known:
             manager.addfont(path)
-    names = {f.name for f in manager.ttflist}
-    if CJK_FONT in names:
+    faces = [f for f in manager.ttflist if f.name == CJK_FONT]
+    if faces:
+        if not any(f.weight in (600, 700, 800, 900, "bold") for f in faces):
+            # bold text is drawn with the regular face (the package has no Bold); saying so
+            # here, in the docs, spares matplotlib's "Failed to find font weight bold" log line
+            # on every figure
+            manager.ttflist.append(dataclasses.replace(faces[0], weight=700))
         return CJK_FONT
+    names = {f.name for f in manager.ttflist}
     fix = f"pip install {PACKAGE} (a dependency of spatial-screening)"
     for name in _CJK_FALLBACKS:
         if name in names:

@@ -44,6 +44,22 @@ def test_chinese_is_drawn_without_a_missing_glyph(fresh_cache):
     assert font_manager.findfont(prop, fallback_to_default=False).endswith(".ttc")
 
 
+def test_without_a_system_bold_bold_text_uses_the_packaged_face_quietly(
+    fresh_cache, monkeypatch, caplog
+):
+    manager = font_manager.fontManager  # as on a machine without Debian's fonts-noto-cjk
+    monkeypatch.setattr(manager, "ttflist", [f for f in manager.ttflist if "CJK" not in f.name])
+    monkeypatch.setattr(fonts, "_SYSTEM_FILES", ())
+    assert cjk_font() == CJK_FONT
+    fig = Figure(figsize=(3, 1))
+    fig.text(0.1, 0.5, "晋中市错峰生产清单", family=[CJK_FONT], fontweight="bold")
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+        fig.savefig(io.BytesIO(), format="png")
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    bold = font_manager.FontProperties(family=CJK_FONT, weight="bold")
+    assert font_manager.findfont(bold, fallback_to_default=False) == str(packaged_font_file())
+
+
 @pytest.fixture
 def no_cjk_font(monkeypatch, fresh_cache):
     monkeypatch.setattr(fonts, "CJK_FONT", "No Such Font SC")
