@@ -90,10 +90,12 @@ from shapely.geometry import shape as _shape
 
 from spatial import schema
 from spatial.coords import gcj02_to_wgs84, to_wgs84, utm_epsg
-from spatial.errors import CoordinateSystemError, LayerError
+from spatial.errors import CoordinateSystemError, InputWarning, LayerError
+from spatial.layers import choose_layer
 
 __all__ = [
     "BuiltupOptions",
+    "BuiltupWarning",
     "county_boundaries",
     "county_boundary",
     "county_mismatches",
@@ -246,6 +248,43 @@ def _polygon_parts(geom: shapely.Geometry) -> list[Polygon]:
 # Polygons
 
 
+UNNAMED_POLYGON = "未命名-{}"
+
+
+class BuiltupWarning(InputWarning):
+    """A built-up layer was read with a change the user must know about (unnamed areas)."""
+
+
+def _area_names(values: pd.Series, feature: pd.Series, path: Path) -> pd.Series:
+    """The name of each polygon, stripped; a polygon without one (NULL, blank) keeps its
+    geometry under ``未命名-1``, ``未命名-2`` ... (each its own area, never dissolved into
+    another or dropped), with a :class:`BuiltupWarning` naming its feature."""
+    names = pd.Series(
+        ["" if v is None or v != v else str(v).strip() for v in values.to_numpy(dtype=object)],
+        index=values.index,
+        dtype=object,
+    )
+    blank = names.eq("")
+    if blank.any():
+        taken, k, given = set(names), 0, []
+        for position in np.flatnonzero(blank.to_numpy()):
+            k += 1
+            while UNNAMED_POLYGON.format(k) in taken:
+                k += 1
+            given.append(UNNAMED_POLYGON.format(k))
+            names.iat[position] = given[-1]
+        listed = [f"feature {f} → {n}" for f, n in zip(feature[blank].tolist(), given, strict=True)]
+        more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        warnings.warn(
+            f"{path}: {len(listed)} built-up polygon(s) have no name in column "
+            f"'{values.name}' and are kept as their own areas: {', '.join(listed[:10])}{more}; "
+            "fill in the city or county so decisions name the right built-up area",
+            BuiltupWarning,
+            stacklevel=3,
+        )
+    return names
+
+
 def load_builtup_polygons(
     path: str | Path, layer: str | None = None, counties: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -271,18 +310,24 @@ def load_builtup_polygons(
     path = Path(path)
     if not path.exists():
         raise LayerError(f"{path}: no such file (built-up areas)")
+    if layer is None:
+        layer, notes = choose_layer(path, "built-up area")
+        for note in notes:
+            warnings.warn(f"{path}: {note}", BuiltupWarning, stacklevel=2)
     try:
         gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # GDAL raises several types for unreadable data
         raise LayerError(f"{path}: cannot read the built-up layer ({exc})") from None
     if gdf.crs is None:
         raise LayerError(f"{path}: the built-up layer has no CRS; define it (e.g. EPSG:4490)")
+    feature = pd.Series(np.arange(1, len(gdf) + 1), index=gdf.index)  # 1-based, file order
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     polygonal = gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     if gdf.empty or not polygonal.any():
         raise LayerError(f"{path}: the built-up layer has no polygons")
     gdf = gdf[polygonal]
     name_col = _find_column(gdf, NAME_ALIASES)
+    names = _area_names(gdf[name_col], feature[gdf.index], path) if name_col else ""
     if name_col is None and counties is None:
         raise LayerError(
             f"{path}: the built-up layer has no name column; add 'name' (or 名称) with the city or "
@@ -295,7 +340,7 @@ def load_builtup_polygons(
     geoms = gdf.geometry.where(~invalid, shapely.make_valid(gdf.geometry.values))
     frame = gpd.GeoDataFrame(
         {
-            "name": gdf[name_col].astype(str).str.strip() if name_col else "",
+            "name": names,
             "level": _level(gdf[level_col]) if level_col else "county",
             "repaired": invalid.astype(int),
         },

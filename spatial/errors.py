@@ -29,3 +29,9 @@ class LayerError(SpatialError):
 
 class OutputError(SpatialError):
     """An output cannot be written (folder locked, not writable)."""
+
+
+class InputWarning(UserWarning):
+    """An input was read with a change or an omission the user must know about (an unnamed
+    built-up polygon, layers of a file not read); the pipeline reports it and keeps it in
+    ``run.json``."""

@@ -65,6 +65,7 @@ import shapely
 from spatial import coords, schema
 from spatial._validate import Problems
 from spatial.errors import CoordinateSystemError, InputFileError
+from spatial.layers import choose_layer
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -923,40 +924,8 @@ def _read_vector(path: Path) -> tuple[pd.DataFrame, str | None]:
     return frame, crs
 
 
-def _choose_layer(path: Path) -> tuple[str | None, list[str]]:
-    """The layer to read from a file that may hold several (GeoPackage), and the note naming it
-    and the layers not read (as for the sheets of a workbook)."""
-    import pyogrio
-
-    try:
-        listed = pyogrio.list_layers(path)
-    except Exception:  # unreadable: read_file reports it
-        return None, []
-    if len(listed) < 2:
-        return None, []
-    spatial = [str(name) for name, kind in listed if kind is not None]
-    chosen = (spatial or [str(listed[0][0])])[0]
-    others = []
-    for name, _ in listed:
-        if str(name) == chosen:
-            continue
-        try:
-            count = pyogrio.read_info(path, layer=str(name))["features"]
-        except Exception:  # a layer GDAL cannot count
-            count = -1
-        if count != 0:
-            others.append(f"'{name}'" + (f" ({count} features)" if count > 0 else ""))
-    if not others:
-        return chosen, []
-    return chosen, [
-        f"read the layer '{chosen}' of {len(listed)} layers in the file; NOT read: "
-        f"{', '.join(others)}. Put every enterprise into one layer (or one file per layer) so "
-        "none is left out"
-    ]
-
-
 def _read_vector_table(path: Path) -> tuple[pd.DataFrame, str | None, list[str]]:
-    layer, notes = _choose_layer(path)
+    layer, notes = choose_layer(path, "enterprise")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # GDAL warns about odd but readable files

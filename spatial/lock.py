@@ -16,7 +16,10 @@ checked from here), refuses the run with :class:`~spatial.errors.OutputError`::
 Holding the lock, the run also removes the temporary files that
 :func:`spatial.export.atomic.atomic_path` leaves when a writer dies mid-file
 (``.screening.gpkg.4242.tmp.gpkg`` and SQLite's ``-journal``/``-wal``/``-shm`` beside it) whose
-pid is no longer running.
+pid is no longer running, and only those of the tool's own outputs (``screening.gpkg``,
+``lists.xlsx``, ``map.html``, ``run.json`` and the names the folder's ``run.json`` lists): a
+user's ``.thesis.docx.99999.tmp`` is never touched. (Runs now write into a staging folder, see
+:mod:`spatial.export.transaction`; this clears what older versions left.)
 
 Examples
 --------
@@ -148,12 +151,31 @@ def _read_owner(path: Path) -> tuple[bytes, LockOwner | None]:
     return raw, owner
 
 
+OUTPUT_NAMES = frozenset({"screening.gpkg", "lists.xlsx", "map.html", "run.json"})
+
+
+def _own_names(folder: Path) -> set[str]:
+    """The output names of this tool in ``folder``: the standard ones and those its
+    ``run.json`` (if this tool wrote it) lists."""
+    names = set(OUTPUT_NAMES)
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return names
+    if isinstance(record, dict) and record.get("tool") == "spatial-screening":
+        outputs = record.get("outputs")
+        if isinstance(outputs, dict):
+            names |= {str(v) for v in outputs.values() if isinstance(v, str) and "/" not in v}
+    return names
+
+
 def remove_stale_temp_files(folder: str | Path, warn: Warn | None = None) -> list[Path]:
     """Remove temporary output files of writers that are no longer running.
 
-    Files named like :func:`~spatial.export.atomic.atomic_path`'s temporaries (hidden,
-    ``.<name>.<pid>.tmp<suffix>``) whose pid is dead on this host; files of live processes are
-    left alone. Returns the files removed.
+    Files named like :func:`~spatial.export.atomic.atomic_path`'s temporaries of this tool's
+    outputs (hidden, ``.<output name>.<pid>.tmp<suffix>``, see :func:`_own_names`) whose pid is
+    dead on this host; files of live processes, and temporaries of any other name (a user's
+    ``.thesis.docx.99999.tmp``), are left alone. Returns the files removed.
     """
     folder = Path(folder)
     removed = []
@@ -161,9 +183,10 @@ def remove_stale_temp_files(folder: str | Path, warn: Warn | None = None) -> lis
         entries = sorted(folder.iterdir())
     except OSError:
         return []
+    own = _own_names(folder)
     for path in entries:
         match = TEMP_PATTERN.match(path.name)
-        if not match or not path.is_file():
+        if not match or not path.is_file() or match["name"] not in own:
             continue
         pid = int(match["pid"])
         if pid == os.getpid() or pid_alive(pid):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,17 +21,23 @@ from spatial.builtup import load_builtup
 from spatial.config import RunConfig
 from spatial.decisions import evaluate, summarize
 from spatial.emissions import county_panel, emission_table, run_summary, target_check
+from spatial.errors import InputWarning
 from spatial.export.atomic import atomic_path
 from spatial.export.excel import phase_lists, write_lists
 from spatial.export.figures import write_figures
 from spatial.export.gpkg import write_gpkg
-from spatial.export.webmap import write_map
+from spatial.export.transaction import (
+    OutputTransaction,
+    estimate_output_bytes,
+    output_transaction,
+    staged_files,
+)
+from spatial.export.webmap import check_map_url, tile_templates, write_map
 from spatial.export.webmap_emissions import add_emission_panel
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
-from spatial.lock import output_lock
 from spatial.policy import Policy, fact_specs, load_policies
 from spatial.zones import assign_zones, load_zones
 
@@ -52,6 +59,7 @@ class RunResult:
     policies: list[Policy]
     decisions: pd.DataFrame
     outputs: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # warnings about the context layers
 
     def summary(self) -> str:
         """The closing summary the CLI prints."""
@@ -107,6 +115,7 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
             "rejected_by_reason": dict(sorted(inv.reject_counts().items())),
             "blank_rows_skipped": inv.blank_rows,
             "input_warnings": list(getattr(inv, "warnings", [])),
+            "layer_warnings": list(result.notes),
             "decisions": len(result.decisions),
             "enterprises_by_action": {
                 str(k): int(v) for k, v in result.enterprises["action"].value_counts().items()
@@ -150,8 +159,80 @@ def run(
         engine of :mod:`spatial.scale`; called as ``screen(enterprises, layers, specs,
         policies, as_of)`` and returning the summarised enterprises and the decisions.
     """
-    with output_lock(config.out, warn=warn):
-        return _run(config, progress, screen or screen_local)
+    return in_transaction(
+        config, lambda tx: _run(config, progress, screen or screen_local, tx, warn), warn=warn
+    )
+
+
+RESERVED_LAYERS = ("builtup", "heat_sources", "dingxiang_zones")
+
+
+def check_options(config: RunConfig) -> None:
+    """Check every option that can be checked without reading the inputs, before any work:
+    the map link, the basemap and its key, the engine's options and the
+    ``--layer`` names.
+
+    Raises
+    ------
+    SpatialError
+        Naming the option, what came and what is expected.
+    """
+    from spatial.errors import SpatialError
+
+    check_map_url(config.map_url)
+    tile_templates(config.basemap, config.tianditu_key)
+    if config.scheduler and config.engine != "dask":
+        raise SpatialError(
+            f"--scheduler {config.scheduler} is only used by --engine dask; add --engine dask "
+            "or leave out --scheduler"
+        )
+    seen: set[str] = set()
+    for name, _ in config.layers:
+        if name in RESERVED_LAYERS:
+            option = {"builtup": "--builtup", "heat_sources": "--heat-sources"}
+            raise SpatialError(
+                f"--layer {name}=...: '{name}' is the layer of "
+                f"{option.get(name, '--zones')}; give that file there, or call this layer "
+                "by another name"
+            )
+        if name in seen:
+            raise SpatialError(
+                f"--layer {name}=... is given twice; give each layer once, under its own name"
+            )
+        seen.add(name)
+
+
+def in_transaction(
+    config: RunConfig,
+    body: Callable[[OutputTransaction], RunResult],
+    warn: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Check the options, then run ``body(tx)`` holding the output folder's lock
+    (:func:`spatial.lock.output_lock`) and a staging folder
+    (:mod:`spatial.export.transaction`); ``body`` writes into ``tx.folder`` (see
+    :func:`write_outputs`), then the whole set is swapped in. Returns the result with the
+    final paths of the outputs."""
+    check_options(config)
+    with output_transaction(config.out, warn=warn) as tx:
+        result = body(tx)
+        tx.commit()
+    result.outputs = {role: tx.final(path) for role, path in result.outputs.items()}
+    return result
+
+
+def _layers_with_notes(config: RunConfig) -> tuple[dict[str, gpd.GeoDataFrame | None], list[str]]:
+    """:func:`context_layers`, and the texts of the warnings of their loaders (unnamed
+    built-up polygons ...); other warnings pass on as they are."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layers = context_layers(config)
+    notes = []
+    for item in caught:
+        if issubclass(item.category, InputWarning):
+            notes.append(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return layers, notes
 
 
 def context_layers(config: RunConfig) -> dict[str, gpd.GeoDataFrame | None]:
@@ -198,7 +279,13 @@ def screen_local(
     return after_facts(add_facts(enterprises, layers, specs), layers, policies, as_of)
 
 
-def _run(config: RunConfig, progress: Progress, screen: Screen) -> RunResult:
+def _run(
+    config: RunConfig,
+    progress: Progress,
+    screen: Screen,
+    tx: OutputTransaction,
+    warn: Callable[[str], None] | None = None,
+) -> RunResult:
     total = 5
     progress(1, total, f"reading enterprises from {config.enterprises}")
     policies = load_policies(config.policies)
@@ -206,7 +293,9 @@ def _run(config: RunConfig, progress: Progress, screen: Screen) -> RunResult:
     inventory = load_enterprises(config.enterprises, crs=config.crs)
 
     progress(2, total, "reading context layers")
-    layers = context_layers(config)
+    layers, notes = _layers_with_notes(config)
+    for note in notes:
+        (warn or warnings.warn)(note)
 
     n = len(inventory.enterprises)
     progress(3, total, f"measuring geodesic distances and zones for {n} enterprises")
@@ -214,14 +303,25 @@ def _run(config: RunConfig, progress: Progress, screen: Screen) -> RunResult:
     enterprises, decisions = screen(inventory.enterprises, layers, specs, policies, config.as_of)
 
     progress(5, total, f"writing outputs to {config.out}")
-    result = RunResult(inventory, enterprises, layers, policies, decisions)
-    return write_outputs(config, result, specs)
+    result = RunResult(inventory, enterprises, layers, policies, decisions, notes=notes)
+    counties = enterprises["county"].nunique() if "county" in enterprises else 0
+    tx.needed_bytes = estimate_output_bytes(len(enterprises), counties, config.figures)
+    with tx.writing():
+        return write_outputs(config, result, specs, folder=tx.folder)
 
 
 def write_outputs(
-    config: RunConfig, result: RunResult, specs: dict, full: bool = True
+    config: RunConfig,
+    result: RunResult,
+    specs: dict,
+    full: bool = True,
+    folder: Path | None = None,
 ) -> RunResult:
-    """Write the run's outputs into ``config.out``; returns ``result`` with their paths.
+    """Write the run's outputs into ``folder``; returns ``result`` with their paths.
+
+    ``run.json`` is written last and lists every file written (``files``): the record the
+    swap of :mod:`spatial.export.transaction` and the next run's clean-up go by. A new output
+    is one more ``result.outputs[role] = write_...(out / name, ...)`` line before it.
 
     Parameters
     ----------
@@ -235,8 +335,11 @@ def write_outputs(
         False when the enterprises and decisions were already written elsewhere (partitioned
         GeoParquet by the Dask engine): then only the context layers, their buffers and
         ``run.json`` are written.
+    folder
+        Where to write: the run's staging folder (see :func:`in_transaction`); default
+        ``config.out`` itself.
     """
-    out = Path(config.out)
+    out = Path(config.out if folder is None else folder)
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers
     context = {name: layer for name, layer in layers.items() if layer is not None}
@@ -287,8 +390,23 @@ def write_outputs(
             result.outputs["figures"] = figures[0].parent if figures else out / "figures"
     result.outputs["run"] = out / "run.json"
     record["outputs"] = {role: Path(path).name for role, path in result.outputs.items()}
+    record["files"] = sorted({*_written_files(out, result.outputs, staged=folder), "run.json"})
     write_json(record, out / "run.json")
     return result
+
+
+def _written_files(out: Path, outputs: dict[str, Path], staged: Path | None) -> list[str]:
+    """The files of a run (relative to ``out``): everything in its staging folder, or the
+    files (and files of the folders) of ``outputs`` that lie in ``out``."""
+    if staged is not None:
+        return staged_files(out)
+    names = []
+    for path in map(Path, outputs.values()):
+        paths = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+        for file in paths:
+            if file.is_file() and file.resolve().is_relative_to(out.resolve()):
+                names.append(file.resolve().relative_to(out.resolve()).as_posix())
+    return names
 
 
 def emission_outputs(result: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1002,7 +1002,6 @@ def run_dask(
 
 def _run_with_client(config, progress, client, output, partitioned, npartitions, warn):
     from spatial import pipeline
-    from spatial.lock import output_lock
 
     if not partitioned and output == "gpkg":
 
@@ -1018,19 +1017,22 @@ def _run_with_client(config, progress, client, output, partitioned, npartitions,
             )
 
         return pipeline.run(config, progress, warn=warn, screen=screen)
-    with output_lock(config.out, warn=warn):
-        return _run_partitioned(config, progress, client, partitioned, npartitions)
+    return pipeline.in_transaction(
+        config,
+        lambda tx: _run_partitioned(config, progress, client, partitioned, npartitions, tx),
+        warn=warn,
+    )
 
 
-def _run_partitioned(config, progress, client, partitioned, npartitions):
-    """The large run: Parquet in (or any inventory), Parquet out; nothing whole in memory."""
+def _run_partitioned(config, progress, client, partitioned, npartitions, tx):
+    """The large run: Parquet in (or any inventory), Parquet out; nothing whole in memory.
+    Everything is written into the run's staging folder ``tx.folder`` (swapped in after)."""
     from spatial import pipeline
     from spatial.inventory import load_enterprises
     from spatial.policy import fact_specs, load_policies
 
     total = 5
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(tx.folder)
     work = out / ".dask-work"
     progress(1, total, f"reading enterprises from {config.enterprises}")
     policies = load_policies(config.policies)
@@ -1084,7 +1086,8 @@ def _run_partitioned(config, progress, client, partitioned, npartitions):
         pd.DataFrame(index=pd.RangeIndex(written.decisions)),
     )
     result.outputs.update(paths)
-    return pipeline.write_outputs(config, result, specs, full=False)
+    with tx.writing():
+        return pipeline.write_outputs(config, result, specs, full=False, folder=out)
 
 
 __all__ = [

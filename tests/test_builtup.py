@@ -542,12 +542,12 @@ def test_screen_passes_the_built_up_options(monkeypatch, tmp_path):
     seats = demo_seats(tmp_path)
     args = ["--enterprises", str(seats), "--builtup", str(get_path("builtup.tif"))]
     args += ["--seats", str(seats), "--builtup-class", "50", "--builtup-class", "51"]
-    args += ["--close-gaps-m", "120", "--min-area-km2", "0.5", "--osm-gap-m", "30"]
+    args += ["--close-gaps-m", "120", "--min-area-km2", "0.5"]
     result = CliRunner().invoke(screen_module.screen, [*args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     options = seen["c"].builtup_options
     assert options == BuiltupOptions(
-        seats=seats, classes=(50, 51), close_gaps_m=120, min_area_km2=0.5, osm_gap_m=30
+        seats=seats, classes=(50, 51), close_gaps_m=120, min_area_km2=0.5
     )
 
 

@@ -806,3 +806,296 @@ def test_the_same_inputs_give_the_same_decisions_in_the_same_order(tmp_path):
     records = [json.loads((out / "run.json").read_text(encoding="utf-8")) for out in outs]
     assert records[0]["counts"] == records[1]["counts"]
     assert records[0]["policies"] == records[1]["policies"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14: nothing lost, nothing silently changed, whole-run outputs
+
+PLANTS = [
+    "id,name,industry,county,policy_class,compliant,lon,lat",
+    "A1,甲铸造厂,foundry,榆次区,restricted,yes,112.75,37.69",
+    "A2,乙焦化厂,coking,太谷区,restricted,no,112.55,37.42",
+    "A3,丙水泥厂,cement,祁县,permitted,yes,112.33,37.36",
+]
+
+
+@pytest.fixture
+def plants(csv_file):
+    return csv_file(PLANTS)
+
+
+def config_for(plants_path, builtup_path, out, **options):
+    from spatial.config import RunConfig
+
+    return RunConfig(enterprises=plants_path, builtup=builtup_path, out=out, **options)
+
+
+def describe(out: Path) -> dict[str, bytes]:
+    """Every visible file of an output folder and its bytes."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not p.relative_to(out).parts[0].startswith(".")
+    }
+
+
+def assert_record_describes_folder(out: Path) -> dict:
+    """run.json lists exactly the visible files beside it, and its counts are the GeoPackage's."""
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert set(record["files"]) == set(describe(out)), set(record["files"]) ^ set(describe(out))
+    enterprises = gpd.read_file(out / "screening.gpkg", layer="enterprises")
+    assert len(enterprises) == record["counts"]["accepted"]
+    return record
+
+
+def test_a_failed_second_run_leaves_the_first_complete_set(
+    monkeypatch, tmp_path, plants, builtup_file, csv_file
+):
+    import errno
+
+    import spatial.pipeline
+    from spatial.errors import OutputError
+    from spatial.pipeline import run
+
+    out = tmp_path / "out"
+    run(config_for(plants, builtup_file, out, figures=False))
+    first = describe(out)
+    assert_record_describes_folder(out)
+
+    more = csv_file([*PLANTS, "A4,丁厂,foundry,榆次区,restricted,yes,112.76,37.70"], name="b.csv")
+
+    def full_disk(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(spatial.pipeline, "write_map", full_disk)  # after gpkg and lists
+    with pytest.raises(OutputError) as info:
+        run(config_for(more, builtup_file, out, figures=False))
+    message = str(info.value)
+    assert message.startswith(f"writing map.html into {out} failed: the disk is full")
+    assert "MB" in message and "unchanged" in message
+    assert describe(out) == first  # screening.gpkg and lists.xlsx of the failed run are gone
+    assert sorted(p.name for p in out.iterdir()) == sorted(first)  # nothing hidden left
+
+
+def test_run_json_always_lists_the_files_beside_it_and_stale_figures_go(
+    tmp_path, plants, builtup_file
+):
+    from spatial.pipeline import run
+
+    out = tmp_path / "out"
+    run(config_for(plants, builtup_file, out, figures=True))
+    record = assert_record_describes_folder(out)
+    assert any(name.startswith("figures/") for name in record["files"])
+    (out / "figures" / "my_annotated.png").write_bytes(b"mine")  # the user's own file
+    (out / ".thesis.docx.99999.tmp").write_bytes(b"mine")
+    (out / "notes.txt").write_bytes(b"mine")
+
+    run(config_for(plants, builtup_file, out, figures=False))
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert not any(name.startswith("figures/") for name in record["files"])
+    assert [p.name for p in (out / "figures").iterdir()] == ["my_annotated.png"]
+    assert (out / ".thesis.docx.99999.tmp").read_bytes() == b"mine"
+    assert (out / "notes.txt").read_bytes() == b"mine"
+    assert set(describe(out)) == set(record["files"]) | {"figures/my_annotated.png", "notes.txt"}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"map_url": "ftp://intranet/map.html"}, "map_url should be an absolute http"),
+        ({"basemap": "tianditu", "tianditu_key": None}, "needs a Tianditu key"),
+        ({"scheduler": "tcp://10.0.0.5:8786"}, "only used by --engine dask"),
+    ],
+)
+def test_checkable_options_are_refused_before_any_work(
+    monkeypatch, tmp_path, plants, builtup_file, options, message
+):
+    import spatial.pipeline
+    from spatial.errors import SpatialError
+
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the inventory was read before the options were checked")
+
+    monkeypatch.setattr(spatial.pipeline, "load_enterprises", no_work)
+    monkeypatch.setattr(spatial.pipeline, "load_policies", no_work)
+    out = tmp_path / "out"
+    with pytest.raises(SpatialError, match=message):
+        spatial.pipeline.run(config_for(plants, builtup_file, out, **options))
+    assert not out.exists()
+
+
+def test_a_folder_of_other_files_is_refused_and_untouched(tmp_path, plants, builtup_file):
+    from spatial.errors import OutputError
+    from spatial.pipeline import run
+
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "thesis.docx").write_bytes(b"x")
+    (folder / ".thesis.docx.99999.tmp").write_bytes(b"x")
+    with pytest.raises(OutputError, match="not an output folder of this tool"):
+        run(config_for(plants, builtup_file, folder, figures=False))
+    assert sorted(p.name for p in folder.iterdir()) == [".thesis.docx.99999.tmp", "thesis.docx"]
+
+
+def screen_cli(*args: str):
+    from click.testing import CliRunner
+
+    from spatial.cli import main
+
+    return CliRunner().invoke(main, ["screen", *args])
+
+
+def test_out_root_is_refused_without_a_traceback(plants, builtup_file):
+    result = screen_cli(
+        "--enterprises", str(plants), "--builtup", str(builtup_file), "--no-figures", "--out", "/"
+    )
+    assert result.exit_code == 1
+    assert "--out / already holds other files" in result.output
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--layer", "builtup={builtup}"], "'builtup' is the layer of --builtup"),
+        (["--layer", "x={builtup}", "--layer", "x={builtup}"], "'x' is given twice"),
+        (["--scheduler", "tcp://10.0.0.5:8786"], "--scheduler is only used by --engine dask"),
+        (["--builtup-class", "50"], "--builtup-class applies to a raster (.tif)"),
+        (["--builtup-threshold", "0.5"], "--builtup-threshold applies to a raster"),
+        (["--osm-gap-m", "30"], "--osm-gap-m applies to an OpenStreetMap file"),
+        (["--zones-osm", "{builtup}"], "--zones-osm gives the ring road for --zones"),
+    ],
+)
+def test_conflicting_or_ignored_options_are_refused(tmp_path, plants, builtup_file, extra, message):
+    out = tmp_path / "out"
+    extra = [e.format(builtup=builtup_file) for e in extra]
+    result = screen_cli(
+        "--enterprises", str(plants), "--builtup", str(builtup_file), "--out", str(out), *extra
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert not out.exists()
+
+
+def test_a_csv_of_points_as_a_layer(tmp_path, plants, builtup_file):
+    from spatial.layers import load_context_layer
+
+    points = tmp_path / "points.csv"
+    points.write_text("名称,经度,纬度\n水源地,112.75,37.69\n", encoding="utf-8")
+    layer = load_context_layer(points, "water")
+    assert layer["name"].tolist() == ["水源地"] and layer.crs.to_epsg() == 4326
+    result = screen_cli(
+        "--enterprises", str(plants), "--builtup", str(builtup_file), "--no-figures",
+        "--layer", f"water={points}", "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = screen_cli(
+        "--enterprises", str(plants), "--builtup", str(builtup_file), "--no-figures",
+        "--layer", f"water={bad}", "--out", str(tmp_path / "out2"),
+    )  # fmt: skip
+    assert result.exit_code == 1 and "has no geometry and no lon/lat columns" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_and_screen_agree_on_a_control_character(tmp_path, csv_file, builtup_file):
+    """A \\x01 in a name: check says the row needs fixing; screen rejects it too and writes
+    every output (openpyxl would refuse the character)."""
+    from openpyxl import load_workbook
+
+    from spatial.check import check_inventory
+    from spatial.pipeline import run
+
+    path = csv_file([PLANTS[0], PLANTS[1].replace("甲铸造厂", "甲\x01铸造厂"), PLANTS[2]])
+    report = check_inventory(path)
+    assert report.exit_code == 1
+    assert "control_character" in report.text() and "\\x01" in report.text()
+    result = run(config_for(path, builtup_file, tmp_path / "out", figures=False))
+    assert result.inventory.rejected["row"].tolist() == report.inventory.rejected["row"].tolist()
+    assert result.enterprises["id"].tolist() == ["A2"]
+    load_workbook(tmp_path / "out" / "lists.xlsx").close()
+    stored = gpd.read_file(tmp_path / "out" / "screening.gpkg", layer="rejected")
+    assert stored["name"].tolist() == ["甲\\x01铸造厂"]
+
+
+def test_a_built_up_polygon_without_a_name_keeps_its_geometry(tmp_path, plants):
+    from shapely.geometry import box
+
+    from spatial.pipeline import run
+
+    yuci = box(112.72, 37.67, 112.78, 37.72)  # A1 inside
+    taigu = box(112.53, 37.40, 112.57, 37.44)  # A2 inside: the one without a name
+    layer = gpd.GeoDataFrame(
+        {"name": ["榆次区", None], "level": ["city", "county"]}, geometry=[yuci, taigu], crs=4326
+    )
+    path = tmp_path / "builtup.gpkg"
+    layer.to_file(path)
+    seen = []
+    result = run(config_for(plants, path, tmp_path / "out", figures=False), warn=seen.append)
+    e = result.enterprises.set_index("id")
+    assert e.loc["A2", "dist_builtup_m"] == 0 and e.loc["A2", "nearest_builtup"] == "未命名-1"
+    assert sorted(result.layers["builtup"]["name"]) == ["未命名-1", "榆次区"]
+    assert any("feature 2 → 未命名-1" in text for text in seen), seen
+    record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert any("未命名-1" in text for text in record["counts"]["layer_warnings"])
+
+
+DISK_FULL = """
+set -e
+mount -t tmpfs -o size={size}k tmpfs {mount}
+{spatial} screen --enterprises {plants} --builtup {builtup} --no-figures \\
+    --out {mount}/out > /dev/null 2>&1
+sha256sum {mount}/out/* > {mount}/before.txt
+set +e
+{spatial} screen --enterprises {plants} --builtup {builtup} --no-figures \\
+    --out {mount}/out > {mount}/stdout.txt 2> {mount}/stderr.txt
+echo $? > {mount}/rc.txt
+sha256sum {mount}/out/* > {mount}/after.txt
+ls -A {mount}/out > {mount}/listing.txt
+mkdir -p {keep} && cp {mount}/*.txt {keep}/
+"""
+
+
+def test_a_really_full_disk_keeps_the_previous_outputs(tmp_path, plants, builtup_file):
+    """On a tmpfs with room for one output set but not for two side by side."""
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare to mount a small tmpfs in a private namespace")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare -m is not allowed here: {probe.stderr.decode().strip()}")
+    measured = tmp_path / "measured"
+    result = screen_cli(
+        "--enterprises", str(plants), "--builtup", str(builtup_file), "--no-figures",
+        "--out", str(measured),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    one_set = sum(len(data) for data in describe(measured).values())
+    mount, keep = tmp_path / "disk", tmp_path / "keep"
+    mount.mkdir()
+    script = DISK_FULL.format(
+        size=int(one_set * 1.5) // 1024,  # room for one set, not for a second one staged beside
+        mount=mount,
+        keep=keep,
+        spatial=f"{sys.executable} -c 'from spatial.cli import main; main()'",
+        plants=plants,
+        builtup=builtup_file,
+    )
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    stderr = (keep / "stderr.txt").read_text()
+    assert (keep / "rc.txt").read_text().strip() == "1", stderr
+    assert "Traceback" not in stderr
+    assert re.search(r"writing (screening\.gpkg|lists\.xlsx|map\.html|run\.json) into", stderr)
+    assert "the disk is full" in stderr and "MB are free there" in stderr, stderr
+    assert "The previous outputs in" in stderr and "are unchanged" in stderr
+    assert (keep / "before.txt").read_text() == (keep / "after.txt").read_text()
+    assert (keep / "listing.txt").read_text().split() == sorted(
+        ["lists.xlsx", "map.html", "run.json", "screening.gpkg"]
+    )

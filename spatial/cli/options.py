@@ -64,12 +64,26 @@ def as_date(value: dt.datetime | None) -> dt.date:
 
 def parse_layers(values: tuple[str, ...]) -> tuple[tuple[str, Path], ...]:
     """``NAME=FILE`` pairs from ``--layer``; a clear usage error for anything else."""
-    pairs = []
+    from spatial.pipeline import RESERVED_LAYERS
+
+    pairs: list[tuple[str, Path]] = []
     for value in values:
         name, sep, path = value.partition("=")
-        if not sep or not name.strip() or not path.strip():
+        name = name.strip()
+        if not sep or not name or not path.strip():
             raise click.BadParameter(f"should be NAME=FILE, got {value!r}", param_hint="--layer")
+        if name in RESERVED_LAYERS:
+            option = {"builtup": "--builtup", "heat_sources": "--heat-sources"}
+            raise click.BadParameter(
+                f"'{name}' is the layer of {option.get(name, '--zones')}; give that file "
+                "there, or call this layer by another name",
+                param_hint="--layer",
+            )
+        if name in dict(pairs):
+            raise click.BadParameter(
+                f"{name!r} is given twice; give each layer once", param_hint="--layer"
+            )
         if not Path(path).exists():
             raise click.BadParameter(f"{path}: no such file", param_hint="--layer")
-        pairs.append((name.strip(), Path(path)))
+        pairs.append((name, Path(path)))
     return tuple(pairs)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from spatial.builtup import BuiltupOptions
+from spatial.builtup import BuiltupOptions, builtup_kind
 from spatial.cli.options import (
     as_date,
     as_of_option,
@@ -19,6 +20,55 @@ from spatial.config import RunConfig
 from spatial.errors import SpatialError
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
+# the built-up options and the kinds of --builtup file each one applies to
+_BUILTUP_OPTIONS = {
+    "seats": ("--seats", {"raster", "osm"}),
+    "builtup_classes": ("--builtup-class", {"raster"}),
+    "builtup_threshold": ("--builtup-threshold", {"raster"}),
+    "close_gaps_m": ("--close-gaps-m", {"raster"}),
+    "min_area_km2": ("--min-area-km2", {"raster", "osm"}),
+    "osm_gap_m": ("--osm-gap-m", {"osm"}),
+    "osm_skip_incomplete": ("--osm-skip-incomplete", {"osm"}),
+}
+_KIND_WORDS = {
+    "raster": "a raster (.tif)",
+    "osm": "an OpenStreetMap file (.osm)",
+    "polygons": "a polygon layer",
+}
+
+
+def check_option_conflicts(ctx: click.Context, builtup: Path, engine: str) -> None:
+    """Refuse options that would be ignored or silently overridden, before any work."""
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+    try:
+        kind = builtup_kind(builtup)
+    except SpatialError as exc:
+        raise click.BadParameter(str(exc), param_hint="--builtup") from None
+    for name, (flag, kinds) in _BUILTUP_OPTIONS.items():
+        if given(name) and kind not in kinds:
+            allowed = " or ".join(_KIND_WORDS[k] for k in sorted(kinds))
+            raise click.UsageError(
+                f"{flag} applies to {allowed} given as --builtup, but {builtup} is "
+                f"{_KIND_WORDS[kind]}; leave out {flag}"
+            )
+    if given("builtup_classes") and given("builtup_threshold"):
+        raise click.UsageError(
+            "--builtup-class and --builtup-threshold exclude each other (a class raster or a "
+            "share raster); give one of them"
+        )
+    if given("scheduler") and engine != "dask":
+        raise click.UsageError(
+            "--scheduler is only used by --engine dask; add --engine dask or leave out --scheduler"
+        )
+    if given("zones_osm") and not given("zones"):
+        raise click.UsageError(
+            "--zones-osm gives the ring road for --zones; give --zones too, or leave it out"
+        )
+
+
 _input = click.Path(exists=True, path_type=Path)  # a file, or a folder of Parquet files
 
 
@@ -214,6 +264,7 @@ def screen(
     """
     if out is None:
         raise click.UsageError("give --out, the folder to write the results into")
+    check_option_conflicts(click.get_current_context(), builtup, engine)
     try:
         builtup_options = BuiltupOptions(
             seats=seats,

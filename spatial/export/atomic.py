@@ -1,6 +1,8 @@
 """Write a file under a temporary name in the same folder, then rename it into place.
 
 A reader never sees a half-written file: either the previous complete file or the new one.
+An exception raised while writing carries the target as ``output_target`` (for the message of
+:mod:`spatial.export.transaction`).
 """
 
 from __future__ import annotations
@@ -31,5 +33,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+    except Exception as exc:
+        # which output failed, for the message of spatial.export.transaction (the temporary
+        # file is gone by then)
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.output_target = target
+        raise
     finally:
         tmp.unlink(missing_ok=True)
