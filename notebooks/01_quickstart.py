@@ -153,8 +153,11 @@ checked.rejected[["row", "reason_code", "reason"]]
 # spatial screen --enterprises $D/enterprises_gbk.csv --crs gcj02 \
 #     --builtup $D/builtup.gpkg --heat-sources $D/heat_sources.csv \
 #     --zones $D/dingxiang_sources.gpkg --zones-osm $D/region.osm \
-#     --as-of 2024-11-15 --basemap osm --out outputs/01_quickstart
+#     --as-of 2024-11-15 --basemap osm --out outputs/01_quickstart/screening
 # ```
+#
+# The outputs go to a folder of their own (`screening/`): `spatial` writes only into a new or
+# empty folder or one it wrote before, never among other files (here `damaged_copy.csv`).
 
 # %%
 config = spatial.RunConfig(
@@ -168,7 +171,7 @@ config = spatial.RunConfig(
     as_of=AS_OF,
     basemap=BASEMAP,
     figures=FIGURES,
-    out=OUT,
+    out=OUT / "screening",
 )
 result = spatial.run(config, progress=lambda step, total, text: print(f"[{step}/{total}] {text}"))
 print(result.summary())
@@ -191,7 +194,7 @@ screened[shown].head(8)
 
 # %%
 for role, path in result.outputs.items():
-    print(f"{role:>10}: {path.relative_to(OUT)}")
+    print(f"{role:>10}: {path.relative_to(OUT)}")  # screening/...
 print("\nscreening.gpkg layers:")
 for name, geometry_type in pyogrio.list_layers(result.outputs["screening"]):
     print(f"  {name} ({geometry_type})")

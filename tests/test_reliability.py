@@ -1046,8 +1046,9 @@ def test_a_built_up_polygon_without_a_name_keeps_its_geometry(tmp_path, plants):
 DISK_FULL = """
 set -e
 mount -t tmpfs -o size={size}k tmpfs {mount}
+mkdir -p {keep}
 {spatial} screen --enterprises {plants} --builtup {builtup} --no-figures \\
-    --out {mount}/out > /dev/null 2>&1
+    --out {mount}/out > /dev/null 2> {keep}/first.txt
 sha256sum {mount}/out/* > {mount}/before.txt
 set +e
 {spatial} screen --enterprises {plants} --builtup {builtup} --no-figures \\
@@ -1055,7 +1056,7 @@ set +e
 echo $? > {mount}/rc.txt
 sha256sum {mount}/out/* > {mount}/after.txt
 ls -A {mount}/out > {mount}/listing.txt
-mkdir -p {keep} && cp {mount}/*.txt {keep}/
+cp {mount}/*.txt {keep}/
 """
 
 
@@ -1080,7 +1081,8 @@ def test_a_really_full_disk_keeps_the_previous_outputs(tmp_path, plants, builtup
     mount, keep = tmp_path / "disk", tmp_path / "keep"
     mount.mkdir()
     script = DISK_FULL.format(
-        size=int(one_set * 1.5) // 1024,  # room for one set, not for a second one staged beside
+        # room for one set (and the temporary copies while writing it), not for two side by side
+        size=int(one_set * 1.8) // 1024,
         mount=mount,
         keep=keep,
         spatial=f"{sys.executable} -c 'from spatial.cli import main; main()'",
@@ -1088,7 +1090,8 @@ def test_a_really_full_disk_keeps_the_previous_outputs(tmp_path, plants, builtup
         builtup=builtup_file,
     )
     done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    first = (keep / "first.txt").read_text() if (keep / "first.txt").exists() else ""
+    assert done.returncode == 0, (done.stderr, first)
     stderr = (keep / "stderr.txt").read_text()
     assert (keep / "rc.txt").read_text().strip() == "1", stderr
     assert "Traceback" not in stderr
