@@ -91,7 +91,7 @@ from shapely.geometry import shape as _shape
 from spatial import schema
 from spatial.coords import gcj02_to_wgs84, to_wgs84, utm_epsg
 from spatial.errors import CoordinateSystemError, InputWarning, LayerError
-from spatial.layers import choose_layer
+from spatial.layers import choose_layer, escape_control_names
 
 __all__ = [
     "BuiltupOptions",
@@ -256,7 +256,8 @@ class BuiltupWarning(InputWarning):
 
 
 def _area_names(values: pd.Series, feature: pd.Series, path: Path) -> pd.Series:
-    """The name of each polygon, stripped; a polygon without one (NULL, blank) keeps its
+    """The name of each polygon, stripped (control characters escaped, see
+    :func:`~spatial.layers.escape_control_names`); a polygon without one (NULL, blank) keeps its
     geometry under ``未命名-1``, ``未命名-2`` ... (each its own area, never dissolved into
     another or dropped), with a :class:`BuiltupWarning` naming its feature."""
     names = pd.Series(
@@ -264,6 +265,7 @@ def _area_names(values: pd.Series, feature: pd.Series, path: Path) -> pd.Series:
         index=values.index,
         dtype=object,
     )
+    names = escape_control_names(names, path, "built-up polygon")
     blank = names.eq("")
     if blank.any():
         taken, k, given = set(names), 0, []

@@ -60,6 +60,31 @@ def choose_layer(path: str | Path, what: str = "feature") -> tuple[str | None, l
     ]
 
 
+def escape_control_names(names: pd.Series, path: Path, what: str) -> pd.Series:
+    """Names with control characters (NUL, \\x01 ...: no spreadsheet, map or figure can hold
+    them) written as visible escapes (``\\x01``), with an :class:`InputWarning` naming the
+    features. One scan of the joined text when there are none."""
+    from spatial.inventory import CONTROL_CHARACTERS
+
+    text = names.astype(str)
+    if not CONTROL_CHARACTERS.search("".join(text.to_numpy())):
+        return names
+    hit = text.str.contains(CONTROL_CHARACTERS, regex=True).to_numpy(dtype=bool)
+    escaped = text.str.replace(
+        CONTROL_CHARACTERS,
+        lambda m: m.group().encode("unicode_escape").decode("ascii"),
+        regex=True,
+    )
+    shown = ", ".join(f"'{v}'" for v in escaped[hit].head(5))
+    warnings.warn(
+        f"{path}: {int(hit.sum())} {what} name(s) hold control characters, kept escaped as "
+        f"{shown}; retype them in the source file",
+        InputWarning,
+        stacklevel=3,
+    )
+    return names.where(~hit, escaped).astype(object)
+
+
 def _find(columns, aliases: tuple[str, ...]) -> str | None:
     wanted = {schema.normalize_text(a) for a in aliases}
     return next((c for c in columns if schema.normalize_text(c) in wanted), None)
@@ -137,5 +162,6 @@ def load_context_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
     names = (
         gdf[label].astype(str) if label else gdf.index.map(lambda i: f"{name}-{i + 1}").astype(str)
     )
+    names = escape_control_names(pd.Series(names, index=gdf.index), path, f"{name!r} feature")
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=gdf.geometry.values, crs=gdf.crs)
     return out.to_crs("EPSG:4326").reset_index(drop=True)

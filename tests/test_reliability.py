@@ -1102,3 +1102,23 @@ def test_a_really_full_disk_keeps_the_previous_outputs(tmp_path, plants, builtup
     assert (keep / "listing.txt").read_text().split() == sorted(
         ["lists.xlsx", "map.html", "run.json", "screening.gpkg"]
     )
+
+
+def test_a_control_character_in_a_layer_name_is_escaped_not_fatal(tmp_path, plants):
+    from openpyxl import load_workbook
+    from shapely.geometry import box
+
+    from spatial.pipeline import run
+
+    layer = gpd.GeoDataFrame(
+        {"name": ["榆次\x01区"], "level": ["city"]},
+        geometry=[box(112.72, 37.67, 112.78, 37.72)],
+        crs=4326,
+    )
+    path = tmp_path / "builtup.gpkg"
+    layer.to_file(path)
+    seen = []
+    result = run(config_for(plants, path, tmp_path / "out", figures=False), warn=seen.append)
+    assert result.enterprises.set_index("id").loc["A1", "nearest_builtup"] == "榆次\\x01区"
+    assert any("control characters" in text for text in seen), seen
+    load_workbook(tmp_path / "out" / "lists.xlsx").close()
