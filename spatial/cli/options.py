@@ -41,17 +41,17 @@ def echo_progress(step: int, total: int, text: str) -> None:
 
 def run_and_report(config: RunConfig) -> None:
     """Run the pipeline, print the summary, and exit cleanly on a user error."""
+
+    def warn(text: str) -> None:
+        click.echo(f"warning: {text}", err=True)
+
     try:
         if config.engine == "dask":
             from spatial.scale import run_dask
 
-            result = run_dask(config, progress=echo_progress)
+            result = run_dask(config, progress=echo_progress, warn=warn)
         else:
-            result = run(
-                config,
-                progress=echo_progress,
-                warn=lambda text: click.echo(f"warning: {text}", err=True),
-            )
+            result = run(config, progress=echo_progress, warn=warn)
     except SpatialError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())
