@@ -232,6 +232,28 @@ def _decision_terms(decisions: pd.DataFrame, policies: list[Policy]) -> pd.DataF
     )
 
 
+TERM_KEYS = (
+    "policy",
+    "action",
+    "curtail_pct",
+    "deadline",
+    "window_start",
+    "window_end",
+    "rule_ref",
+)
+
+
+def _terms_per_kind(decisions: pd.DataFrame, policies: list[Policy]) -> pd.DataFrame:
+    """:func:`_decision_terms` computed once per distinct (policy, action, percent, dates,
+    clause) — a few hundred for a million decisions — and spread back to every decision."""
+    keys = [k for k in TERM_KEYS if k in decisions]
+    frame = decisions[keys].astype(object).where(decisions[keys].notna(), None)
+    codes = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
+    distinct = _decision_terms(decisions.iloc[first].reset_index(drop=True), policies)
+    return distinct.iloc[codes].reset_index(drop=True)
+
+
 def _retrofit_share(
     retrofit: Retrofit, pollutant: str, measured: float, o2: float
 ) -> tuple[float, str, str]:
@@ -284,7 +306,7 @@ def emission_table(
     for column in (*wanted, "o2_pct"):
         if column not in base:
             base[column] = np.nan
-    terms = _decision_terms(decisions.reset_index(drop=True), policies)
+    terms = _terms_per_kind(decisions.reset_index(drop=True), policies)
     base = base.reset_index(drop=True)
     o2 = pd.to_numeric(base["o2_pct"], errors="coerce").to_numpy(dtype=float)
     parts = []
