@@ -1,25 +1,36 @@
-"""The web map with many plants: build time, HTML size, load time and redraw time in Chromium.
+"""The web map with many plants: build time, HTML size, load time and redraw time in Chromium,
+for this code and, beside it, the map code before the 200k work (``--baseline-ref``).
 
-    python -m benchmarks.bench_webmap                  # 20,000 plants (about a minute)
-    python -m benchmarks.bench_webmap --n 20000 100000 --repeat 3 --json outputs/webmap.json
+    python -m benchmarks.bench_webmap                  # 20,000 and 200,000 plants (a few minutes)
+    python -m benchmarks.bench_webmap --n 20000 --repeat 3 --json outputs/webmap.json
+    python -m benchmarks.bench_webmap --baseline-ref none   # this code only
 
 The plants are the demo region's screened enterprises (``spatial demo``: decisions, reasons,
 distances) repeated with a jitter of about 2 km and new ids, on the demo's context layers.
 ``map.html`` is written with the offline basemap ('none') and opened from file:// in headless
 Chromium with the network blocked (``tests/export/browser.py``):
 
-- build: ``write_map`` wall time (median);
+- build: ``write_map`` wall time (median of ``--repeat``, after one untimed build that loads
+  what a process loads once: the policy tables behind the citations, PROJ's database);
 - size: the HTML file;
 - load: navigation start → every layer drawn (the runtime's ready mark after two frames),
-  median over fresh tabs;
+  median over fresh tabs, at 1366 × 768;
 - pan / zoom: one pan of 300 px and one zoom step, until the next two frames are drawn.
+
+The baseline is ``spatial/export/webmap.py`` and its ``webmap.js`` as of ``--baseline-ref``
+(read with ``git show``, run on the same plants in the same process): the "current path" the
+numbers are compared with. The machine's load average is printed with the results: on a
+shared 2-core machine the browser numbers move by a factor of two with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +48,50 @@ from spatial.pipeline import demo_config, run  # noqa: E402
 from tests.export.browser import Browser, find_chromium  # noqa: E402
 
 LAYERS = ("builtup", "heat_sources", "near_city_10km", "heat_radius_30km", "dingxiang_zones")
+#: main before the 200k work of the map (issue 19): columns per row, floats, one canvas pass
+BASELINE_REF = "e1152ef"
+
+
+def baseline_writer(ref: str):
+    """``write_map`` of the map code at git ``ref`` (its webmap.py and webmap.js), or None
+    when git or the commit is not there."""
+
+    def show(path: str) -> str | None:
+        try:
+            return subprocess.run(
+                ["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    code = show("spatial/export/webmap.py")
+    js = show("spatial/export/assets/webmap/webmap.js")
+    if code is None or js is None:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as f:
+        f.write(code)
+    name = "spatial.export._webmap_baseline"
+    spec = importlib.util.spec_from_file_location(name, f.name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    os.unlink(f.name)
+    own_asset = module._asset
+
+    class _Text:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        def read_text(self, encoding: str | None = None) -> str:
+            return self.text
+
+    module._asset = lambda path: _Text(js) if path == "webmap/webmap.js" else own_asset(path)
+    return module.write_map
+
+
 FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(null))))"
 
 
@@ -93,15 +148,26 @@ def measure_page(browser: Browser, path: Path) -> dict:
     }
 
 
-def bench(n: int, repeat: int, enterprises, layers, workdir: Path, browser: Browser | None):
+def bench(
+    n: int,
+    repeat: int,
+    enterprises,
+    layers,
+    workdir: Path,
+    browser: Browser | None,
+    writer=write_map,
+    label: str = "this code",
+):
     plants = many(enterprises, n)
     builds = []
-    path = workdir / f"map_{n}.html"
+    path = workdir / f"map_{label.replace(' ', '_')}_{n}.html"
+    writer(workdir / "warm.html", plants.iloc[:100], layers, basemap="none")
     for _ in range(repeat):
         start = time.perf_counter()
-        write_map(path, plants, layers, basemap="none")
+        writer(path, plants, layers, basemap="none")
         builds.append(time.perf_counter() - start)
     result = {
+        "code": label,
         "plants": n,
         "build_s": statistics.median(builds),
         "html_mb": path.stat().st_size / 1e6,
@@ -123,7 +189,12 @@ def bench(n: int, repeat: int, enterprises, layers, workdir: Path, browser: Brow
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, nargs="+", default=[20_000], help="plant counts")
+    parser.add_argument("--n", type=int, nargs="+", default=[20_000, 200_000], help="plant counts")
+    parser.add_argument(
+        "--baseline-ref",
+        default=BASELINE_REF,
+        help="git commit of the map code to measure beside this one ('none': skip)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
@@ -131,26 +202,39 @@ def main(argv: list[str] | None = None) -> int:
     chromium = find_chromium()
     if chromium is None:
         print("chromium not found: build time and size only", file=sys.stderr)
+    writers = [("this code", write_map)]
+    if args.baseline_ref != "none":
+        baseline = baseline_writer(args.baseline_ref)
+        if baseline is None:
+            print(f"baseline {args.baseline_ref} not found (git): skipped", file=sys.stderr)
+        else:
+            writers.append((f"baseline {args.baseline_ref}", baseline))
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-webmap-") as tmp:
         workdir = Path(tmp)
         enterprises, layers = demo_data(workdir)
-        browser = Browser(chromium).start() if chromium else None
+        browser = Browser(chromium, width=1366, height=768).start() if chromium else None
         try:
             for n in args.n:
-                results.append(bench(n, args.repeat, enterprises, layers, workdir, browser))
+                for label, writer in writers:
+                    results.append(
+                        bench(n, args.repeat, enterprises, layers, workdir, browser, writer, label)
+                    )
         finally:
             if browser is not None:
                 browser.close()
 
-    print("| plants | build (s) | map.html (MB) | load (s) | pan (ms) | zoom (ms) |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    load = os.getloadavg()
+    print(f"load average during the run: {load[0]:.1f} (1 min), {os.cpu_count()} CPUs")
+    print("| plants | code | build (s) | map.html (MB) | load (s) | pan (ms) | zoom (ms) |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['plants']:,} | {r['build_s']:.2f} | {r['html_mb']:.1f} | "
+            f"| {r['plants']:,} | {r['code']} | {r['build_s']:.2f} | {r['html_mb']:.1f} | "
             f"{r.get('load_s', float('nan')):.2f} | {r.get('pan_ms', float('nan')):.0f} | "
             f"{r.get('zoom_ms', float('nan')):.0f} |"
         )
+        r["load_average"] = load[0]
     for r in results:
         if r.get("errors") or r.get("external_requests") or r.get("popup") is False:
             print(f"problems at {r['plants']}: {r}", file=sys.stderr)

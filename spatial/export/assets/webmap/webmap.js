@@ -97,6 +97,8 @@
   // Layers. Each builder returns [{label, layer, count}] entries for the layer control.
 
   var TAU = 2 * Math.PI;
+  var GRID_ZOOM = 11; // below this zoom, plants of one category are drawn once per CELL pixels
+  var CELL = 3;
 
   /**
    * The plants: one canvas, drawn in one pass per category (one path and one fill per colour),
@@ -164,7 +166,11 @@
       this._container.style.width = size.x + "px";
       this._container.style.height = size.y + "px";
       this._ctx.setTransform(m, 0, 0, m, -b.min.x * m, -b.min.y * m);
-      this._draw();
+      // Leaflet updates a renderer several times for one zoom (viewreset, moveend, zoomend):
+      // draw once, in the next frame, before it is painted
+      L.Util.cancelAnimFrame(this._frame);
+      this._frame = null;
+      this.redraw();
     },
 
     redraw: function () {
@@ -239,10 +245,15 @@
       var oy = (origin.y + b.min.y) * m;
       var sm = scale * m;
       var mask = this._mask;
-      // One stamp per pixel and category: a plant drawn exactly where another of its category
-      // already is changes nothing on screen (zoomed out, most of 200,000 plants), so skip it.
-      if (!this._seen || this._seen.length !== W * H) {
-        this._seen = new Uint32Array(W * H);
+      // One stamp per cell and category: a plant drawn where another of its category already
+      // is changes (almost) nothing on screen, so it is skipped. The cell is one pixel from
+      // zoom GRID_ZOOM on (exact), CELL pixels below it, where 200,000 plants crowd a region
+      // (a grid clustering of the drawing only: every plant stays clickable and listed).
+      var cell = this._map.getZoom() >= GRID_ZOOM ? 1 : CELL * m;
+      var SW = Math.ceil(W / cell);
+      var SH = Math.ceil(H / cell);
+      if (!this._seen || this._seen.length !== SW * SH) {
+        this._seen = new Uint32Array(SW * SH);
         this._stamp = 0;
       }
       var seen = this._seen;
@@ -266,8 +277,9 @@
           var cx = Math.round(this._mx[row] * sm - ox);
           var cy = Math.round(this._my[row] * sm - oy);
           if (cx >= 0 && cy >= 0 && cx < W && cy < H) {
-            if (seen[cy * W + cx] === tag) continue;
-            seen[cy * W + cx] = tag;
+            var sc = ((cy / cell) | 0) * SW + ((cx / cell) | 0);
+            if (seen[sc] === tag) continue;
+            seen[sc] = tag;
           }
           var px = cx - half;
           var py = cy - half;
@@ -887,11 +899,12 @@
       L.DomEvent.disableClickPropagation(outer);
       L.DomEvent.disableScrollPropagation(outer);
       var box = L.DomUtil.create("details", "", outer);
-      box.open = true;
+      // folded on a laptop screen (the title and the date stay visible), open on a tall one
+      box.open = window.innerHeight >= 900;
       var title = L.DomUtil.create("summary", "sm-info-title", box);
-      title.textContent = cfg.title;
+      L.DomUtil.create("span", "", title).textContent = cfg.title;
       if (cfg.asOf) {
-        L.DomUtil.create("div", "sm-info-asof", box).textContent = "数据截至：" + cfg.asOf;
+        L.DomUtil.create("span", "sm-info-asof", title).textContent = "筛查基准日：" + cfg.asOf;
       }
       if (cfg.documents && cfg.documents.length) {
         L.DomUtil.create("div", "sm-info-docs-title", box).textContent = "依据文件：";
