@@ -947,7 +947,13 @@ def screen_cli(*args: str):
     return CliRunner().invoke(main, ["screen", *args])
 
 
-def test_out_root_is_refused_without_a_traceback(plants, builtup_file):
+def test_out_root_is_refused_without_a_traceback(monkeypatch, plants, builtup_file):
+    import spatial.lock
+
+    def never(self):  # should the refusal ever break, fail here instead of writing into /
+        raise AssertionError(f"the run went on to lock {self.folder}")
+
+    monkeypatch.setattr(spatial.lock.OutputLock, "acquire", never)
     result = screen_cli(
         "--enterprises", str(plants), "--builtup", str(builtup_file), "--no-figures", "--out", "/"
     )
