@@ -445,7 +445,6 @@ def _nearest_segments(
     zones = _zone_of(lon)
     vlon = segments.vertices[:, 0]
     seg_lon = (vlon[segments.a] + vlon[segments.b]) / 2
-    every = np.arange(seg_lon.size)
     for zone in np.unique(zones):
         members = np.flatnonzero(zones == zone)
         cm = zone * 6.0 - 180.0 + 3.0
@@ -458,9 +457,64 @@ def _nearest_segments(
             best_d[members[done]], best_o[members[done]] = d[done], o[done]
             members = members[~done]
         if members.size:
-            index = _ZoneIndex(int(zone), segments, every)
-            d, o, _ = _solve_zone(index, every, members, lon, lat, segments.owner, exact, None)
+            d, o = _far_search(members, lon, lat, segments, exact)
             best_d[members], best_o[members] = d, o
+    return best_d, best_o
+
+
+def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Earth-centred cartesian coordinates (m) of places on the WGS84 ellipsoid."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    n = GEOD.a / np.sqrt(1.0 - GEOD.es * np.sin(phi) ** 2)
+    return np.column_stack(
+        [
+            n * np.cos(phi) * np.cos(lam),
+            n * np.cos(phi) * np.sin(lam),
+            n * (1 - GEOD.es) * np.sin(phi),
+        ]
+    )
+
+
+_FAR_PAIRS = 2_000_000  # candidate pairs per batch of the far search (bounded memory)
+
+
+def _far_search(
+    members: np.ndarray, lon: np.ndarray, lat: np.ndarray, segments: _Segments, exact: Exact
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest segment of points whose nearest feature lies beyond their zone's window (far
+    outside China, or a layer on the other side of the globe), at any distance.
+
+    A straight line through the Earth is never longer than the geodesic, so a segment within
+    geodesic distance ``s`` of a point has its chord midpoint within ``s + h`` in 3-D (``h``
+    bounds the distance from a chord midpoint to any place of its short segment). With ``s0``
+    the exact distance to the segment whose midpoint is nearest in 3-D, every segment whose
+    midpoint lies within ``s0 + h`` is a candidate: nothing is missed, no projection is used
+    (a transverse Mercator has no finite coordinates 90° from its meridian).
+    """
+    ends = segments.ends(np.arange(segments.a.size))
+    xa, xb = _ecef(ends[:, 0], ends[:, 1]), _ecef(ends[:, 2], ends[:, 3])
+    half = 0.5 * float(np.max(np.linalg.norm(xb - xa, axis=1))) * 1.001 + 1.0
+    tree = cKDTree((xa + xb) / 2)
+    xp = _ecef(lon[members], lat[members])
+    _, j0 = tree.query(xp, k=1)
+    s0 = exact(members, j0)
+    radius = s0 * (1 + 1e-9) + half + _BAND_SLACK_M
+    counts = tree.query_ball_point(xp, r=radius, return_length=True)
+    best_d = np.empty(members.size)
+    best_o = np.empty(members.size, dtype=np.int64)
+    start = 0
+    while start < members.size:  # batches of at most _FAR_PAIRS pairs (one point at least)
+        stop = start + max(1, int(np.searchsorted(np.cumsum(counts[start:]), _FAR_PAIRS)))
+        stop = min(stop, members.size)
+        hits = tree.query_ball_point(xp[start:stop], r=radius[start:stop])
+        n = counts[start:stop]
+        rows = np.repeat(np.arange(stop - start), n)
+        segs = np.fromiter(itertools.chain.from_iterable(hits), np.int64, int(n.sum()))
+        d, o = _pick_nearest(
+            rows, segments.owner[segs], exact(members[start:stop][rows], segs), stop - start
+        )
+        best_d[start:stop], best_o[start:stop] = d, o
+        start = stop
     return best_d, best_o
 
 
@@ -623,43 +677,73 @@ def _first_containing(lon: np.ndarray, lat: np.ndarray, geoms: np.ndarray) -> np
     """Per point, the first polygon in layer order that contains it or has it on its edge
     (-1 for none).
 
-    The polygons whose box holds the point are tried in layer order, one round per rank, so a
-    point inside several overlapping polygons is tested only until the first hit (prepared
-    polygons, ``intersects_xy``: no point geometries). Chunks of points run on threads.
+    The (point, polygon) pairs whose box holds the point are tested with prepared polygons
+    (``intersects_xy``: no point geometries), and each point keeps its lowest hit.
+
+    Thread safety: GEOS builds a prepared polygon's point-in-area index lazily, on its first
+    test, and that build is not thread-safe (two threads testing one freshly prepared polygon at
+    once corrupt the heap: issue 13). So the polygons are prepared as private copies (another
+    caller's geometries, prepared or not, are never touched) and the pairs are grouped **by
+    polygon**: each work unit holds whole polygons, so every prepared polygon is only ever used
+    by the one thread that runs its unit. Nothing is shared between the threads but read-only
+    NumPy arrays and each unit's own output.
     """
-    grid = _BoxGrid(geoms)
-    was_prepared = shapely.is_prepared(geoms)
-    shapely.prepare(geoms)
     first = np.full(lon.size, -1, dtype=np.int64)
+    if not lon.size or not geoms.size:
+        return first
+    grid = _BoxGrid(geoms)
+    own = shapely.transform(geoms, lambda xy: xy)  # private copies, prepared below
+    # one pass of the box lookup per point chunk (bounded memory), then pairs sorted by polygon
+    pairs_p, pairs_g = [], []
+    for start in range(0, lon.size, _CHUNK):
+        p, g = grid.candidates(lon[start : start + _CHUNK], lat[start : start + _CHUNK])
+        pairs_p.append(p + start)
+        pairs_g.append(g)
+    p, g = np.concatenate(pairs_p), np.concatenate(pairs_g)
+    if not p.size:
+        return first
+    order = np.argsort(g, kind="stable")
+    p, g = p[order], g[order]
+    units = _polygon_units(g, THREADS)
+    lowest = np.full(lon.size, np.iinfo(np.int64).max, dtype=np.int64)
 
-    def solve(start: int) -> None:
-        stop = min(start + step, lon.size)
-        x, y = lon[start:stop], lat[start:stop]
-        p, g = grid.candidates(x, y)
-        if not p.size:
-            return
-        head = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])
-        count = np.diff(np.r_[head, p.size])
-        open_ = np.arange(head.size)
-        for rank in range(int(count.max())):
-            open_ = open_[count[open_] > rank]
-            pair = head[open_] + rank
-            hit = shapely.intersects_xy(geoms[g[pair]], x[p[pair]], y[p[pair]])
-            first[start + p[pair[hit]]] = g[pair[hit]]
-            open_ = open_[~hit]
+    def solve(unit: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = unit
+        polygons = np.unique(g[lo:hi])
+        shapely.prepare(own[polygons])
+        hits = []
+        for a in range(lo, hi, _CHUNK):
+            b = min(a + _CHUNK, hi)
+            hit = shapely.intersects_xy(own[g[a:b]], lon[p[a:b]], lat[p[a:b]])
+            hits.append(np.flatnonzero(hit) + a)
+        shapely.destroy_prepared(own[polygons])
+        hit = np.concatenate(hits)
+        return p[hit], g[hit]
 
-    try:
-        step = max(1, -(-lon.size // _n_chunks(lon.size)))
-        starts = range(0, lon.size, step)
-        if len(starts) <= 1 or THREADS == 1:
-            for s in starts:
-                solve(s)
-        else:
-            with ThreadPoolExecutor(THREADS) as pool:
-                list(pool.map(solve, starts))
-    finally:
-        shapely.destroy_prepared(geoms[~was_prepared])
+    if len(units) == 1 or THREADS == 1:
+        results = [solve(u) for u in units]
+    else:
+        with ThreadPoolExecutor(THREADS) as pool:
+            results = list(pool.map(solve, units))
+    for hp, hg in results:  # merged in the calling thread only
+        np.minimum.at(lowest, hp, hg)
+    found = lowest < np.iinfo(np.int64).max
+    first[found] = lowest[found]
     return first
+
+
+def _polygon_units(g: np.ndarray, threads: int) -> list[tuple[int, int]]:
+    """Cut pairs sorted by polygon into contiguous ranges ``[lo, hi)`` of similar size that never
+    split one polygon's pairs: a polygon belongs to exactly one unit of work."""
+    n = g.size
+    n_units = max(1, min(4 * threads, n // 4096)) if threads > 1 else 1
+    cuts = [0]
+    for k in range(1, n_units):
+        at = int(np.searchsorted(g, g[n * k // n_units], side="left"))  # a polygon's first pair
+        if at > cuts[-1]:
+            cuts.append(at)
+    cuts.append(n)
+    return [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
 
 
 def nearest_point(
