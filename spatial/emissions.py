@@ -201,8 +201,11 @@ def _decision_terms(decisions: pd.DataFrame, policies: list[Policy]) -> pd.DataF
         elif a in PERMANENT or a == "shutdown":
             kind[i], share[i], period[i] = "permanent", 1.0, "year"
             from_date[i] = None if _missing(deadline[i]) else str(deadline[i])[:10]
-            since = f"自{from_date[i]}起" if from_date[i] else "（文件未给出时限）"
-            basis[i] = f"{ACTION_ZH[a]}：{since}每年减少全部年排放量"
+            basis[i] = (
+                f"{ACTION_ZH[a]}：自{from_date[i]}起每年减少全部年排放量"
+                if from_date[i]
+                else f"{ACTION_ZH[a]}（文件未给出时限）：每年减少全部年排放量"
+            )
         elif a == "rectify" and retrofit[i] is not None:
             kind[i], period[i] = "retrofit", "year"
             from_date[i] = None if _missing(deadline[i]) else str(deadline[i])[:10]
