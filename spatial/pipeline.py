@@ -24,7 +24,7 @@ from spatial.emissions import county_panel, emission_table, run_summary, target_
 from spatial.errors import InputWarning
 from spatial.export.atomic import atomic_path
 from spatial.export.excel import phase_lists, write_lists
-from spatial.export.figures import write_figures
+from spatial.export.figures import document_phrases, source_phrases, write_figures
 from spatial.export.gpkg import write_gpkg
 from spatial.export.transaction import (
     OutputTransaction,
@@ -389,7 +389,16 @@ def write_outputs(
         )
         add_emission_panel(result.outputs["map"], county_panel(emissions))
         if config.figures:
-            figures = write_figures(out / "figures", enterprises, context, map_url=config.map_url)
+            figures = write_figures(
+                out / "figures",
+                enterprises,
+                context,
+                map_url=config.map_url,
+                as_of=config.as_of,
+                mapping_unit=getattr(config, "mapping_unit", None),
+                sources=source_phrases(config.inputs()),
+                documents=document_phrases(result.policies),
+            )
             result.outputs["figures"] = figures[0].parent if figures else out / "figures"
     result.outputs["run"] = out / "run.json"
     record["outputs"] = {role: Path(path).name for role, path in result.outputs.items()}
