@@ -44,6 +44,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,9 +303,37 @@ def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float] |
     return tuple(bounds) if np.isfinite(bounds).all() else None
 
 
-def _project(enterprises: gpd.GeoDataFrame, layers: dict) -> _Frames:
+def with_counties(layers: dict, bounds) -> dict:
+    """``layers`` with ``counties`` and ``county_seats`` of :mod:`spatial.counties` (real
+    boundaries, shipped with the package) around ``bounds`` (lon/lat), unless given.
+
+    Without the boundary data (its package not installed) one warning says so and the figures
+    are drawn without county borders.
+    """
+    if layers.get("counties") is not None or bounds is None:
+        return layers
+    from spatial import counties as county_data
+    from spatial.errors import LayerError
+
+    west, south, east, north = bounds
+    bbox = (west - 0.2, south - 0.2, east + 0.2, north + 0.2)
+    try:
+        borders = county_data.boundaries(bbox)
+        seats = county_data.seats(bbox) if layers.get("county_seats") is None else None
+    except LayerError as error:
+        warnings.warn(f"figures drawn without county borders: {error}", stacklevel=3)
+        return layers
+    out = {**layers, "counties": borders}
+    if seats is not None:
+        out["county_seats"] = seats
+    return out
+
+
+def _project(enterprises: gpd.GeoDataFrame, layers: dict, county_borders: bool = True) -> _Frames:
     plants = enterprises[enterprises.geometry.notna() & ~enterprises.geometry.is_empty]
     bounds = _lonlat_bounds(plants) or _lonlat_bounds(layers.get("builtup"))
+    if county_borders:
+        layers = with_counties(layers, bounds)
     crs = gauss_kruger_crs(bounds[0], bounds[2]) if bounds else gauss_kruger_crs(112.5, 112.5)
     projected = {}
     for name, gdf in layers.items():
@@ -1008,19 +1037,14 @@ def source_phrases(inputs: dict[str, object]) -> list[str]:
 
 
 def document_phrases(policies: Iterable[object]) -> list[str]:
-    """The policy documents, for the footer: 《title》（number，issued）.
+    """The policy documents of a run, for the footer: 《title》（number，issuer，date）, each
+    document once (:func:`spatial.policy.documents`: the tables' own and those they cite)."""
+    from spatial.policy import date_zh, documents
 
-    The document number is taken from the table's ``number`` (or ``doc_number``) key when it
-    has one; the date from ``issued``.
-    """
     out = []
-    for policy in policies:
-        title = getattr(policy, "title", "") or getattr(policy, "id", "")
-        raw = getattr(policy, "raw", None) or {}
-        number = getattr(policy, "number", None) or raw.get("number") or raw.get("doc_number")
-        issued = getattr(policy, "issued", None)
-        detail = "，".join(str(v) for v in (number, _date_text(issued) if issued else None) if v)
-        out.append(f"《{title}》" + (f"（{detail}）" if detail else ""))
+    for doc in documents(list(policies)):
+        detail = "，".join(v for v in (doc.number, doc.issuer, date_zh(doc.issued)) if v)
+        out.append(doc.title_zh + (f"（{detail}）" if detail else ""))
     return out
 
 
@@ -1036,6 +1060,7 @@ def render_figure(
     sources: Sequence[str] = (),
     documents: Sequence[str] = (),
     dpi: float = 200,
+    county_borders: bool = True,
     _frames: _Frames | None = None,
 ) -> Figure:
     """One A4 landscape figure: the overview, or one county (its plants in colour).
@@ -1044,7 +1069,7 @@ def render_figure(
     ``dpi`` the resolution of the plants' raster (that of the PNG it will be saved as).
     """
     map_url = check_map_url(map_url)
-    frames = _frames or _project(enterprises, layers)
+    frames = _frames or _project(enterprises, layers, county_borders)
     with matplotlib.rc_context(_rc()):
         fig = Figure(figsize=A4_LANDSCAPE)
         FigureCanvasAgg(fig)
@@ -1066,6 +1091,21 @@ def render_figure(
             )
         elif n_all:
             bounds = (frames.xs.min(), frames.ys.min(), frames.xs.max(), frames.ys.max())
+        borders = frames.layers.get("counties")
+        if county is not None and borders is not None and "name" in borders:
+            own = borders[borders["name"].astype(str) == county]
+            if len(own):  # the whole county on its sheet
+                box = own.total_bounds
+                bounds = (
+                    box
+                    if bounds is None
+                    else (
+                        min(bounds[0], box[0]),
+                        min(bounds[1], box[1]),
+                        max(bounds[2], box[2]),
+                        max(bounds[3], box[3]),
+                    )
+                )
         bbox = (0.0, 0.0, 10_000.0, 10_000.0) if bounds is None else _extent_of(bounds)
         view = _fit_aspect(bbox, _MAP_BOX[3] * A4_LANDSCAPE[1] / (_MAP_BOX[2] * A4_LANDSCAPE[0]))
         ax.set_xlim(view[0], view[2])
@@ -1108,8 +1148,12 @@ def render_figure(
             (x - half, y - half, x + half, y + half)
             for x, y in ax.transData.transform(np.column_stack([sx, sy]).reshape(-1, 2))
         ]
+        seat_names = {lab.text for lab in seat_labels}
         zone_labels = [lab for lab in area_labels if lab.fontsize < 7]
-        town_labels = [lab for lab in area_labels if lab.fontsize >= 7]
+        # a built-up area named after its county seat is named once, at the seat
+        town_labels = [
+            lab for lab in area_labels if lab.fontsize >= 7 and lab.text not in seat_names
+        ]
         _place_labels(ax, [*seat_labels, *town_labels, *zone_labels, *heat_labels], obstacles)
         _draw_locator(fig, frames, view)
 
@@ -1332,6 +1376,7 @@ def write_figures(
     mapping_unit: str | None = None,
     sources: Sequence[str] = (),
     documents: Sequence[str] = (),
+    county_borders: bool = True,
 ) -> list[Path]:
     """Write the overview and one figure per county, each as PNG and PDF.
 
@@ -1365,7 +1410,10 @@ def write_figures(
     sources
         The data sources, one short Chinese phrase each (e.g. "企业清单：enterprises.csv").
     documents
-        The policy documents, cited by title, number and date.
+        The policy documents, cited by title, number and date (:func:`document_phrases`).
+    county_borders
+        Draw the real county borders and seats of :mod:`spatial.counties` when ``layers``
+        has no ``counties`` (default yes).
 
     Returns
     -------
@@ -1373,7 +1421,7 @@ def write_figures(
         The files written.
     """
     out = Path(out_dir)
-    frames = _project(enterprises, layers)
+    frames = _project(enterprises, layers, county_borders)
     jobs: list[tuple[str, str | None]] = [("overview", None)]
     if counties and "county" in frames.enterprises:
         names = sorted({c for c in frames.county if isinstance(c, str) and c.strip()})

@@ -39,6 +39,7 @@ from spatial.export.figures import (
     source_phrases,
     write_figures,
 )
+from spatial.policy import load_policies
 from tests.export.test_webmap import sample
 
 URL = "https://intranet.example.gov.cn/screening/2024/map.html"
@@ -110,13 +111,12 @@ def test_chinese_in_noto_sans_cjk_without_missing_glyphs():
     legend = axes(fig, "legend").get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
     assert "限产（1）" in labels and "停产（1）" in labels
-    assert "其他县企业" not in labels  # none in view
     assert legend.get_title().get_text() == "图例"
     moved = enterprises.copy()
     moved.loc[5, "geometry"] = Point(112.55, 37.36)  # a plant of no county beside 太谷区's
     taigu = render_figure(moved, layers, county="太谷区")
     labels = [t.get_text() for t in axes(taigu, "legend").get_legend().get_texts()]
-    assert "其他县企业" in labels and "待核实（1）" not in labels
+    assert "其他县企业" in labels
 
 
 @pytest.mark.parametrize(
@@ -312,6 +312,15 @@ def test_dingxiang_zones_named_where_they_overlap():
     assert legend.index("第一阶段") < legend.index("第二阶段")
 
 
+def test_real_county_borders_and_seats_by_default():
+    enterprises, layers = sample()
+    fig = render_figure(enterprises, layers, county="祁县")
+    labels, _ = drawn_boxes(fig)
+    assert "祁县" in labels  # the seat of the real county (spatial.counties)
+    legend = [t.get_text() for t in axes(fig, "legend").get_legend().get_texts()]
+    assert "县级行政区界" in legend
+
+
 def test_county_borders_and_locator():
     enterprises, layers = sample()
     with_counties = render_figure(enterprises, {**layers, "counties": counties_layer()})
@@ -328,7 +337,7 @@ def test_county_borders_and_locator():
     county = render_figure(enterprises, {**layers, "counties": counties_layer()}, county="祁县")
     frame = [p for p in axes(county, "locator").patches if p.get_edgecolor()[0] > 0.8]
     assert frame and frame[-1].get_width() < locator.get_xlim()[1] - locator.get_xlim()[0]
-    without = render_figure(enterprises, layers)
+    without = render_figure(enterprises, layers, county_borders=False)
     legend = [t.get_text() for t in axes(without, "legend").get_legend().get_texts()]
     assert "县级行政区界" not in legend
 
@@ -339,18 +348,11 @@ def test_county_borders_and_locator():
 def test_footer_names_unit_dates_sources_documents_and_cgcs2000():
     enterprises, layers = sample()
 
-    class Policy:
-        id, title, issued, raw = (
-            "xinzhou-2024",
-            "忻州市空气质量持续改善行动计划实施方案",
-            "2024-04-09",
-            {"number": "忻政发〔2024〕7号"},
-        )
-
-    documents = document_phrases([Policy()])
-    assert documents == [
-        "《忻州市空气质量持续改善行动计划实施方案》（忻政发〔2024〕7号，2024年4月9日）"
-    ]
+    documents = document_phrases(load_policies(["xinzhou-2024"]))
+    assert documents[0] == (
+        "《忻州市落实〈空气质量持续改善行动计划〉实施方案》"
+        "（忻政发〔2024〕7号，忻州市人民政府，2024年4月9日）"
+    )
     sources = source_phrases({"enterprises": "/x/企业.csv", "builtup": "b.gpkg"})
     assert sources == ["企业清单：企业.csv", "建成区：b.gpkg"]
     fig = render_figure(
@@ -406,7 +408,9 @@ def test_safe_stem_is_always_a_short_plain_file_name(name):
 def test_a_county_of_many_cjk_characters_gets_a_bounded_unique_file(tmp_path):
     enterprises, layers = sample()
     long_a, long_b = "长" * 77 + "甲县", "长" * 77 + "乙县"  # the same first 30 characters
-    enterprises["county"] = [long_a, long_a, long_b, long_b, "祁县", None]
+    enterprises["county"] = [long_a, long_a, long_b, long_b, "祁县"] + [None] * (
+        len(enterprises) - 5
+    )
     paths = write_figures(tmp_path, enterprises, layers, formats=("png",), dpi=40)
     names = [p.name for p in paths]
     assert names == [
