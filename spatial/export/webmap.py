@@ -523,7 +523,7 @@ def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = 
     columns["name"] = (
         _column_json(enterprises["name"]) if "name" in enterprises else [None] * len(enterprises)
     )
-    action_labels = {k: f"{v[0]}（{k}）" for k, v in ACTION_STYLES.items()}
+    action_labels = {k: v[0] for k, v in ACTION_STYLES.items()}  # words, not codes
     mappers = {
         "industry": _industry_labels,
         "action": lambda labels: _mapped(labels, action_labels),
