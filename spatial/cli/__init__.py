@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from spatial import __version__
+from spatial._version import __version__
 from spatial.cli.check import check
 from spatial.cli.demo import demo
 from spatial.cli.screen import screen

@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -68,6 +69,17 @@ def find_chromium() -> str | None:
         path = shutil.which(name)
         if path:
             return path
+    return None
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here (the reason to skip them), or None."""
+    if find_chromium() is None:
+        return "Debian chromium not installed (apt-get install chromium; CHROMIUM=none hides it)"
+    fc_list = shutil.which("fc-list")
+    if fc_list and not subprocess.run([fc_list], capture_output=True, text=True).stdout.strip():
+        # e.g. every system font folder hidden: the map's text would have no glyphs to lay out
+        return "Chromium has no font at all (fc-list lists none): it lays out no text"
     return None
 
 

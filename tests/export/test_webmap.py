@@ -28,7 +28,7 @@ from spatial.errors import SpatialError
 from spatial.export import webmap
 from spatial.export.webmap import tile_templates, write_map
 from spatial.policy import FactSpec, load_policy
-from tests.export.browser import Browser, find_chromium
+from tests.export.browser import Browser, browser_missing, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "spatial" / "export" / "assets"
@@ -567,9 +567,8 @@ def test_fast_columns_decode_to_the_plain_values(values):
 # In a browser
 
 CHROMIUM = find_chromium()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian chromium not installed (apt-get install chromium)"
-)
+NO_BROWSER = browser_missing()
+needs_chromium = pytest.mark.skipif(NO_BROWSER is not None, reason=str(NO_BROWSER))
 
 
 @pytest.fixture(scope="module")
