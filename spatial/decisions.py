@@ -39,6 +39,9 @@ from spatial.policy import (
     Policy,
     cite_ref,
     compile_expression,
+    date_zh,
+    in_force_on,
+    periods,
 )
 
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
@@ -50,6 +53,7 @@ DECISION_COLUMNS = [
     "curtail_pct",
     "stop_days",
     "deadline",
+    "deadline_status",
     "window_start",
     "window_end",
     "rule_ref",
@@ -76,7 +80,8 @@ def _evaluate(node: ast.AST, frame: pd.DataFrame):
         return -_evaluate(node.operand, frame)
     if isinstance(node, ast.Call):
         args = [_evaluate(a, frame) for a in node.args]
-        reduce = np.fmax if node.func.id == "max" else np.fmin
+        # NaN-propagating: a blank input makes the value blank (never the max of the rest)
+        reduce = np.maximum if node.func.id == "max" else np.minimum
         result = args[0]
         for arg in args[1:]:
             result = reduce(result, arg)
@@ -385,14 +390,18 @@ def _row_status(
     return ~fails & ~review, review, flagged, reviewed
 
 
-def _blank_selector_misses(
-    frame: pd.DataFrame, when: dict, facts: set[str]
+def _blank_misses(
+    frame: pd.DataFrame, when: dict, facts: set[str], on_blank: str | dict, action: str
 ) -> list[tuple[str, np.ndarray]]:
-    """Blank selectors that alone kept a row from applying (every other condition held)."""
+    """Blanks that alone kept a row from applying (every other condition held or was blank):
+    selectors (industry, subtype, fuel ...) and conditions read ``fail`` on blank. An exemption
+    is left out: a blank there is simply no exemption (blank is not yes)."""
+    if action == "exempt":
+        return []
     masks = {c: condition_masks(frame, c, w, facts) for c, w in when.items()}
     out = []
     for column, (_, blank, kind) in masks.items():
-        if kind != "selector":
+        if _blank_mode(on_blank, column, kind) != "fail":
             continue
         others_ok = np.ones(len(frame), dtype=bool)
         for other, (ok, other_blank, _) in masks.items():
@@ -452,6 +461,7 @@ class _Context:
     frame: pd.DataFrame
     facts: set[str]
     headers: dict[str, str] | None = None
+    as_of: dt.date | None = None
 
     @property
     def specs(self) -> tuple[FactSpec, ...]:
@@ -560,6 +570,7 @@ def _finish_group(
             if values is not None
             else None
         )
+    g["deadline_status"] = [_deadline_status(d, context.as_of) for d in g["deadline"]]
     season = _season_days(policy)
     g["stop_days"] = [
         _stop_days_of(a, pct, ws, we, season)
@@ -573,6 +584,13 @@ def _finish_group(
         _explain(t, by_pos[int(p)], r, context.specs)
         for t, p, r in zip(g["_template"], pos, g.to_dict("records"), strict=True)
     ]
+    overdue = (g["deadline_status"] == "overdue").to_numpy()
+    if overdue.any():
+        g.loc[overdue, "reason_zh"] = [
+            f"{text}（完成时限{date_zh(d)}，截至评估日{date_zh(context.as_of.isoformat())}"
+            f"已逾期{(context.as_of - dt.date.fromisoformat(d)).days}天）"
+            for text, d in zip(g.loc[overdue, "reason_zh"], g.loc[overdue, "deadline"], strict=True)
+        ]
     for modifier in group.get("modifiers") or []:
         applies, _, _, _ = _row_status(frame, modifier["when"], facts, "fail")
         hit = applies[pos] & g["action"].isin(modifier.get("on_actions", ["curtail"])).to_numpy()
@@ -594,6 +612,29 @@ def _finish_group(
     ]
     g["flags"] = g["flags"].map(";".join)
     return g
+
+
+def _deadline_status(deadline: object, as_of: dt.date | None) -> str | None:
+    """``overdue`` (逾期) when the deadline is before the run's date, ``open`` otherwise; None
+    without a deadline or a date."""
+    if as_of is None or deadline is None or (isinstance(deadline, float) and np.isnan(deadline)):
+        return None
+    try:
+        day = dt.date.fromisoformat(str(deadline)[:10])
+    except ValueError:
+        return None
+    return "overdue" if day < as_of else "open"
+
+
+def as_date(value: object) -> dt.date | None:
+    """A run's date from a date, datetime, Timestamp or ISO text (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(str(value)).date()
 
 
 def _cited(text: str, ref: str) -> str:
@@ -647,35 +688,47 @@ def _apply_override(g: pd.DataFrame, frame: pd.DataFrame, override: dict, season
 
 
 def evaluate_policy(
-    frame: pd.DataFrame, policy: Policy, headers: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    policy: Policy,
+    headers: dict[str, str] | None = None,
+    as_of: dt.date | str | None = None,
 ) -> pd.DataFrame:
     """Every decision one policy makes on the enterprises (one row per enterprise and group).
 
     ``headers`` maps contract columns to the planner's own headers (the inverse of
     ``Inventory.header_map``) so that a review names the column as headed in their sheet.
+    ``as_of``: the run's date; the groups and rows out of force on it give no decision and
+    deadlines before it are ``overdue`` (逾期). None: every rule, no deadline status.
     """
     frame = add_derived(frame.reset_index(drop=True), policy)
     try:
-        return _evaluate_policy(frame, policy, headers)
+        return _evaluate_policy(frame, policy, headers, as_date(as_of))
     finally:
         _MEMO.pop(id(frame), None)
 
 
 def _evaluate_policy(
-    frame: pd.DataFrame, policy: Policy, headers: dict[str, str] | None
+    frame: pd.DataFrame, policy: Policy, headers: dict[str, str] | None, as_of: dt.date | None
 ) -> pd.DataFrame:
     facts = {
         column
         for spec in policy.facts
         for column in (spec.name, spec.distance_column, spec.nearest_column)
     } | set(policy.raw.get("fact_columns") or [])
-    context = _Context(policy, frame, facts, headers)
+    context = _Context(policy, frame, facts, headers, as_of)
     groups = []
+    if not in_force_on(policy.raw, as_of):
+        return pd.DataFrame(columns=DECISION_COLUMNS)
     for group in policy.raw.get("rules") or []:
+        if not in_force_on(group, as_of):
+            continue
         chunks: list[pd.DataFrame] = []
         undecided = _scope_mask(frame, group.get("scope"), facts)
         blank_selectors: dict[int, set[str]] = {}
+        missed_rows: dict[int, dict[str, str]] = {}
         for row_spec in group["rows"]:
+            if not in_force_on(row_spec, as_of) or _layer_missing(row_spec, context):
+                continue
             when = row_spec.get("when", {})
             applies, review, flagged, reviewed = _row_status(
                 frame, when, facts, row_spec.get("on_blank", "flag")
@@ -708,11 +761,21 @@ def _evaluate_policy(
                 labels = [(f"blank:{c}", m) for c, m in reviewed]
                 chunks.append(_chunk(to_review, review_outcome, templates, labels, []))
                 undecided[to_review] = False
-            for column, near_miss in _blank_selector_misses(frame, when, facts):
+            misses = _blank_misses(
+                frame, when, facts, row_spec.get("on_blank", "flag"), row_spec["action"]
+            )
+            for column, near_miss in misses:
                 for p in np.flatnonzero(undecided & near_miss):
                     blank_selectors.setdefault(int(p), set()).add(column)
+                    missed_rows.setdefault(int(p), {})[row_spec["ref"]] = row_spec["action"]
         otherwise = group.get("otherwise")
         rest = np.flatnonzero(undecided)
+        blanks = np.array([int(p) in blank_selectors for p in rest], dtype=bool)
+        if not otherwise and blanks.any():
+            chunks.append(
+                _blank_review_chunk(rest[blanks], group, context, blank_selectors, missed_rows)
+            )
+            rest = rest[~blanks]
         if otherwise and rest.size:
             outcome = _outcome(dict(otherwise, id=f"{group['id']}:otherwise"))
             templates = [
@@ -737,24 +800,145 @@ def _evaluate_policy(
     return out[DECISION_COLUMNS].reset_index(drop=True)
 
 
+def _layer_missing(row_spec: dict, context: _Context) -> bool:
+    """A row reading an optional fact whose layer was not given (its distance blank for every
+    enterprise): not applied; :func:`spatial.policy.status_on` says so once for the run."""
+    for column in row_spec.get("when") or {}:
+        spec = context.fact_of(column)
+        if spec is not None and spec.optional:
+            distance = context.frame.get(spec.distance_column)
+            if distance is None or pd.to_numeric(distance, errors="coerce").isna().all():
+                return True
+    return False
+
+
+def _blank_review_chunk(
+    positions: np.ndarray,
+    group: dict,
+    context: _Context,
+    blank_selectors: dict[int, set[str]],
+    missed_rows: dict[int, dict[str, str]],
+) -> pd.DataFrame:
+    """``review`` for the enterprises of a group (without ``otherwise``) that no row decided
+    because a value on a row's path was blank: never ``none`` for a blank."""
+    refs = list(dict.fromkeys(ref for p in positions for ref in missed_rows[int(p)]))
+    outcome = _outcome({"id": f"{group['id']}:blank", "action": "review", "ref": "; ".join(refs)})
+    templates = []
+    for p in positions:
+        rows = missed_rows[int(p)]
+        actions = "、".join(dict.fromkeys(ACTION_ZH.get(a, a) for a in rows.values()))
+        templates.append(
+            context.blank_labels(sorted(blank_selectors[int(p)]), int(p))
+            + f"，无法判断是否适用{cite_ref('; '.join(rows))}（适用则{actions}），"
+            "请县级核实后补填。"
+        )
+    chunk = _chunk(positions, outcome, templates, [], [])
+    chunk["rule_ref"] = ["; ".join(missed_rows[int(p)]) for p in positions]
+    return chunk
+
+
 def evaluate(
-    enterprises: pd.DataFrame, policies: list[Policy], headers: dict[str, str] | None = None
+    enterprises: pd.DataFrame,
+    policies: list[Policy],
+    headers: dict[str, str] | None = None,
+    as_of: dt.date | str | None = None,
 ) -> pd.DataFrame:
     """Decisions of every policy, in policy order then enterprise order.
 
     ``headers``: contract column → the planner's header (default: ``enterprises.attrs``
     ``"headers"`` if set, else the Chinese labels of ``spatial/data/columns.yaml``).
+    ``as_of``: the run's date — only the tables, groups and rows in force on it decide
+    (:func:`spatial.policy.status_on` says which and why); None applies every rule.
     """
     headers = headers if headers is not None else enterprises.attrs.get("headers")
-    frames = [evaluate_policy(enterprises, p, headers) for p in policies]
+    frames = [evaluate_policy(enterprises, p, headers, as_of) for p in policies]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=DECISION_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
-def summarize(enterprises: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """The summary columns per enterprise: its most severe decision (``none`` without any)."""
+NONE_KIND_ZH = {
+    "outside_area": "不在所选政策文件的适用地区内",
+    "no_clause": "所选政策文件没有涉及该企业的条款",
+    "not_in_force": "适用的政策文件在评估日不在执行期内",
+}
+"""The three kinds of ``none``: which one an enterprise's ``none_kind`` says."""
+
+
+def none_reasons(
+    enterprises: pd.DataFrame, policies: list[Policy], as_of: dt.date | str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every enterprise, why no decision would be ``none``: its kind and a sentence.
+
+    ``no_clause``: inside the area of a table in force, but none of its clauses covers the
+    enterprise (its industry); ``not_in_force``: inside the area only of tables or groups out
+    of force on ``as_of``; ``outside_area``: outside every selected table's area.
+    """
+    day = as_date(as_of)
+    frame = enterprises.reset_index(drop=True)
+    n = len(frame)
+    covered = np.zeros(n, dtype=bool)
+    covered_by: list[list[str]] = [[] for _ in range(n)]
+    asleep = np.zeros(n, dtype=bool)
+    asleep_by: list[list[str]] = [[] for _ in range(n)]
+    try:
+        for policy in policies:
+            facts = {s.name for s in policy.facts}
+            table_on = in_force_on(policy.raw, day)
+            for group in policy.raw.get("rules") or []:
+                mask = _scope_mask(frame, group.get("scope"), facts)
+                on = table_on and in_force_on(group, day)
+                target, names = (covered, covered_by) if on else (asleep, asleep_by)
+                target |= mask
+                label = policy.document.short_zh
+                if not on:
+                    found = periods(group) or periods(policy.raw)
+                    spans = "、".join(p.text_zh() for p in found)
+                    label = f"{policy.document.title_zh}（执行期{spans}）"
+                for p in np.flatnonzero(mask):
+                    if label not in names[p]:
+                        names[p].append(label)
+    finally:
+        _MEMO.pop(id(frame), None)
+    industry = frame["industry"] if "industry" in frame else pd.Series([None] * n)
+    county = frame["county"] if "county" in frame else pd.Series([None] * n)
+    titles = "、".join(dict.fromkeys(p.document.short_zh for p in policies)) or "无"
+    day_zh = date_zh(day.isoformat()) if day else ""
+    kinds, reasons = [], []
+    for p in range(n):
+        if covered[p]:
+            kinds.append("no_clause")
+            label = code_label("industry", industry.iloc[p]) or "未填"
+            reasons.append(
+                f"位于{'、'.join(covered_by[p])}的适用范围内，但其条款均不涉及该企业"
+                f"（行业：{label}），无管控措施。"
+            )
+        elif asleep[p]:
+            kinds.append("not_in_force")
+            reasons.append(
+                f"适用{'、'.join(asleep_by[p])}，评估日{day_zh}不在执行期内，本次无当期管控结论。"
+            )
+        else:
+            kinds.append("outside_area")
+            place = county.iloc[p]
+            place = "（未填）" if place is None or pd.isna(place) or place == "" else place
+            reasons.append(f"所在县（区）{place}不在所选政策文件（{titles}）的适用地区内。")
+    return np.array(kinds, dtype=object), np.array(reasons, dtype=object)
+
+
+def summarize(
+    enterprises: pd.DataFrame,
+    decisions: pd.DataFrame,
+    policies: list[Policy] | None = None,
+    as_of: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """The summary columns per enterprise: its most severe decision (``none`` without any).
+
+    With ``policies``, a ``none`` says which of its kinds it is (``none_kind``: outside every
+    selected table's area, no clause covers the enterprise, or the table is out of force on
+    ``as_of``) in its ``reason_zh``.
+    """
     out = enterprises.copy()
     if len(decisions):
         ranked = decisions.assign(_rank=decisions["action"].map(SEVERITY))
@@ -768,7 +952,13 @@ def summarize(enterprises: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFram
     for column in SUMMARY_COLUMNS:
         out[column] = ids.map(best[column]) if column in best else None
     out["action"] = out["action"].fillna("none")
-    out["reason_zh"] = out["reason_zh"].where(out["action"] != "none", "所选政策文件均无适用条款。")
+    none = (out["action"] == "none").to_numpy()
+    if policies is not None:
+        kinds, reasons = none_reasons(enterprises, policies, as_of)
+        out["none_kind"] = np.where(none, kinds, None)
+        out["reason_zh"] = np.where(none, reasons, out["reason_zh"].to_numpy(dtype=object))
+    else:
+        out["reason_zh"] = out["reason_zh"].where(~none, "所选政策文件均无适用条款。")
     out["curtail_pct"] = pd.to_numeric(out["curtail_pct"], errors="coerce")
     out["stop_days"] = pd.to_numeric(out["stop_days"], errors="coerce").astype("Int64")
     out["decision_count"] = ids.map(counts).fillna(0).astype(int)

@@ -10,7 +10,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,7 +38,7 @@ from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
-from spatial.policy import Policy, fact_specs, load_policies
+from spatial.policy import Policy, fact_specs, load_policies, status_on
 from spatial.zones import assign_zones, load_zones
 
 Progress = Callable[[int, int, str], None]
@@ -99,6 +99,14 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
         "policies": [
             {"id": p.id, "version": p.version, "source": p.source, "issued": p.issued}
             for p in result.policies
+        ],
+        "policy_status": [
+            asdict(s)
+            for s in status_on(
+                result.policies,
+                config.as_of,
+                {name for name, layer in result.layers.items() if layer is not None},
+            )
         ],
         "facts": {
             spec.name: {"layer": spec.layer, "within_m": spec.within_m, "ref": spec.ref}
@@ -264,8 +272,8 @@ def after_facts(
     """
     if layers.get("dingxiang_zones") is not None:
         enterprises = enterprises.join(assign_zones(enterprises, layers["dingxiang_zones"], as_of))
-    decisions = evaluate(enterprises, policies)
-    return summarize(enterprises, decisions), decisions
+    decisions = evaluate(enterprises, policies, as_of=as_of)
+    return summarize(enterprises, decisions, policies, as_of), decisions
 
 
 def screen_local(

@@ -84,6 +84,7 @@ FACT_KEYS = {
     "label_zh",
     "area_zh",
     "name_column",
+    "optional",
 }
 
 
@@ -103,6 +104,7 @@ class FactSpec:
     label_zh: str = ""
     area_zh: str = ""
     name_column: str = ""
+    optional: bool = False
 
     def select(self, features: pd.DataFrame) -> np.ndarray:
         """Which features of the layer qualify (all when there is no ``where``)."""
@@ -331,6 +333,158 @@ def documents_table(policies: list[Policy]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(DOCUMENT_HEADERS)).rename(columns=DOCUMENT_HEADERS)
 
 
+# --------------------------------------------------------------------------------------------
+# Periods in force
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period a table (or a group of its rules) is in force: ``start`` to ``end`` inclusive
+    (``end`` None: open), with the clause that states it."""
+
+    start: dt.date
+    end: dt.date | None
+    ref: str
+    note_zh: str = ""
+
+    def holds(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def text_zh(self) -> str:
+        start = date_zh(self.start.isoformat())
+        return f"{start}起" if self.end is None else f"{start}至{date_zh(self.end.isoformat())}"
+
+
+def periods(node: dict | None) -> list[Period]:
+    """The ``in_force`` periods of a table or group (one mapping or a list of them)."""
+    raw = (node or {}).get("in_force")
+    if not raw:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    return [
+        Period(
+            dt.date.fromisoformat(str(p["from"])),
+            dt.date.fromisoformat(str(p["to"])) if p.get("to") else None,
+            str(p.get("ref", "")),
+            str(p.get("note_zh") or ""),
+        )
+        for p in items
+    ]
+
+
+def in_force_on(node: dict | None, day: dt.date | None) -> bool:
+    """Whether a table or group is in force on ``day`` (always, without periods or a day)."""
+    found = periods(node)
+    return day is None or not found or any(p.holds(day) for p in found)
+
+
+IN_FORCE_STATUS_ZH = {
+    "in_force": "有效",
+    "draft": "征求意见稿",
+    "not_yet": "尚未生效",
+    "expired": "已过有效期",
+    "layer_missing": "缺少图层",
+}
+
+
+@dataclass(frozen=True)
+class PolicyStatus:
+    """Whether a table, or one group of its rules, applies on the run's date.
+
+    ``status``: ``in_force``, ``draft`` (in its period but a draft for comment: decisions are
+    given, marked as the draft's), ``not_yet`` or ``expired`` (no current decision), or
+    ``layer_missing`` (an optional fact's layer was not given: its rows were not applied). ``part``
+    is the table id, ``table id/group id`` for a group with its own period, or ``table id/fact``.
+    """
+
+    policy: str
+    part: str
+    status: str
+    start: str
+    end: str
+    reason_zh: str
+
+    @property
+    def applies(self) -> bool:
+        return self.status in ("in_force", "draft")
+
+
+def _status(policy: Policy, node: dict, part: str, day: dt.date) -> PolicyStatus | None:
+    found = periods(node)
+    if not found:
+        return None
+    current = [p for p in found if p.holds(day)]
+    head = policy.document.cite("", "full")
+    day_zh = date_zh(day.isoformat())
+    what = "" if part == policy.id else f"中“{node.get('title_zh') or node.get('id')}”"
+    spans = "、".join(f"{p.text_zh()}（{cite_ref(p.ref)}）" for p in found)
+    if current:
+        status = "draft" if policy.draft else "in_force"
+        period = current[0]
+        reason = f"{head}{what}的执行期为{period.text_zh()}，评估日{day_zh}在执行期内。"
+        if policy.draft:
+            reason += "该文件为征求意见稿，尚未正式印发，结论仅供参考。"
+    else:
+        period = max(found, key=lambda p: p.start) if all(day < p.start for p in found) else None
+        status = "not_yet" if all(day < p.start for p in found) else "expired"
+        period = period or max(found, key=lambda p: p.end or dt.date.max)
+        word = "尚未开始" if status == "not_yet" else "已结束"
+        reason = (
+            f"{head}{what}的执行期为{spans}，评估日{day_zh}时执行期{word}，"
+            "本次不据此作出当前管控结论；如需查看当期要求，请将评估日期设在执行期内。"
+        )
+    return PolicyStatus(
+        policy=policy.id,
+        part=part,
+        status=status,
+        start=period.start.isoformat(),
+        end=period.end.isoformat() if period.end else "",
+        reason_zh=reason,
+    )
+
+
+def status_on(
+    policies: list[Policy], as_of: dt.date, layers: set[str] | None = None
+) -> list[PolicyStatus]:
+    """Which tables and groups are in force on ``as_of``: one entry per table, and one per group
+    with its own period (the Changzhi clinker window). For the run's summary, ``run.json`` and
+    the lists; :func:`spatial.decisions.evaluate` applies only what is in force.
+
+    With ``layers`` (the names of the context layers given), one ``layer_missing`` entry per
+    optional fact whose layer is absent — said once here instead of a review for every plant.
+    """
+    out = []
+    for policy in policies:
+        table = _status(policy, policy.raw, policy.id, as_of)
+        if table is None:
+            status = "draft" if policy.draft else "in_force"
+            reason = f"{policy.document.cite('', 'full')}未规定执行期，按有效处理。"
+            if policy.draft:
+                reason += "该文件为征求意见稿，尚未正式印发，结论仅供参考。"
+            table = PolicyStatus(policy.id, policy.id, status, "", "", reason)
+        out.append(table)
+        for group in policy.raw.get("rules") or []:
+            found = _status(policy, group, f"{policy.id}/{group['id']}", as_of)
+            if found is not None:
+                out.append(found)
+        for spec in policy.facts:
+            if layers is None or spec.layer in layers or not spec.optional:
+                continue
+            place = (spec.label_zh or "{name}").format(name="") or spec.layer
+            out.append(
+                PolicyStatus(
+                    policy.id,
+                    f"{policy.id}/{spec.name}",
+                    "layer_missing",
+                    "",
+                    "",
+                    f"未提供{place}图层（--layer {spec.layer}=文件），{cite_ref(spec.ref)}"
+                    f"中与{place}有关的布局分析本次未进行，相关企业未作判断。",
+                )
+            )
+    return out
+
+
 @dataclass(frozen=True)
 class Policy:
     """A loaded rule table."""
@@ -427,6 +581,7 @@ def _parse_facts(raw: object, path: Path, policy_id: str, problems: list[str]) -
                     label_zh=str(spec.get("label_zh") or ""),
                     area_zh=str(spec.get("area_zh") or ""),
                     name_column=str(spec.get("name_column") or ""),
+                    optional=bool(spec.get("optional")),
                 )
             )
     return specs

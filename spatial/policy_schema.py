@@ -24,10 +24,12 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import itertools
 from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 from spatial import schema
 from spatial.errors import PolicyTableError
@@ -69,6 +71,10 @@ _PERIOD = {
     "required": ["from", "ref"],
     "additionalProperties": False,
 }
+_IN_FORCE = {
+    "anyOf": [_PERIOD, {"type": "array", "items": _PERIOD, "minItems": 1}],
+    "description": "a period {from, to, ref} or a list of them",
+}
 _ON_BLANK = {
     "anyOf": [
         {"enum": ["flag", "fail", "review"]},
@@ -94,7 +100,7 @@ _ROW_PROPERTIES = {
         "required": ["start", "end"],
         "additionalProperties": False,
     },
-    "in_force": _PERIOD,
+    "in_force": _IN_FORCE,
 }
 _ROW = {
     "type": "object",
@@ -139,7 +145,6 @@ _FACT = {
         "label_zh": _TEXT,
         "area_zh": _TEXT,
         "optional": {"type": "boolean"},
-        "missing_zh": _TEXT,
     },
     "required": ["layer", "within_m", "distance_column", "nearest_column", "ref"],
     "additionalProperties": False,
@@ -153,7 +158,7 @@ _GROUP = {
         "rows": {"type": "array", "items": _ROW},
         "otherwise": _OTHERWISE,
         "modifiers": {"type": "array", "items": _MODIFIER},
-        "in_force": _PERIOD,
+        "in_force": _IN_FORCE,
         "title_zh": _TEXT,
     },
     "required": ["id", "rows"],
@@ -185,7 +190,7 @@ TABLE_SCHEMA = {
             "required": ["start", "end"],
             "additionalProperties": False,
         },
-        "in_force": _PERIOD,
+        "in_force": _IN_FORCE,
         "facts": {"type": "object", "additionalProperties": _FACT},
         "county_overrides": {
             "type": "array",
@@ -346,6 +351,16 @@ def _shape_problems(raw: object) -> list[str]:
         if error.validator == "required":
             problems.append(f"{where}: {error.message.split(' is ')[0]} is missing")
             continue
+        if error.validator == "anyOf" and isinstance(error.instance, dict | list):
+            deeper_errors = [e for e in error.context if e.relative_path]
+            inner = best_match(deeper_errors) if deeper_errors else None
+            if inner is not None:
+                deeper = _where(raw, path + list(inner.relative_path))
+                if deeper not in reported:
+                    reported.add(deeper)
+                    expected = inner.schema.get("description") or inner.message
+                    problems.append(f"{deeper}: expected {expected}, got {inner.instance!r}")
+                continue
         if where in reported:
             continue
         reported.add(where)
@@ -479,9 +494,15 @@ def _name_problems(raw: dict, actions: tuple[str, ...]) -> list[str]:
                     window.get("start"), window.get("end"), where + ".window"
                 )
             if row.get("in_force"):
-                problems += _in_force_problems(row["in_force"], f"{where}.in_force")
+                problems += _in_force_problems(
+                    row["in_force"],
+                    f"{where}.in_force",
+                    group.get("in_force") or raw.get("in_force"),
+                )
         if group.get("in_force"):
-            problems += _in_force_problems(group["in_force"], f"{gwhere}.in_force")
+            problems += _in_force_problems(
+                group["in_force"], f"{gwhere}.in_force", raw.get("in_force")
+            )
     for o, override in enumerate(raw.get("county_overrides") or []):
         industries = override.get("industry") or []
         for value in industries if isinstance(industries, list) else [industries]:
@@ -498,21 +519,46 @@ def _name_problems(raw: dict, actions: tuple[str, ...]) -> list[str]:
     return problems
 
 
-def _period_problems(start: object, end: object, where: str) -> list[str]:
+def _period_problems(
+    start: object, end: object, where: str, names: tuple[str, str] = ("start", "end")
+) -> list[str]:
     problems = []
     first, last = _date(start), _date(end)
     if start is not None and first is None:
-        problems.append(f"{where}: start is not a real date: {start!r}")
+        problems.append(f"{where}.{names[0]}: not a real date: {start!r}")
     if end is not None and last is None:
-        problems.append(f"{where}: end is not a real date: {end!r}")
+        problems.append(f"{where}.{names[1]}: not a real date: {end!r}")
     if first and last and last < first:
         problems.append(f"{where}: ends ({last}) before it starts ({first})")
     return problems
 
 
-def _in_force_problems(period: dict, where: str) -> list[str]:
-    problems = _period_problems(period.get("from"), period.get("to"), where)
-    return [p.replace(": start", ".from").replace(": end", ".to") for p in problems]
+def _in_force_problems(raw: object, where: str, within: object = None) -> list[str]:
+    """Real dates, each period in order, no two periods overlapping, and (for a group) every
+    period inside one of the table's periods."""
+    items = raw if isinstance(raw, list) else [raw]
+    problems: list[str] = []
+    spans = []
+    for k, period in enumerate(items):
+        at = where if len(items) == 1 else f"{where}[{k + 1}]"
+        found = _period_problems(period.get("from"), period.get("to"), at, ("from", "to"))
+        problems += found
+        first, last = _date(period.get("from")), _date(period.get("to"))
+        if first and not found:
+            spans.append((first, last or dt.date.max, at))
+    spans.sort()
+    for (_, end_a, at_a), (start_b, _, at_b) in itertools.pairwise(spans):
+        if start_b <= end_a:
+            problems.append(f"{at_b}: overlaps {at_a}; give periods that do not overlap")
+    outer = []
+    for period in (within if isinstance(within, list) else [within]) if within else []:
+        first, last = _date(period.get("from")), _date(period.get("to"))
+        if first:
+            outer.append((first, last or dt.date.max))
+    for start, end, at in spans:
+        if outer and not any(a <= start and end <= b for a, b in outer):
+            problems.append(f"{at}: lies outside the table's in_force period")
+    return problems
 
 
 def validate_table(raw: object, path: Path | str, actions: tuple[str, ...]) -> None:

@@ -93,6 +93,7 @@ _SUMMARY_DTYPES = {
     "rule_ref": _STR,
     "reason_zh": _STR,
     "decision_count": "int64",
+    "none_kind": _STR,
 }
 _DECISION_TEXT = {"id", "policy", "rule_id", "action", "rule_ref", "reason_zh", "flags", "flags_zh"}
 _DECISION_DTYPES = {c: (_STR if c in _DECISION_TEXT else object) for c in DECISION_COLUMNS}
@@ -102,6 +103,7 @@ _DECISION_PARQUET_DTYPES = {
     "curtail_pct": "float64",
     "stop_days": "Int64",
     "deadline": _STR,
+    "deadline_status": _STR,
     "window_start": _STR,
     "window_end": _STR,
 }

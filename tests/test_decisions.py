@@ -20,9 +20,9 @@ CASES = Path(__file__).parent / "cases"
 BASE = {"id": "E1", "county": "榆次区", "compliant": "yes"}
 
 
-def decide(policy: str = "jinzhong-2019", **fields) -> pd.DataFrame:
+def decide(policy: str = "jinzhong-2019", as_of=None, **fields) -> pd.DataFrame:
     frame = pd.DataFrame([{**BASE, **fields}])
-    return evaluate_policy(frame, load_policy(policy))
+    return evaluate_policy(frame, load_policy(policy), as_of=as_of)
 
 
 def one(policy: str = "jinzhong-2019", **fields) -> pd.Series:
@@ -516,7 +516,7 @@ def _yaml_cases() -> list:
 @pytest.mark.parametrize(("policy", "case"), _yaml_cases())
 def test_yaml_cases(policy, case):
     """tests/cases/*.yaml: cases a planner can extend without writing Python."""
-    decisions = decide(policy, **case["enterprise"])
+    decisions = decide(policy, as_of=case.get("as_of"), **case["enterprise"])
     expected = case["expect"]
     if expected == "none":
         assert decisions.empty, decisions[["rule_id", "action"]]

@@ -58,7 +58,7 @@ def refused(path) -> str:
         ),
         (
             "  - {id: r1, when: {furnace_t: {min: ten}}, action: shutdown, ref: s.txt §1}",
-            "row 1 (r1).when.furnace_t: expected a value, a list of values, or {min/max/lt/gt",
+            "row 1 (r1).when.furnace_t.min: expected a number, got 'ten'",
         ),
         (
             "  - {id: r1, when: {furnace_t: {atleast: 5}}, action: shutdown, ref: s.txt §1}",

@@ -38,6 +38,7 @@ from spatial.scale import (
 
 GEOD = Geod(ellps="WGS84")
 AS_OF = dt.date(2024, 11, 15)
+SEASON = dt.date(2019, 12, 1)  # inside the Jinzhong 2019-2020 season: its rules are in force
 COUNTIES = ["榆次区", "太谷区", "祁县", "平遥县", "介休市", "忻府区", "原平市", "定襄县", "潞州区"]
 INDUSTRIES = ["foundry", "coking", "cement", "brick_kiln", "chemical", "carbon", "steel"]
 CLASSES = ["encouraged", "permitted", "restricted"]
@@ -204,18 +205,18 @@ def test_national_inventory_is_identical_to_the_local_engine(national, client, m
     _, enterprises, _, layers, policies = national
     specs = fact_specs(policies)
     local = add_facts(enterprises, layers, specs)
-    decisions_local = evaluate(local, policies)
-    local = summarize(local, decisions_local)
+    decisions_local = evaluate(local, policies, as_of=SEASON)
+    local = summarize(local, decisions_local, policies, SEASON)
 
     evaluated = []  # each input partition is evaluated once, though two frames come out of it
 
-    def counting(frame, pols):
+    def counting(frame, pols, **options):
         evaluated.append(len(frame))
-        return evaluate(frame, pols)
+        return evaluate(frame, pols, **options)
 
     monkeypatch.setattr(pipeline, "evaluate", counting)
     screened, decisions = screen_partitioned(
-        enterprises, layers, specs, policies, as_of=AS_OF, client=client, npartitions=7
+        enterprises, layers, specs, policies, as_of=SEASON, client=client, npartitions=7
     )
     assert sum(evaluated) == len(enterprises)
     assert_same_screening(local, screened, _distances(specs))
@@ -231,10 +232,10 @@ def test_an_index_with_gaps_and_names_comes_back_as_given(national, client):
     subset.index = [f"k{i}" for i in range(len(subset))][::-1]
     subset = subset.iloc[::-1]  # a descending, non-numeric index
     local = add_facts(subset, layers, specs)
-    decisions_local = evaluate(local, policies)
-    local = summarize(local, decisions_local)
+    decisions_local = evaluate(local, policies, as_of=SEASON)
+    local = summarize(local, decisions_local, policies, SEASON)
     screened, decisions = screen_partitioned(
-        subset, layers, specs, policies, as_of=AS_OF, client=client, npartitions=4
+        subset, layers, specs, policies, as_of=SEASON, client=client, npartitions=4
     )
     assert_same_screening(local, screened, _distances(specs))
     assert_same_decisions(decisions_local, decisions)
@@ -341,7 +342,7 @@ def test_partitioned_in_and_out_is_identical_to_the_local_engine(
     inventory = read_inventory
     assert isinstance(inventory.accepted, dask_geopandas.GeoDataFrame)
     lazy_e, lazy_d = screen_partitioned(
-        inventory.accepted, layers, specs, policies, as_of=AS_OF, client=client, npartitions=6
+        inventory.accepted, layers, specs, policies, as_of=SEASON, client=client, npartitions=6
     )  # a dask input gives lazy frames, in the input partitions
     assert isinstance(lazy_e, dask_geopandas.GeoDataFrame) and lazy_e.npartitions == 11
     assert SEQ not in lazy_d.columns
@@ -349,11 +350,11 @@ def test_partitioned_in_and_out_is_identical_to_the_local_engine(
     # the local engine on the same accepted rows, in memory
     accepted = inventory.accepted.compute()
     local = add_facts(accepted, layers, specs)
-    decisions_local = evaluate(local, policies)
-    local = summarize(local, decisions_local)
+    decisions_local = evaluate(local, policies, as_of=SEASON)
+    local = summarize(local, decisions_local, policies, SEASON)
 
     lazy = screen_dask(
-        inventory.accepted, layers, specs, policies, as_of=AS_OF, client=client, npartitions=6
+        inventory.accepted, layers, specs, policies, as_of=SEASON, client=client, npartitions=6
     )
     assert lazy.enterprises.npartitions == 11  # the input partitions, in input order
     written = write_partitioned(lazy, tmp_path / "out", output_crs="EPSG:4490", client=client)
