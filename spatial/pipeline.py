@@ -39,6 +39,7 @@ from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
 from spatial.policy import Policy, fact_specs, load_policies, status_on
+from spatial.progress import in_stage, reporting, stage
 from spatial.zones import assign_zones, load_zones
 
 Progress = Callable[[int, int, str], None]
@@ -158,7 +159,9 @@ def run(
     config
         The run's inputs and options.
     progress
-        Called as ``progress(step, total, text)`` before each step.
+        Called as ``progress(step, total, text)`` before each step. A
+        :class:`spatial.progress.Reporter` (``spatial.progress.terminal()``, ``notebook()``)
+        also shows a bar with counts and rates for each long stage inside the steps.
     warn
         Called with the text of each warning about the output folder (a stale lock taken
         over, temporary files of a killed run removed); default: :func:`warnings.warn`.
@@ -167,9 +170,10 @@ def run(
         engine of :mod:`spatial.scale`; called as ``screen(enterprises, layers, specs,
         policies, as_of)`` and returning the summarised enterprises and the decisions.
     """
-    return in_transaction(
-        config, lambda tx: _run(config, progress, screen or screen_local, tx, warn), warn=warn
-    )
+    with reporting(progress) as reporter:  # stages inside show as the caller's reporter says
+        return in_transaction(
+            config, lambda tx: _run(config, reporter, screen or screen_local, tx, warn), warn=warn
+        )
 
 
 RESERVED_LAYERS = ("builtup", "heat_sources", "dingxiang_zones")
@@ -270,10 +274,15 @@ def after_facts(
 
     Each reads an enterprise's own row only, so :mod:`spatial.scale` runs them per partition.
     """
+    n = len(enterprises)
     if layers.get("dingxiang_zones") is not None:
-        enterprises = enterprises.join(assign_zones(enterprises, layers["dingxiang_zones"], as_of))
-    decisions = evaluate(enterprises, policies, as_of=as_of)
-    return summarize(enterprises, decisions, policies, as_of), decisions
+        zones = in_stage("Dingxiang zones", n)(assign_zones)
+        enterprises = enterprises.join(zones(enterprises, layers["dingxiang_zones"], as_of))
+    decisions = in_stage("applying policies", n)(evaluate)(enterprises, policies, as_of=as_of)
+    summary = in_stage("summarising decisions", n)(summarize)(
+        enterprises, decisions, policies, as_of
+    )
+    return summary, decisions
 
 
 def screen_local(
@@ -284,7 +293,8 @@ def screen_local(
     as_of,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Facts, zones, decisions and the summary for the enterprises, on this machine."""
-    return after_facts(add_facts(enterprises, layers, specs), layers, policies, as_of)
+    facts = in_stage("measuring geodesic distances", len(enterprises))(add_facts)
+    return after_facts(facts(enterprises, layers, specs), layers, policies, as_of)
 
 
 def _run(
@@ -298,10 +308,12 @@ def _run(
     progress(1, total, f"reading enterprises from {config.enterprises}")
     policies = load_policies(config.policies)
     specs = fact_specs(policies)
-    inventory = load_enterprises(config.enterprises, crs=config.crs)
+    with stage("reading enterprises") as bar:
+        inventory = load_enterprises(config.enterprises, crs=config.crs)
+        bar.set_total(inventory.n_input)
 
     progress(2, total, "reading context layers")
-    layers, notes = _layers_with_notes(config)
+    layers, notes = in_stage("reading context layers", None, "layers")(_layers_with_notes)(config)
     for note in notes:
         (warn or warnings.warn)(note)
 
@@ -351,8 +363,15 @@ def write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     layers = result.layers
     context = {name: layer for name, layer in layers.items() if layer is not None}
-    context.update(fact_buffers(layers, specs))
-    emissions, targets = emission_outputs(result) if full else (None, None)
+    context.update(
+        in_stage("geodesic display buffers", len(specs), "buffers")(fact_buffers)(layers, specs)
+    )
+    n = len(result.enterprises)
+    emissions, targets = (
+        in_stage("emission table", len(result.decisions), "decisions")(emission_outputs)(result)
+        if full
+        else (None, None)
+    )
     gpkg_layers = (
         {
             "enterprises": result.enterprises,
@@ -367,12 +386,13 @@ def write_outputs(
     record = run_record(config, result)
     if full:
         record["emissions"] = run_summary(emissions, targets)
-    result.outputs["screening"] = write_gpkg(
+    rows = sum(len(frame) for frame in gpkg_layers.values() if frame is not None)
+    result.outputs["screening"] = in_stage("writing screening.gpkg", rows, "rows")(write_gpkg)(
         gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
     )
     if full:
         enterprises, decisions = result.enterprises, result.decisions
-        result.outputs["lists"] = write_lists(
+        result.outputs["lists"] = in_stage("writing lists.xlsx", n)(write_lists)(
             out / "lists.xlsx",
             enterprises,
             decisions,
@@ -382,7 +402,7 @@ def write_outputs(
             emission_targets=targets,
         )
         county_outlines, county_seats = counties_around(enterprises)
-        result.outputs["map"] = write_map(
+        result.outputs["map"] = in_stage("writing map.html", n)(write_map)(
             out / "map.html",
             enterprises,
             context,
@@ -397,7 +417,7 @@ def write_outputs(
         )
         add_emission_panel(result.outputs["map"], county_panel(emissions))
         if config.figures:
-            figures = write_figures(
+            figures = in_stage("drawing figures", n)(write_figures)(
                 out / "figures",
                 enterprises,
                 context,

@@ -10,6 +10,7 @@ import click
 from spatial.config import RunConfig
 from spatial.errors import SpatialError
 from spatial.pipeline import run
+from spatial.progress import terminal
 
 out_option = click.option(
     "--out",
@@ -35,7 +36,8 @@ as_of_option = click.option(
 
 
 def echo_progress(step: int, total: int, text: str) -> None:
-    """Print counted steps to stderr, so stdout stays clean for the summary."""
+    """Print counted steps to stderr, so stdout stays clean for the summary (the CLI itself
+    uses :func:`spatial.progress.terminal`: these lines, and bars on a terminal)."""
     click.echo(f"[{step}/{total}] {text}", err=True)
 
 
@@ -49,9 +51,9 @@ def run_and_report(config: RunConfig) -> None:
         if config.engine == "dask":
             from spatial.scale import run_dask
 
-            result = run_dask(config, progress=echo_progress, warn=warn)
+            result = run_dask(config, progress=terminal(), warn=warn)
         else:
-            result = run(config, progress=echo_progress, warn=warn)
+            result = run(config, progress=terminal(), warn=warn)
     except SpatialError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())

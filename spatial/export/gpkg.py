@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -88,6 +89,41 @@ PROJECTS_DDL = (
 ACTION_CONSTRAINT = "action_codes"
 
 
+# Features go to GDAL as Arrow tables (pyogrio's write_arrow; GDAL >= 3.8), not row by row.
+ARROW = pyogrio.__gdal_version__ >= (3, 8, 0)
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding other things than text (numbers, dates, booleans among None) as
+    the row-by-row writer writes them: each value as ``str(value)``, None/NaN as null. Arrow
+    would infer a number, date or boolean type instead, so both writers give the same fields
+    and values.
+
+    >>> _as_text(pd.DataFrame({"a": pd.Series([30, None, 46.0], dtype=object)}))["a"].tolist()
+    ['30', None, '46.0']
+    """
+    text = {}
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        if values.dtype != object or isinstance(values, gpd.GeoSeries):
+            continue
+        values = values.to_numpy()
+        null = pd.isna(values)
+        other = ~null & ~np.fromiter((isinstance(v, str) for v in values), bool, values.size)
+        if not other.any():
+            continue
+        values = values.copy()
+        values[other] = [str(v) for v in values[other]]
+        values[null] = None
+        text[position] = values
+    if not text:
+        return frame
+    frame = frame.copy(deep=False)
+    for position, values in text.items():
+        frame.isetitem(position, values)
+    return frame
+
+
 def _prepare(frame: pd.DataFrame, crs: str) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         return frame.to_crs(crs) if frame.crs is not None else frame.set_crs(crs)
@@ -128,12 +164,13 @@ def write_gpkg(
     with atomic_path(path) as tmp:
         for name, frame in frames.items():
             pyogrio.write_dataframe(
-                frame,
+                _as_text(frame) if ARROW else frame,
                 tmp,
                 layer=name,
                 driver="GPKG",
                 dataset_options=GPKG_OPTIONS,
                 append=False,
+                use_arrow=ARROW,
             )
         if styles and frames:
             write_qgis_extras(tmp, frames, crs, metadata, gpkg_name=path.name, project=project)

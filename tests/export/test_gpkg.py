@@ -404,3 +404,88 @@ def test_missing_layers_and_no_metadata(tmp_path):
 def test_plain_layers_on_request(tmp_path):
     path = write_gpkg({"enterprises": _points()}, tmp_path / "s.gpkg", styles=False)
     assert dict(pyogrio.list_layers(path)) == {"enterprises": "Point"}
+
+
+# --------------------------------------------------------------------------------------------
+# The Arrow path gives what the row-by-row writer gives (issue 19)
+
+
+def _row_by_row(frames: dict, path) -> None:
+    for name, frame in frames.items():
+        pyogrio.write_dataframe(
+            gpkg._prepare(frame, "EPSG:4490"),
+            path,
+            layer=name,
+            driver="GPKG",
+            dataset_options=gpkg.GPKG_OPTIONS,
+            use_arrow=False,
+        )
+
+
+def _mixed_layers() -> dict:
+    n = 6
+    points = gpd.GeoDataFrame(
+        {
+            "id": [f"E{i}" for i in range(n)],
+            "name": ["甲", "乙", None, "丁", "戊", "己"],
+            "dist_m": [0.0, 1.5, float("nan"), 1e7, 3.25, 12.0],
+            "near": pd.array([True, False, None, True, False, True], dtype="boolean"),
+            "phase": pd.array([1, None, 3, 4, None, 2], dtype="Int64"),
+            "count": range(n),
+            "flag": [True, False, True, True, False, False],
+            "zone_start": ["2024-05-01", None, None, "2024-10-01", None, None],
+        },
+        geometry=gpd.points_from_xy([112.7, 112.8, 112.9, 113.0, 113.1, 113.2], [37.6] * n),
+        crs=4326,
+    )
+    table = pd.DataFrame(
+        {
+            "id": ["E0", "E1", "E2", "E3"],
+            # numbers, dates and booleans among None in object columns (the decisions table)
+            "curtail_pct": pd.Series([30, None, 40, 48], dtype=object),
+            "stop_days": pd.Series([46.0, None, float("nan"), 0.0], dtype=object),
+            "deadline": pd.Series([None, dt.date(2024, 10, 31), None, None], dtype=object),
+            "counted": pd.Series([True, None, False, True], dtype=object),
+            "mixed": pd.Series(["x", 2.5, None, 7], dtype=object),
+            "empty": pd.Series([None] * 4, dtype=object),
+        }
+    )
+    builtup = gpd.GeoDataFrame(
+        {"name": ["太原", "晋中"]},
+        geometry=[box(112.4, 37.7, 112.7, 38.0), box(112.7, 37.6, 112.8, 37.7)],
+        crs=4326,
+    )
+    return {"enterprises": points, "decisions": table, "builtup": builtup}
+
+
+def test_arrow_writer_is_used():
+    assert gpkg.ARROW  # GDAL >= 3.8 with pyarrow: the wheels the project installs
+
+
+def test_arrow_path_writes_what_the_row_by_row_writer_writes(tmp_path):
+    layers = _mixed_layers()
+    write_gpkg(layers, tmp_path / "arrow.gpkg", styles=False)
+    _row_by_row(layers, tmp_path / "rows.gpkg")
+    for name in layers:
+        a = pyogrio.read_info(tmp_path / "arrow.gpkg", layer=name)
+        b = pyogrio.read_info(tmp_path / "rows.gpkg", layer=name)
+        for key in ("fields", "dtypes", "geometry_type", "crs", "features", "geometry_name"):
+            assert list(pd.Series(a[key]).astype(str)) == list(pd.Series(b[key]).astype(str)), (
+                name,
+                key,
+            )
+        pd.testing.assert_frame_equal(
+            pyogrio.read_dataframe(tmp_path / "arrow.gpkg", layer=name),
+            pyogrio.read_dataframe(tmp_path / "rows.gpkg", layer=name),
+            check_exact=True,
+        )
+    decisions = pyogrio.read_dataframe(tmp_path / "arrow.gpkg", layer="decisions")
+    assert decisions["stop_days"].iloc[0] == "46.0"
+    assert decisions["stop_days"].isna().tolist() == [False, True, True, False]
+    assert decisions["deadline"].iloc[1] == "2024-10-31"
+    assert decisions["counted"].tolist()[::3] == ["True", "True"]
+
+
+def test_as_text_leaves_text_columns_alone():
+    frame = pd.DataFrame({"a": pd.Series(["x", None], dtype=object), "b": [1.0, 2.0]})
+    assert gpkg._as_text(frame) is frame
