@@ -951,7 +951,7 @@ def summarize(
     ids = out["id"]
     for column in SUMMARY_COLUMNS:
         out[column] = ids.map(best[column]) if column in best else None
-    out["action"] = out["action"].fillna("none")
+    out["action"] = out["action"].astype(object).fillna("none")
     none = (out["action"] == "none").to_numpy()
     if policies is not None:
         kinds, reasons = none_reasons(enterprises, policies, as_of)

@@ -1358,13 +1358,14 @@ def _check_coordinates(
 
 def normalize_ids(ids: pd.Series) -> pd.Series:
     """Ids as compared and kept: NFKC (full-width ``Ａ１`` is ``A1``), without zero-width and
-    direction characters, stripped. An all-ASCII column is returned as it is (one check).
+    direction characters, stripped. An all-ASCII column is only stripped (one check).
 
     >>> normalize_ids(pd.Series(["Ａ１", "A\u200b2", " A3 "])).tolist()
     ['A1', 'A2', 'A3']
     """
     if "".join(ids.to_numpy()).isascii():
-        return ids
+        return ids.str.strip()
+    ids = ids.str.strip()
     wide = ids.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool)
     out = ids.copy()
     out[wide] = (

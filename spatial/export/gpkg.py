@@ -99,7 +99,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     would infer a number, date or boolean type instead, so both writers give the same fields
     and values.
 
-    >>> _as_text(pd.DataFrame({"a": pd.Series([30, None, 46.0], dtype=object)}))["a"].tolist()
+    >>> text = _as_text(pd.DataFrame({"a": pd.Series([30, None, 46.0], dtype=object)}))["a"]
+    >>> [None if pd.isna(v) else v for v in text]
     ['30', None, '46.0']
     """
     text = {}
