@@ -604,7 +604,12 @@ def _tonnes(value: float) -> float:
 
 def run_summary(table: pd.DataFrame, targets: pd.DataFrame | None = None) -> dict:
     """The ``emissions`` entry of ``run.json``: per pollutant, totals and plants lacking data."""
-    summary = county_summary(table)
+    return summary_entry(county_summary(table), int(table["id"].nunique()), targets)
+
+
+def summary_entry(summary: pd.DataFrame, plants: int, targets: pd.DataFrame | None = None) -> dict:
+    """:func:`run_summary` from a :func:`county_summary` (e.g. added up over partitions by
+    :func:`combine_county_summaries`) and the number of plants with a decision."""
     pollutants = {}
     for pollutant in POLLUTANTS:
         mine = summary[summary["pollutant"] == pollutant]
@@ -617,13 +622,48 @@ def run_summary(table: pd.DataFrame, targets: pd.DataFrame | None = None) -> dic
             "no_data_plants": int(mine["no_data_plants"].sum()),
             "not_quantified_plants": int(mine["not_quantified_plants"].sum()),
         }
-    out = {"plants": int(table["id"].nunique()), "by_pollutant": pollutants}
+    out = {"plants": int(plants), "by_pollutant": pollutants}
     if targets is not None and len(targets):
         out["targets"] = [
             {k: (_tonnes(v) if k.endswith("_t") else v) for k, v in row.items()}
             for row in targets.to_dict("records")
         ]
     return out
+
+
+def combine_county_summaries(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`county_summary` of a table cut into parts with no plant in two parts (the
+    Dask engine's partitions): every column is a sum or a count of distinct plants, so the
+    parts add up."""
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return county_summary(pd.DataFrame(columns=TABLE_COLUMNS))
+    keys = ["county", "pollutant"]
+    return pd.concat(frames).groupby(keys, sort=True).sum().reset_index()
+
+
+_TARGET_KEYS = ["policy", "title", "ref", "pollutant", "base_year", "target_year", "reduction_pct"]
+
+
+def combine_target_checks(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`target_check` of a table cut into parts with no plant in two parts: plants,
+    base and avoided tonnes add up; required, gap and ``met`` follow from the sums."""
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        return pd.DataFrame()
+    sums = ["plants", "no_data_plants", "base_t", "avoided_t", "undated_t"]
+    out = pd.concat(frames).groupby(_TARGET_KEYS, sort=False)[sums].sum().reset_index()
+    out["required_t"] = out["base_t"] * out["reduction_pct"] / 100
+    out["gap_t"] = out["required_t"] - out["avoided_t"]
+    out["met"] = [
+        None if no_data or not plants else bool(avoided >= required)
+        for no_data, plants, avoided, required in zip(
+            out["no_data_plants"], out["plants"], out["avoided_t"], out["required_t"], strict=True
+        )
+    ]
+    columns = [*_TARGET_KEYS[:7], "plants", "no_data_plants", "base_t", "required_t"]
+    columns += ["avoided_t", "undated_t", "gap_t", "met"]
+    return out[columns].astype({"plants": int, "no_data_plants": int})
 
 
 def county_panel(table: pd.DataFrame) -> dict[str, dict]:

@@ -1,6 +1,19 @@
 """The one place that knows the order of the steps of ``spatial screen``.
 
-inventory → context layers → (measure → policy, added by later steps) → export.
+inventory → context layers → measure → policy → export (:func:`_run`), whatever the engine:
+:func:`run` dispatches on ``config.engine`` to :class:`LocalEngine` (this machine, everything in
+memory) or :class:`spatial.scale.DaskEngine` (spatial partitions on a Dask cluster). An engine
+supplies the work of the steps, never their order:
+
+- ``with engine:`` holds what it needs for the run (a Dask client);
+- ``engine.load_inventory(config, folder)`` reads and validates the enterprises (``folder``
+  is the run's staging folder, for the Dask engine's temporary files);
+- ``engine.screen(inventory, layers, specs, policies, as_of)`` gives the facts, zones,
+  decisions and summary (in memory, or a lazy partitioned screening);
+- ``engine.write_tables(config, screened, result, folder)`` puts the enterprises, decisions,
+  emissions and rejected rows into ``result``: in memory for ``screening.gpkg`` and the lists,
+  or written partition by partition as Parquet, with the counts.
+
 Each step is a plain function on (Geo)DataFrames that notebooks can call one by one.
 """
 
@@ -43,7 +56,7 @@ from spatial.progress import in_stage, reporting, stage
 from spatial.zones import assign_zones, load_zones
 
 Progress = Callable[[int, int, str], None]
-Screen = Callable[..., tuple[gpd.GeoDataFrame, pd.DataFrame]]
+ENGINES = ("local", "dask")
 
 
 def _quiet(step: int, total: int, text: str) -> None:
@@ -55,17 +68,37 @@ class RunResult:
     """What a run produced: the loaded data, the files written and the counts."""
 
     inventory: Inventory
-    enterprises: gpd.GeoDataFrame
+    enterprises: gpd.GeoDataFrame | None
+    """The screened enterprises; None when the engine wrote them partition by partition
+    (``outputs["enterprises"]``) without holding them in memory."""
     layers: dict[str, gpd.GeoDataFrame | None]
     policies: list[Policy]
-    decisions: pd.DataFrame
+    decisions: pd.DataFrame | None
+    """The decisions; None when written partition by partition (``outputs["decisions"]``)."""
     outputs: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # warnings about the context layers
+    action_counts: pd.Series | None = None
+    """Enterprises per action (most severe per enterprise), most frequent first."""
+    n_decisions: int | None = None
+    """Number of decisions."""
+    emissions: pd.DataFrame | None = None
+    """The emission table (:func:`spatial.emissions.emission_table`) when in memory."""
+    emission_targets: pd.DataFrame | None = None
+    """The check against the tables' own targets (:func:`spatial.emissions.target_check`)."""
+    emission_summary: dict | None = None
+    """The ``emissions`` entry of ``run.json`` (:func:`spatial.emissions.run_summary`)."""
+
+    def __post_init__(self) -> None:
+        in_memory = self.enterprises is not None and "action" in self.enterprises
+        if self.action_counts is None and in_memory:
+            self.action_counts = self.enterprises["action"].value_counts()
+        if self.n_decisions is None and self.decisions is not None:
+            self.n_decisions = len(self.decisions)
 
     def summary(self) -> str:
         """The closing summary the CLI prints."""
         lines = [self.inventory.summary(), "decisions (most severe per enterprise):"]
-        counts = self.enterprises["action"].value_counts()
+        counts = self.action_counts if self.action_counts is not None else pd.Series(dtype=int)
         lines += [f"  {action}: {n}" for action, n in counts.items()]
         lines.append("outputs written:")
         lines += [f"  {role}: {path}" for role, path in self.outputs.items()]
@@ -125,9 +158,12 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
             "blank_rows_skipped": inv.blank_rows,
             "input_warnings": list(getattr(inv, "warnings", [])),
             "layer_warnings": list(result.notes),
-            "decisions": len(result.decisions),
+            "decisions": int(result.n_decisions or 0),
             "enterprises_by_action": {
-                str(k): int(v) for k, v in result.enterprises["action"].value_counts().items()
+                str(k): int(v)
+                for k, v in (
+                    result.action_counts if result.action_counts is not None else {}
+                ).items()
             },
             **{
                 f"{name}_features": len(layer)
@@ -148,16 +184,22 @@ def write_json(data: dict, path: Path) -> Path:
 
 def run(
     config: RunConfig,
-    progress: Progress = _quiet,
+    progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
-    screen: Screen | None = None,
+    *,
+    client=None,
+    engine_options: dict | None = None,
 ) -> RunResult:
     """Run a screening: load and validate the inputs, write the outputs to ``config.out``.
+
+    The same call runs on this machine (``config.engine == "local"``) or on Dask
+    (``"dask"``), from the CLI and from Python alike.
 
     Parameters
     ----------
     config
-        The run's inputs and options.
+        The run's inputs and options; ``config.engine`` chooses the engine and
+        ``config.scheduler`` the Dask cluster (none: a local cluster for the run).
     progress
         Called as ``progress(step, total, text)`` before each step. A
         :class:`spatial.progress.Reporter` (``spatial.progress.terminal()``, ``notebook()``)
@@ -165,15 +207,62 @@ def run(
     warn
         Called with the text of each warning about the output folder (a stale lock taken
         over, temporary files of a killed run removed); default: :func:`warnings.warn`.
-    screen
-        The engine for facts, zones and decisions: :func:`screen_local` (default) or the Dask
-        engine of :mod:`spatial.scale`; called as ``screen(enterprises, layers, specs,
-        policies, as_of)`` and returning the summarised enterprises and the decisions.
+    client
+        ``engine="dask"`` only: an existing :class:`distributed.Client` to run on instead of
+        ``config.scheduler``.
+    engine_options
+        ``engine="dask"`` only: ``output`` (``"gpkg"``, ``"parquet"`` or ``"auto"``) and
+        ``npartitions``, see :class:`spatial.scale.DaskEngine`.
+
+    Raises
+    ------
+    SpatialError
+        A bad option (before anything is read), a bad input, an output folder that cannot be
+        written.
     """
+    engine = make_engine(config, client=client, engine_options=engine_options)
     with reporting(progress) as reporter:  # stages inside show as the caller's reporter says
-        return in_transaction(
-            config, lambda tx: _run(config, reporter, screen or screen_local, tx, warn), warn=warn
-        )
+        return in_transaction(config, lambda tx: _run_on(engine, config, reporter, tx, warn), warn)
+
+
+def make_engine(config: RunConfig, *, client=None, engine_options: dict | None = None):
+    """The engine of ``config.engine``: a :class:`LocalEngine` or a
+    :class:`spatial.scale.DaskEngine` with ``client`` and ``engine_options``.
+
+    Raises
+    ------
+    SpatialError
+        An unknown engine, or Dask's options for the local engine.
+    """
+    from spatial.errors import SpatialError
+
+    if config.engine not in ENGINES:
+        raise SpatialError(f"engine should be one of {', '.join(ENGINES)}, got {config.engine!r}")
+    if config.engine != "dask":
+        given = [name for name in (engine_options or {})]
+        if client is not None:
+            given.insert(0, "client")
+        if given:
+            raise SpatialError(
+                f"{', '.join(given)}: only used by the Dask engine, but the run's engine is "
+                f"{config.engine!r}; give RunConfig(engine='dask', ...) (--engine dask) or leave "
+                "them out"
+            )
+        return LocalEngine()
+    from spatial.scale import DASK_OPTIONS, DaskEngine
+
+    for name in engine_options or {}:
+        if name not in DASK_OPTIONS:
+            raise SpatialError(
+                f"engine_options: {name!r} is not one of {', '.join(DASK_OPTIONS)} (the options "
+                "of the Dask engine)"
+            )
+    return DaskEngine(config, client=client, **dict(engine_options or {}))
+
+
+def _run_on(engine, config, progress, tx, warn) -> RunResult:
+    with engine:
+        return _run(config, progress, engine, tx, warn)
 
 
 RESERVED_LAYERS = ("builtup", "heat_sources", "dingxiang_zones")
@@ -297,36 +386,101 @@ def screen_local(
     return after_facts(facts(enterprises, layers, specs), layers, policies, as_of)
 
 
+def read_inventory(config: RunConfig) -> Inventory:
+    """The enterprises of ``config``, read and validated on this machine."""
+    with stage("reading enterprises") as bar:
+        inventory = load_enterprises(config.enterprises, crs=config.crs)
+        bar.set_total(inventory.n_input)
+    return inventory
+
+
+def table_results(
+    result: RunResult, enterprises: gpd.GeoDataFrame, decisions: pd.DataFrame
+) -> RunResult:
+    """``result`` with the screened enterprises and decisions in memory, their counts, and the
+    emission table and its summary computed from them (for ``screening.gpkg``, the lists, the
+    map and ``run.json``)."""
+    result.enterprises, result.decisions = enterprises, decisions
+    result.action_counts = enterprises["action"].value_counts()
+    result.n_decisions = len(decisions)
+    emissions, targets = in_stage("emission table", len(decisions), "decisions")(emission_outputs)(
+        result
+    )
+    result.emissions, result.emission_targets = emissions, targets
+    result.emission_summary = run_summary(emissions, targets)
+    return result
+
+
+class LocalEngine:
+    """The engine of ``engine="local"``: every step on this machine, in memory."""
+
+    name = "local"
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def load_inventory(self, config: RunConfig, folder: Path) -> Inventory:
+        """The validated inventory (:func:`spatial.inventory.load_enterprises`)."""
+        return read_inventory(config)
+
+    def screen(
+        self,
+        inventory: Inventory,
+        layers: dict[str, gpd.GeoDataFrame | None],
+        specs: dict,
+        policies: list[Policy],
+        as_of,
+    ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """Facts, zones, decisions and the summary (:func:`screen_local`)."""
+        return screen_local(inventory.enterprises, layers, specs, policies, as_of)
+
+    def write_tables(
+        self,
+        config: RunConfig,
+        screened: tuple[gpd.GeoDataFrame, pd.DataFrame],
+        result: RunResult,
+        folder: Path,
+    ) -> RunResult:
+        """The tables stay in memory: :func:`write_outputs` writes them into
+        ``screening.gpkg`` with the context layers (:func:`table_results`)."""
+        return table_results(result, *screened)
+
+
 def _run(
     config: RunConfig,
     progress: Progress,
-    screen: Screen,
+    engine,
     tx: OutputTransaction,
     warn: Callable[[str], None] | None = None,
 ) -> RunResult:
+    """The order of the steps, for every engine (see the module notes)."""
     total = 5
     progress(1, total, f"reading enterprises from {config.enterprises}")
     policies = load_policies(config.policies)
     specs = fact_specs(policies)
-    with stage("reading enterprises") as bar:
-        inventory = load_enterprises(config.enterprises, crs=config.crs)
-        bar.set_total(inventory.n_input)
+    inventory = engine.load_inventory(config, tx.folder)
 
     progress(2, total, "reading context layers")
     layers, notes = in_stage("reading context layers", None, "layers")(_layers_with_notes)(config)
     for note in notes:
         (warn or warnings.warn)(note)
 
-    n = len(inventory.enterprises)
-    progress(3, total, f"measuring geodesic distances and zones for {n} enterprises")
+    accepted = inventory.enterprises
+    n = len(accepted)
+    where = "" if engine.name == "local" else f" on {engine.name.capitalize()}"
+    progress(3, total, f"measuring geodesic distances and zones for {n} enterprises{where}")
     progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
-    enterprises, decisions = screen(inventory.enterprises, layers, specs, policies, config.as_of)
+    screened = engine.screen(inventory, layers, specs, policies, config.as_of)
 
     progress(5, total, f"writing outputs to {config.out}")
-    result = RunResult(inventory, enterprises, layers, policies, decisions, notes=notes)
-    counties = enterprises["county"].nunique() if "county" in enterprises else 0
-    tx.needed_bytes = estimate_output_bytes(len(enterprises), counties, config.figures)
+    result = RunResult(inventory, None, layers, policies, None, notes=notes)
+    counties = accepted["county"].nunique() if "county" in accepted else 0
+    tx.needed_bytes = estimate_output_bytes(n, counties, config.figures)
     with tx.writing():
+        engine.write_tables(config, screened, result, tx.folder)
         return write_outputs(config, result, specs, folder=tx.folder)
 
 
@@ -334,7 +488,6 @@ def write_outputs(
     config: RunConfig,
     result: RunResult,
     specs: dict,
-    full: bool = True,
     folder: Path | None = None,
 ) -> RunResult:
     """Write the run's outputs into ``folder``; returns ``result`` with their paths.
@@ -348,13 +501,11 @@ def write_outputs(
     config
         The run's options (output folder, CRS, basemap, map link, figures).
     result
-        What the run computed.
+        What the run computed. When its enterprises are not in memory (written as
+        partitioned GeoParquet by the Dask engine, in ``result.outputs``), only the context
+        layers, their buffers and ``run.json`` are written.
     specs
         The facts of the policies (for the geodesic buffer layers).
-    full
-        False when the enterprises and decisions were already written elsewhere (partitioned
-        GeoParquet by the Dask engine): then only the context layers, their buffers and
-        ``run.json`` are written.
     folder
         Where to write: the run's staging folder (see :func:`in_transaction`); default
         ``config.out`` itself.
@@ -366,12 +517,9 @@ def write_outputs(
     context.update(
         in_stage("geodesic display buffers", len(specs), "buffers")(fact_buffers)(layers, specs)
     )
-    n = len(result.enterprises)
-    emissions, targets = (
-        in_stage("emission table", len(result.decisions), "decisions")(emission_outputs)(result)
-        if full
-        else (None, None)
-    )
+    full = result.enterprises is not None
+    n = len(result.enterprises) if full else 0
+    emissions, targets = result.emissions, result.emission_targets
     gpkg_layers = (
         {
             "enterprises": result.enterprises,
@@ -384,8 +532,8 @@ def write_outputs(
     )
     gpkg_layers.update(context)
     record = run_record(config, result)
-    if full:
-        record["emissions"] = run_summary(emissions, targets)
+    if result.emission_summary is not None:
+        record["emissions"] = result.emission_summary
     rows = sum(len(frame) for frame in gpkg_layers.values() if frame is not None)
     result.outputs["screening"] = in_stage("writing screening.gpkg", rows, "rows")(write_gpkg)(
         gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record

@@ -48,7 +48,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +64,14 @@ from dask.utils import natural_sort_key
 
 from spatial import coords
 from spatial.decisions import DECISION_COLUMNS
+from spatial.emissions import (
+    combine_county_summaries,
+    combine_target_checks,
+    county_summary,
+    emission_table,
+    summary_entry,
+    target_check,
+)
 from spatial.errors import CoordinateSystemError, InputFileError
 from spatial.facts import add_facts
 from spatial.inventory import Inventory, map_headers, validate
@@ -86,7 +94,7 @@ Progress = Callable[[int, int, str], None]
 # Columns whose dtype the local engine fixes (everything else keeps the input's dtype).
 _STR = "str"
 _SUMMARY_DTYPES = {
-    "action": _STR,
+    "action": object,  # as decisions.summarize gives it
     "curtail_pct": "float64",
     "stop_days": "Int64",
     "deadline": _STR,
@@ -833,27 +841,55 @@ def _write_facts(facts: pd.DataFrame, path: Path) -> int:
     return len(facts)
 
 
+def _emission_parts(
+    screened: pd.DataFrame, decisions: pd.DataFrame, policies: list[Policy]
+) -> tuple[pd.DataFrame, dict]:
+    """The emission table of one input partition (as the local engine's, for its plants) and
+    the pieces of the run's summary that add up over partitions."""
+    table = emission_table(screened, decisions, policies)
+    pieces = {
+        "county_summary": county_summary(table),
+        "plants": int(table["id"].nunique()),
+        "targets": target_check(table, screened, policies),
+    }
+    return table, pieces
+
+
 def _screen_and_write(
     enterprises: pd.DataFrame,
     facts_path: Path,
     context: _Context,
     metas: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
     output_crs: str,
-    targets: tuple[Path, Path],
+    targets: tuple[Path, Path, Path],
 ) -> dict:
     """One input partition, start to finish: its facts (from disk), zones, policies, summary;
-    both outputs written at once, so nothing of it stays in memory after the task."""
+    its enterprises, decisions and emission table written at once, so nothing of it stays in
+    memory after the task."""
     joined_meta, screened_meta, decisions_meta = metas
     facts = pd.read_parquet(facts_path)
     joined = _join_partition(enterprises, facts, joined_meta)
     screened, decisions = _after_partition(joined, context, screened_meta, decisions_meta)
+    emissions, pieces = _emission_parts(screened, decisions.drop(columns=SEQ), context.policies)
     _for_parquet(screened, output_crs).reset_index(drop=True).to_parquet(targets[0])
     _typed_decisions(decisions).to_parquet(targets[1], index=False)
+    _typed_emissions(emissions).to_parquet(targets[2], index=False)
     return {
         "enterprises": len(screened),
         "decisions": len(decisions),
         "actions": screened["action"].value_counts().to_dict(),
+        **pieces,
     }
+
+
+def _typed_emissions(table: pd.DataFrame) -> pd.DataFrame:
+    """The emission table with one Parquet type per column in every file (text columns as
+    text even where a partition has only blanks)."""
+    dtypes = {c: _STR for c in ("id", "policy", "action", "county", "pollutant", "period")}
+    dtypes.update({c: _STR for c in ("from_date", "status", "rule_ref", "basis_zh")})
+    dtypes.update({"annual_t": "float64", "avoided_t": "float64", "days": "float64"})
+    dtypes["counted"] = "bool"
+    return _conform(table.reset_index(drop=True), None, dtypes)
 
 
 @dataclass
@@ -864,6 +900,9 @@ class Written:
     enterprises: int
     decisions: int
     actions: pd.Series
+    emission_summary: dict = field(default_factory=dict)
+    """The ``emissions`` entry of ``run.json`` (:func:`spatial.emissions.run_summary`),
+    added up over the partitions."""
 
 
 def write_partitioned(
@@ -872,23 +911,31 @@ def write_partitioned(
     *,
     output_crs: str,
     client=None,
+    work: str | Path | None = None,
 ) -> Written:
-    """Write the enterprises (GeoParquet) and decisions (Parquet), one file per input partition.
+    """Write the enterprises (GeoParquet), decisions and emission table (Parquet), one file per
+    input partition.
 
     Two phases keep every worker's memory to a few partitions whatever the input size:
 
     1. the points are measured on their spatial partitions and the fact columns, shuffled back
-       to the input partitions, written to ``out/.dask-work/facts`` (narrow);
+       to the input partitions, written to ``work`` (default ``out/.dask-work/facts``; deleted
+       at the end);
     2. each input partition is then read, joined with its facts, zoned, decided and summarised
-       and both of its outputs written, in one task.
+       and its three outputs written, in one task.
 
-    Output: ``enterprises.parquet/part.NNNNN.parquet`` (in input order, in ``output_crs``) and
+    Output: ``enterprises.parquet/part.NNNNN.parquet`` (in input order, in ``output_crs``),
     ``decisions.parquet/part.NNNNN.parquet`` (per input partition its decisions, policy by
-    policy, in enterprise order).
+    policy, in enterprise order) and ``emissions.parquet/part.NNNNN.parquet`` (the emission
+    table of :func:`spatial.emissions.emission_table`, per input partition).
     """
     out = Path(out)
-    paths = {"enterprises": out / "enterprises.parquet", "decisions": out / "decisions.parquet"}
-    work = out / ".dask-work" / "facts"
+    paths = {
+        "enterprises": out / "enterprises.parquet",
+        "decisions": out / "decisions.parquet",
+        "emissions": out / "emissions.parquet",
+    }
+    work = Path(work) if work is not None else out / ".dask-work" / "facts"
     for folder in (*paths.values(), work):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -900,59 +947,190 @@ def write_partitioned(
                 return client.compute(tasks, sync=True)
             return list(dask.compute(*tasks))
 
-    facts_paths = [work / f"part.{i:05d}.parquet" for i in range(screening.facts.npartitions)]
-    compute(
-        [
-            dask.delayed(_write_facts, pure=False)(part, path)
-            for part, path in zip(screening.facts.to_delayed(), facts_paths, strict=True)
-        ]
-    )
-    names = [f"part.{i:05d}.parquet" for i in range(screening.wide.npartitions)]
-    metas = (screening.joined_meta, screening.screened_meta, screening.decisions_meta)
-    stats = compute(
-        [
-            dask.delayed(_screen_and_write, pure=False)(
-                part,
-                facts_path,
-                screening.context,
-                metas,
-                output_crs,
-                (paths["enterprises"] / name, paths["decisions"] / name),
-            )
-            for part, facts_path, name in zip(
-                screening.wide.to_delayed(), facts_paths, names, strict=True
-            )
-        ]
-    )
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        facts_paths = [work / f"part.{i:05d}.parquet" for i in range(screening.facts.npartitions)]
+        compute(
+            [
+                dask.delayed(_write_facts, pure=False)(part, path)
+                for part, path in zip(screening.facts.to_delayed(), facts_paths, strict=True)
+            ]
+        )
+        names = [f"part.{i:05d}.parquet" for i in range(screening.wide.npartitions)]
+        metas = (screening.joined_meta, screening.screened_meta, screening.decisions_meta)
+        stats = compute(
+            [
+                dask.delayed(_screen_and_write, pure=False)(
+                    part,
+                    facts_path,
+                    screening.context,
+                    metas,
+                    output_crs,
+                    tuple(paths[role] / name for role in ("enterprises", "decisions", "emissions")),
+                )
+                for part, facts_path, name in zip(
+                    screening.wide.to_delayed(), facts_paths, names, strict=True
+                )
+            ]
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     actions: Counter = Counter()
     for s in stats:
         actions.update(s["actions"])
+    counts = pd.Series(actions, dtype="int64").sort_values(ascending=False, kind="stable")
+    summary = combine_county_summaries([s["county_summary"] for s in stats])
+    targets = combine_target_checks([s["targets"] for s in stats])
     return Written(
         paths,
         sum(s["enterprises"] for s in stats),
         sum(s["decisions"] for s in stats),
-        pd.Series(actions, dtype="int64"),
-    )
-
-
-def _action_stand_in(counts: pd.Series) -> pd.DataFrame:
-    """A frame whose ``action`` column has these value counts, stored as small integer codes:
-    what the run record and the closing summary read, without holding millions of strings."""
-    counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
-    codes = np.repeat(np.arange(len(counts), dtype=np.int16), counts.to_numpy())
-    return pd.DataFrame(
-        {"action": pd.Categorical.from_codes(codes, [str(a) for a in counts.index])}
+        counts[counts > 0],
+        summary_entry(summary, sum(s["plants"] for s in stats), targets),
     )
 
 
 # --------------------------------------------------------------------------------------------
-# The run
+# The engine of a run
+
+WORK = ".dask-work"
+"""The engine's temporary folder, inside the run's staging folder (see
+:mod:`spatial.export.transaction`): on a disk every worker sees, removed before ``run.json``
+is written, and removed with the staging folder when a run fails or is killed."""
+OUTPUTS = ("auto", "gpkg", "parquet")
+DASK_OPTIONS = ("npartitions", "output")
+"""The ``engine_options`` of :func:`spatial.pipeline.run` for the Dask engine."""
+
+
+class DaskEngine:
+    """The engine of ``RunConfig(engine="dask")`` for :func:`spatial.pipeline.run`: the same
+    steps, per partition on a Dask cluster.
+
+    Parameters
+    ----------
+    config
+        The run's config (``config.scheduler``: the cluster; ``config.enterprises``: a Parquet
+        folder or file is validated file by file on the cluster and never loaded whole).
+    client
+        An existing :class:`distributed.Client`; default: one on ``config.scheduler``, or a
+        local cluster started for the run.
+    output
+        ``"gpkg"``: the local engine's outputs exactly (``screening.gpkg``, ``lists.xlsx``,
+        ``map.html``, ``run.json`` ...), the results gathered on this machine.
+        ``"parquet"``: ``enterprises.parquet/`` (GeoParquet), ``decisions.parquet/``,
+        ``emissions.parquet/`` and ``rejected.parquet/`` written by the workers partition by
+        partition, plus ``screening.gpkg`` with the context layers and their buffers, and
+        ``run.json``. ``"auto"`` (default): ``parquet`` for a Parquet inventory, else ``gpkg``.
+    npartitions
+        Spatial partitions (default: see :func:`screen_partitioned`).
+    """
+
+    name = "dask"
+
+    def __init__(
+        self, config, client=None, *, output: str = "auto", npartitions: int | None = None
+    ) -> None:
+        from spatial.errors import SpatialError
+
+        self.partitioned = is_partitioned(config.enterprises)
+        if output not in OUTPUTS:
+            raise SpatialError(f"output should be one of {', '.join(OUTPUTS)}, got {output!r}")
+        if output == "auto":
+            output = "parquet" if self.partitioned else "gpkg"
+        if output == "gpkg" and self.partitioned:
+            raise SpatialError(
+                f"{config.enterprises}: a Parquet inventory is never loaded whole, so its "
+                "outputs are Parquet; leave out output='gpkg' (or give output='parquet')"
+            )
+        if npartitions is not None and (not isinstance(npartitions, int) or npartitions < 1):
+            raise SpatialError(f"npartitions should be a whole number ≥ 1, got {npartitions!r}")
+        self.output = output
+        self.npartitions = npartitions
+        self.scheduler = getattr(config, "scheduler", None)
+        self.client = client
+        self.work: Path | None = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> DaskEngine:
+        if self.client is None:
+            self.client = self._stack.enter_context(dask_client(self.scheduler))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._remove_work()
+        self._stack.close()
+
+    def _remove_work(self) -> None:
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def load_inventory(self, config, folder: Path):
+        """A Parquet inventory validated file by file on the cluster
+        (:func:`read_partitioned_inventory`, into ``folder/.dask-work``); any other read as
+        the local engine reads it."""
+        self.work = Path(folder) / WORK
+        if not self.partitioned:
+            from spatial.pipeline import read_inventory
+
+            return read_inventory(config)
+        return read_partitioned_inventory(
+            config.enterprises, self.work, crs=config.crs, client=self.client
+        )
+
+    def screen(self, inventory, layers, specs, policies, as_of):
+        """The screening of :func:`screen_partitioned`: gathered (``gpkg``), or the lazy
+        :class:`Screening` that :meth:`write_tables` computes partition by partition."""
+        options = {"as_of": as_of, "client": self.client, "npartitions": self.npartitions}
+        if self.output == "gpkg":
+            return screen_partitioned(inventory.enterprises, layers, specs, policies, **options)
+        enterprises = inventory.accepted if self.partitioned else inventory.enterprises
+        if isinstance(enterprises, gpd.GeoDataFrame):
+            enterprises = dask_geopandas.from_geopandas(
+                enterprises, npartitions=max(1, -(-len(enterprises) // PARTITION_ROWS))
+            )
+        return screen_dask(enterprises, layers, specs, policies, **options)
+
+    def write_tables(self, config, screened, result, folder: Path):
+        """``gpkg``: the gathered tables, as the local engine keeps them. ``parquet``: the
+        enterprises, decisions, emissions and rejected rows written into ``folder`` partition
+        by partition (:func:`write_partitioned`); ``result`` gets their paths and counts."""
+        from spatial.pipeline import table_results
+
+        if self.output == "gpkg":
+            return table_results(result, *screened)
+        out = Path(folder)
+        try:
+            written = write_partitioned(
+                screened,
+                out,
+                output_crs=config.output_crs,
+                client=self.client,
+                work=self.work / "facts",
+            )
+            paths = dict(written.paths)
+            rejected = _rejected_rows(result.inventory)
+            rejected_path = out / "rejected.parquet"
+            shutil.rmtree(rejected_path, ignore_errors=True)
+            if rejected is not None:
+                rejected.to_parquet(rejected_path, write_index=False)
+                paths["rejected"] = rejected_path
+        finally:
+            self._remove_work()  # before run.json lists the staged files
+        result.outputs.update(paths)
+        result.action_counts = written.actions
+        result.n_decisions = written.decisions
+        result.emission_summary = written.emission_summary
+        return result
+
+
+def _rejected_rows(inventory) -> dd.DataFrame | None:
+    if isinstance(inventory, PartitionedInventory):
+        return inventory.rejected_rows
+    return dd.from_pandas(inventory.rejected, npartitions=1)
 
 
 def run_dask(
     config,
-    progress: Progress = _quiet,
+    progress: Progress | None = None,
     scheduler: str | None = None,
     *,
     output: str = "auto",
@@ -960,140 +1138,22 @@ def run_dask(
     client=None,
     warn: Callable[[str], None] | None = None,
 ):
-    """``spatial screen --engine dask``: the run of :func:`spatial.pipeline.run`, on Dask.
+    """:func:`spatial.pipeline.run` on the Dask engine: ``config`` with ``engine="dask"``
+    (and ``scheduler``, when given), ``output`` and ``npartitions`` as
+    :class:`DaskEngine` takes them, ``client`` an existing :class:`distributed.Client`."""
+    import dataclasses
 
-    Parameters
-    ----------
-    config
-        The run's :class:`~spatial.config.RunConfig`. ``config.enterprises`` may also be a
-        folder of (Geo)Parquet files (or one Parquet file): the inventory is then validated file
-        by file on the cluster and never loaded whole.
-    progress
-        Called as ``progress(step, total, text)``.
-    scheduler
-        Address of a Dask scheduler (default ``config.scheduler``); none starts a local cluster
-        for the run.
-    output
-        ``"gpkg"``: the local engine's outputs exactly (``screening.gpkg``, ``lists.xlsx``,
-        ``map.html``, ``run.json`` ...), written by :func:`spatial.pipeline.run` itself with
-        this engine plugged in; the results are gathered on this machine.
-        ``"parquet"``: ``enterprises.parquet/`` (GeoParquet) and ``decisions.parquet/`` and
-        ``rejected.parquet/`` written by the workers partition by partition, plus
-        ``screening.gpkg`` with the context layers and their buffers, and ``run.json``.
-        ``"auto"`` (default): ``parquet`` for a Parquet inventory, else ``gpkg``.
-    npartitions
-        Spatial partitions (default: see :func:`screen_partitioned`).
-    client
-        An existing :class:`distributed.Client` to use instead of ``scheduler``.
-    warn
-        Called with each warning about the output folder (as :func:`spatial.pipeline.run`).
-    """
-    partitioned = is_partitioned(config.enterprises)
-    if scheduler is None:
-        scheduler = getattr(config, "scheduler", None)
-    if output == "auto":
-        output = "parquet" if partitioned else "gpkg"
-    if output not in {"gpkg", "parquet"}:
-        raise ValueError(f"output should be 'gpkg', 'parquet' or 'auto', got {output!r}")
-    options = (output, partitioned, npartitions, warn)
-    if client is not None:
-        return _run_with_client(config, progress, client, *options)
-    with dask_client(scheduler) as new_client:
-        return _run_with_client(config, progress, new_client, *options)
-
-
-def _run_with_client(config, progress, client, output, partitioned, npartitions, warn):
     from spatial import pipeline
 
-    if not partitioned and output == "gpkg":
-
-        def screen(enterprises, layers, specs, policies, as_of):
-            return screen_partitioned(
-                enterprises,
-                layers,
-                specs,
-                policies,
-                as_of=as_of,
-                client=client,
-                npartitions=npartitions,
-            )
-
-        return pipeline.run(config, progress, warn=warn, screen=screen)
-    return pipeline.in_transaction(
-        config,
-        lambda tx: _run_partitioned(config, progress, client, partitioned, npartitions, tx),
-        warn=warn,
-    )
-
-
-def _run_partitioned(config, progress, client, partitioned, npartitions, tx):
-    """The large run: Parquet in (or any inventory), Parquet out; nothing whole in memory.
-    Everything is written into the run's staging folder ``tx.folder`` (swapped in after)."""
-    from spatial import pipeline
-    from spatial.inventory import load_enterprises
-    from spatial.policy import fact_specs, load_policies
-
-    total = 5
-    out = Path(tx.folder)
-    work = out / ".dask-work"
-    progress(1, total, f"reading enterprises from {config.enterprises}")
-    policies = load_policies(config.policies)
-    specs = fact_specs(policies)
-    if partitioned:
-        inventory = read_partitioned_inventory(
-            config.enterprises, work, crs=config.crs, client=client
-        )
-        enterprises = inventory.accepted
-        rejected = inventory.rejected_rows
-    else:
-        inventory = load_enterprises(config.enterprises, crs=config.crs)
-        enterprises = inventory.enterprises
-        rejected = dd.from_pandas(inventory.rejected, npartitions=1)
-
-    progress(2, total, "reading context layers")
-    layers = pipeline.context_layers(config)
-
-    n = len(inventory.enterprises)
-    progress(3, total, f"measuring geodesic distances for {n} enterprises on Dask")
-    if isinstance(enterprises, gpd.GeoDataFrame):
-        enterprises = dask_geopandas.from_geopandas(
-            enterprises, npartitions=max(1, -(-len(enterprises) // PARTITION_ROWS))
-        )
-    screening = screen_dask(
-        enterprises,
-        layers,
-        specs,
-        policies,
-        as_of=config.as_of,
-        client=client,
-        npartitions=npartitions,
-    )
-
-    progress(4, total, f"applying policies: {', '.join(p.id for p in policies)}")
-    written = write_partitioned(screening, out, output_crs=config.output_crs, client=client)
-    paths = dict(written.paths)
-    rejected_path = out / "rejected.parquet"
-    shutil.rmtree(rejected_path, ignore_errors=True)
-    if rejected is not None:
-        rejected.to_parquet(rejected_path, write_index=False)
-        paths["rejected"] = rejected_path
-    shutil.rmtree(work, ignore_errors=True)
-
-    progress(5, total, f"writing outputs to {config.out}")
-    result = pipeline.RunResult(
-        inventory,
-        _action_stand_in(written.actions),
-        layers,
-        policies,
-        pd.DataFrame(index=pd.RangeIndex(written.decisions)),
-    )
-    result.outputs.update(paths)
-    with tx.writing():
-        return pipeline.write_outputs(config, result, specs, full=False, folder=out)
+    changes = {"engine": "dask", **({"scheduler": scheduler} if scheduler else {})}
+    config = dataclasses.replace(config, **changes)
+    options = {"output": output, "npartitions": npartitions}
+    return pipeline.run(config, progress, warn, client=client, engine_options=options)
 
 
 __all__ = [
     "PARTITION_ROWS",
+    "DaskEngine",
     "PartitionedInventory",
     "Screening",
     "Written",

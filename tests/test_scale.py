@@ -431,3 +431,138 @@ def test_the_demo_as_partitioned_parquet_gives_the_local_results(demo, client, t
     expected_counts = json.loads((config.out / "run.json").read_text(encoding="utf-8"))["counts"]
     for count in ("accepted", "rejected", "decisions", "enterprises_by_action"):
         assert record["counts"][count] == expected_counts[count], count
+
+
+def test_the_partitioned_run_writes_the_emission_table_and_real_counts(demo, client, tmp_path):
+    """Parquet in, Parquet out: the emission table per partition is the local one, run.json's
+    emission summary adds up to the local one, and RunResult holds the real counts."""
+    from spatial.scale import run_dask
+
+    config, local = demo
+    raw = pd.read_csv(config.enterprises, dtype=str, keep_default_na=False, encoding="utf-8")
+    folder = tmp_path / "demo-parquet"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(raw)), 2)):
+        raw.iloc[rows].to_parquet(folder / f"part.{i}.parquet", index=False)
+    dask_config = dataclasses.replace(config, enterprises=folder, out=tmp_path / "out")
+    result = run_dask(dask_config, client=client)
+
+    assert result.enterprises is None and result.decisions is None  # never gathered
+    assert result.n_decisions == len(local.decisions)
+    assert result.action_counts.to_dict() == local.enterprises["action"].value_counts().to_dict()
+    summary = result.summary()
+    for action, n in local.enterprises["action"].value_counts().items():
+        assert f"  {action}: {n}\n" in summary
+    assert f"  emissions: {dask_config.out / 'emissions.parquet'}" in summary
+
+    written = pd.read_parquet(result.outputs["emissions"])
+    expected = local.emissions
+    key = ["id", "policy", "pollutant", "rule_ref"]
+    written = written.sort_values(key, kind="stable").reset_index(drop=True)
+    expected = expected.sort_values(key, kind="stable").reset_index(drop=True)
+    assert list(written.columns) == list(expected.columns)
+    for column in expected.columns:
+        assert _nulls_as_none(written[column]) == _nulls_as_none(expected[column]), column
+
+    record = json.loads((dask_config.out / "run.json").read_text(encoding="utf-8"))
+    local_record = json.loads((config.out / "run.json").read_text(encoding="utf-8"))
+    assert record["engine"] == "dask"
+    assert record["emissions"] == local_record["emissions"]
+    assert "emissions.parquet/part.00001.parquet" in record["files"]
+    assert not any(name.startswith(".dask-work") for name in record["files"])
+
+
+def _count_clusters(monkeypatch, client) -> list:
+    """Make every Dask cluster a run would start the module's ``client``; returns the list
+    of the scheduler addresses asked for (one entry per cluster started)."""
+    import contextlib
+
+    from spatial import scale
+
+    started: list = []
+
+    @contextlib.contextmanager
+    def fake_client(scheduler=None, **_):
+        started.append(scheduler)
+        yield client
+
+    monkeypatch.setattr(scale, "dask_client", fake_client)
+    return started
+
+
+def test_spatial_run_with_engine_dask_runs_on_dask(demo, client, tmp_path, monkeypatch):
+    """From Python, ``spatial.run(RunConfig(engine="dask"))`` alone runs on the cluster (the
+    tasks show in the scheduler's task stream) and gives the local outputs."""
+    from distributed import get_task_stream
+
+    import spatial
+
+    config, local = demo
+    started = _count_clusters(monkeypatch, client)
+    dask_config = dataclasses.replace(config, out=tmp_path / "dask", engine="dask")
+    with get_task_stream(client) as stream:
+        result = spatial.run(dask_config)
+    assert started == [None]  # a cluster for the run (no scheduler given)
+    names = {task["key"][0] if isinstance(task["key"], tuple) else task["key"]
+             for task in stream.data}  # fmt: skip
+    assert any("_facts_partition" in str(name) for name in names), sorted(names)[:5]
+    assert set(result.outputs) == set(local.outputs)
+    pd.testing.assert_frame_equal(
+        gpd.read_file(config.out / "screening.gpkg", layer="enterprises"),
+        gpd.read_file(dask_config.out / "screening.gpkg", layer="enterprises"),
+    )
+    record = json.loads((dask_config.out / "run.json").read_text(encoding="utf-8"))
+    assert record["engine"] == "dask"
+    assert record["counts"] == json.loads((config.out / "run.json").read_text())["counts"]
+
+
+def test_the_cli_engine_dask_goes_through_pipeline_run(demo, client, tmp_path, monkeypatch):
+    """``spatial screen --engine dask --scheduler ADDRESS`` runs the same pipeline.run, on the
+    cluster at ADDRESS."""
+    from click.testing import CliRunner
+
+    from spatial.cli import main
+    from spatial.datasets import get_path
+
+    config, local = demo
+    started = _count_clusters(monkeypatch, client)
+    out = tmp_path / "cli"
+    args = ["screen", "--enterprises", str(config.enterprises), "--builtup", str(config.builtup)]
+    args += ["--heat-sources", str(get_path("heat_sources.csv")), "--no-figures"]
+    args += ["--engine", "dask", "--scheduler", "tcp://10.0.0.5:8786"]
+    args += ["--as-of", AS_OF.isoformat(), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert started == ["tcp://10.0.0.5:8786"]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["engine"] == "dask"
+    assert record["counts"]["accepted"] == len(local.enterprises)
+    assert "on Dask" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"engine_options": {"npartitions": 4}}, "npartitions: only used by the Dask engine"),
+        ({"client": object()}, "client: only used by the Dask engine"),
+    ],
+)
+def test_dask_options_without_the_dask_engine_are_refused(options, message, tmp_path):
+    from spatial.errors import SpatialError
+
+    config = demo_config(tmp_path / "out", **NO_FIGURES)
+    with pytest.raises(SpatialError, match=message):
+        pipeline.run(config, **options)
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_bad_dask_options_are_refused_before_a_cluster_starts(tmp_path, monkeypatch, client):
+    from spatial.errors import SpatialError
+
+    started = _count_clusters(monkeypatch, client)
+    config = demo_config(tmp_path / "out", engine="dask", **NO_FIGURES)
+    with pytest.raises(SpatialError, match="output should be one of auto, gpkg, parquet"):
+        pipeline.run(config, engine_options={"output": "csv"})
+    with pytest.raises(SpatialError, match="engine_options: 'workers' is not one of npartitions"):
+        pipeline.run(config, engine_options={"workers": 3})
+    assert started == []

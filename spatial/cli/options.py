@@ -48,12 +48,7 @@ def run_and_report(config: RunConfig) -> None:
         click.echo(f"warning: {text}", err=True)
 
     try:
-        if config.engine == "dask":
-            from spatial.scale import run_dask
-
-            result = run_dask(config, progress=terminal(), warn=warn)
-        else:
-            result = run(config, progress=terminal(), warn=warn)
+        result = run(config, progress=terminal(), warn=warn)  # the engine is config.engine
     except SpatialError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())
