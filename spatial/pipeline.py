@@ -59,10 +59,6 @@ Progress = Callable[[int, int, str], None]
 ENGINES = ("local", "dask")
 
 
-def _quiet(step: int, total: int, text: str) -> None:
-    """Default progress reporter: says nothing."""
-
-
 @dataclass
 class RunResult:
     """What a run produced: the loaded data, the files written and the counts."""

@@ -117,10 +117,6 @@ _DECISION_PARQUET_DTYPES = {
 }
 
 
-def _quiet(step: int, total: int, text: str) -> None:
-    """Default progress reporter: says nothing."""
-
-
 # --------------------------------------------------------------------------------------------
 # The cluster
 
