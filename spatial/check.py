@@ -28,18 +28,10 @@ from pathlib import Path
 
 from spatial.errors import SpatialError
 from spatial.inventory import REASONS, Inventory, load_enterprises
+from spatial.vocabulary import column_label
 
 EXIT_CLEAN, EXIT_REJECTED, EXIT_FILE_ERROR = 0, 1, 2
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_COLUMN_ZH = {
-    "id": "编号",
-    "name": "企业名称",
-    "lon": "经度",
-    "lat": "纬度",
-    "industry": "行业",
-    "coord_sys": "坐标系",
-    "geometry": "几何",
-}
 
 
 def shown(value: object, limit: int = 80) -> str:
@@ -75,7 +67,7 @@ class CheckReport:
             return ""
         inverse = {v: k for k, v in self.inventory.header_map.items()} if self.inventory else {}
         parts = str(name).split("/")
-        headers = "/".join(shown(inverse.get(p, _COLUMN_ZH.get(p, p)), 40) for p in parts)
+        headers = "/".join(shown(inverse.get(p, column_label(p, short=True)), 40) for p in parts)
         return str(name) if headers == name else f"{headers} ({name})"
 
     def text(self, max_rows: int = 20) -> str:

@@ -30,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from spatial import schema
+from spatial import schema, vocabulary
 from spatial.policy import (
     ACTION_ZH,
     ACTIONS,
@@ -43,6 +43,7 @@ from spatial.policy import (
     in_force_on,
     periods,
 )
+from spatial.vocabulary import labels
 
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
 DECISION_COLUMNS = [
@@ -235,11 +236,9 @@ def code_label(column: str, value: object) -> str:
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    try:
-        spellings = schema.codes(column).get(str(value))
-    except KeyError:
-        return str(value)
-    return str(spellings[0]) if spellings else str(value)
+    yesno = schema.columns().get(column)
+    kind = "yesno" if yesno is not None and yesno.type == schema.YESNO else column
+    return vocabulary.label(kind, value) if kind in vocabulary.KINDS else str(value)
 
 
 def number_zh(value: object) -> str:
@@ -298,11 +297,7 @@ def fact_text(spec: FactSpec, distance: object, nearest: object) -> str:
     return f"距{place}{shown}，{'在' if metres <= spec.within_m else '不在'}{area}内"
 
 
-ZONE_STATUS_ZH = {
-    "not_started": "尚未开始",
-    "in_progress": "整治期内",
-    "unassigned": "未落入整治区域",
-}
+ZONE_STATUS_ZH = labels("zone_status")
 
 
 def _zone_status_zh(row: dict) -> str:
@@ -858,11 +853,7 @@ def evaluate(
     return pd.concat(frames, ignore_index=True)
 
 
-NONE_KIND_ZH = {
-    "outside_area": "不在所选政策文件的适用地区内",
-    "no_clause": "所选政策文件没有涉及该企业的条款",
-    "not_in_force": "适用的政策文件在评估日不在执行期内",
-}
+NONE_KIND_ZH = labels("none_kind")
 """The three kinds of ``none``: which one an enterprise's ``none_kind`` says."""
 
 

@@ -51,21 +51,16 @@ import pandas as pd
 
 from spatial.errors import PolicyTableError
 from spatial.policy import ACTION_ZH, Policy
+from spatial.vocabulary import labels
 
 POLLUTANTS = ("pm", "so2", "nox", "vocs")
 """The pollutants, in report order."""
-POLLUTANT_ZH = {"pm": "颗粒物", "so2": "二氧化硫", "nox": "氮氧化物", "vocs": "挥发性有机物"}
+POLLUTANT_ZH = labels("pollutant")
 EMISSION_COLUMNS = {p: f"{p}_t" for p in POLLUTANTS}
 """Inventory column of each pollutant's annual emissions (tonnes per year)."""
 CONCENTRATION_COLUMNS = {"pm": "pm_mg", "so2": "so2_mg", "nox": "nox_mg"}
-PERIOD_ZH = {"season": "采暖季", "year": "年"}
-STATUS_ZH = {
-    "avoided": "已测算",
-    "no_data": "缺少排放量数据",
-    "review": "待研判",
-    "not_quantified": "未能测算",
-    "zero": "不产生减排量",
-}
+PERIOD_ZH = labels("period")
+STATUS_ZH = labels("emission_status")
 TABLE_COLUMNS = [
     "id",
     "policy",

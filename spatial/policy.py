@@ -29,6 +29,7 @@ import pandas as pd
 
 from spatial.errors import PolicyTableError
 from spatial.policy_schema import read_table, validate_table
+from spatial.vocabulary import ACTION_LABELS, labels
 
 ACTIONS = (
     "shutdown",
@@ -47,21 +48,9 @@ ACTIONS = (
 """Every action of the data contract, most severe first: an enterprise's summary is its most
 severe decision. ``review`` ranks above the curtailment actions so that an open question is
 never hidden behind a percentage."""
-ACTION_ZH = {
-    "shutdown": "停产治理",
-    "stop_season": "采暖季停产",
-    "close_or_merge": "关停或整合",
-    "clear": "清零淘汰",
-    "exit_by": "限期退出",
-    "review": "待研判",
-    "rectify": "限期整改",
-    "heat_determined": "以热定产",
-    "curtail": "限产",
-    "rotate": "轮流错峰",
-    "exempt": "豁免",
-    "none": "无适用条款",
-}
-"""The Chinese name of each action, for reasons, lists and the map."""
+ACTION_ZH = ACTION_LABELS
+"""The label of each action (:data:`spatial.vocabulary.ACTION_LABELS`, kept under this name for
+the reasons, emissions and notebooks that read it)."""
 ON_BLANK = ("flag", "fail", "review")
 FUNCTIONS = ("max", "min")
 OPERATORS = {
@@ -378,13 +367,7 @@ def in_force_on(node: dict | None, day: dt.date | None) -> bool:
     return day is None or not found or any(p.holds(day) for p in found)
 
 
-IN_FORCE_STATUS_ZH = {
-    "in_force": "有效",
-    "draft": "征求意见稿",
-    "not_yet": "尚未生效",
-    "expired": "已过有效期",
-    "layer_missing": "缺少图层",
-}
+IN_FORCE_STATUS_ZH = labels("policy_status")
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,12 @@ from openpyxl.utils import get_column_letter
 
 from spatial.export.atomic import atomic_path
 from spatial.export.excel_emissions import write_emission_sheet
-from spatial.policy import ACTION_ZH
+from spatial.vocabulary import ACTION_LABELS as ACTION_ZH
+from spatial.vocabulary import labels
 
 CURTAIL_ACTIONS = ("curtail", "heat_determined", "stop_season", "rotate", "shutdown")
 OTHER_ACTIONS = ("close_or_merge", "clear", "exit_by", "rectify")
-INDUSTRY_ZH = {
-    "steel": "钢铁", "ferroalloy": "铁合金", "coking": "焦化", "foundry": "铸造",
-    "brick_kiln": "砖瓦窑", "nonferrous": "有色", "cement": "水泥", "chemical": "化工",
-    "coating_ink": "涂料油墨", "rubber": "橡胶制品", "carbon": "炭素", "refractory": "耐火材料",
-    "glassware": "玻璃器皿", "building_materials": "建材", "flange": "法兰", "pellet": "球团",
-    "boiler": "锅炉", "power": "电力", "other": "其他",
-}  # fmt: skip
+INDUSTRY_ZH = labels("industry")
 LIST_COLUMNS = {
     "id": "企业编号",
     "name": "企业名称",

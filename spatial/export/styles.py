@@ -13,7 +13,7 @@ Examples
 >>> style.renderer, style.attribute, len(style.categories)
 ('categorizedSymbol', 'action', 13)
 >>> style.categories[0], style.categories[-1]
-(('shutdown', '停产 shutdown'), ('', '其他 / 未判定'))
+(('shutdown', '停产治理'), ('', '其他 / 未判定'))
 >>> field_aliases("enterprises", ["fid", "name", "dist_builtup_m", "extra"])
 {'fid': '要素编号', 'name': '企业名称', 'dist_builtup_m': '距建成区距离(米)'}
 """
@@ -27,169 +27,55 @@ from xml.etree import ElementTree as ET
 import geopandas as gpd
 import pandas as pd
 
+from spatial import vocabulary as vocab
+
 QGIS_VERSION = "3.22.0-Białowieża"  # the QML dialect written here; newer QGIS reads it too
 QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
-# Decision codes (data contract), in legend order: the harshest first. Display only: the policy
-# engine, not this table, decides which decision is the most severe. (code, 中文, colour)
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("shutdown", "停产", "#d7191c"),
-    ("close_or_merge", "关停或整合", "#7f0000"),
-    ("clear", "淘汰清零", "#4d004b"),
-    ("exit_by", "限期退出", "#c51b7d"),
-    ("stop_season", "采暖季停产", "#a6611a"),
-    ("rotate", "错峰轮产", "#9e9ac8"),
-    ("curtail", "限产", "#fecc5c"),
-    ("heat_determined", "以热定产", "#b8860b"),
-    ("rectify", "限期整改", "#2c7bb6"),
-    ("review", "待核实", "#ff7f00"),
-    ("exempt", "豁免", "#1a9641"),
-    ("none", "无管控措施", "#a0a0a0"),
+# Decision codes (data contract), most severe first, with their labels and colours: the one
+# vocabulary (spatial/data/vocabulary.yaml). (code, 中文, colour)
+ACTIONS: tuple[tuple[str, str, str], ...] = tuple(
+    (a.code, a.label, a.colour) for a in vocab.ACTIONS
 )
-ACTION_LABELS = {code: zh for code, zh, _ in ACTIONS}
+ACTION_LABELS = dict(vocab.ACTION_LABELS)
 OTHER_LABEL = "其他 / 未判定"
 
-ZONE_PHASES: tuple[tuple[str, str, str], ...] = (
-    ("1", "第一阶段", "#e7298a"),
-    ("2", "第二阶段", "#7570b3"),
-    ("3", "第三阶段", "#1b9e77"),
+_PHASE_COLOURS = {"1": "#e7298a", "2": "#7570b3", "3": "#1b9e77"}
+ZONE_PHASES: tuple[tuple[str, str, str], ...] = tuple(
+    (code, text, _PHASE_COLOURS.get(code, "#a0a0a0"))
+    for code, text in vocab.labels("zone_phase").items()
 )
 
-# Chinese titles of the layers, used by the QGIS project and the layer metadata.
-LAYER_TITLES = {
-    "enterprises": "企业筛查结果",
-    "decisions": "逐条政策判定",
-    "emissions": "减排量测算",
-    "rejected": "未接受的输入行",
-    "builtup": "建成区",
-    "heat_sources": "热源",
-    "near_city_10km": "建成区周边10公里",
-    "heat_radius_30km": "热源30公里供热半径",
-    "dingxiang_zones": "定襄法兰集群整治分区",
-}
+# Chinese titles of the layers, used by the QGIS project and the layer metadata; the distances
+# in them come from the rule tables.
+LAYER_TITLES = {name: vocab.layer_title(name) for name in vocab.layer_names()}
 
-# Column → (中文字段名, English meaning). Names are unique within each layer (gpkg_data_columns
-# requires it); LAYER_ALIASES overrides a column's name for one layer.
+# Column → (中文字段名, English meaning), from the vocabulary. Names are unique within each
+# layer (gpkg_data_columns requires it); LAYER_ALIASES overrides a column's name for one layer.
 ALIASES: dict[str, tuple[str, str]] = {
-    "fid": ("要素编号", "feature id (GeoPackage primary key)"),
-    "id": ("编号", "id"),
-    "name": ("名称", "name"),
-    "industry": ("行业", "industry code"),
-    "county": ("所在县", "county"),
-    "township": ("乡镇", "township"),
-    "village": ("村", "village"),
-    "address": ("地址", "address"),
-    "policy_class": ("产业政策类别", "industrial policy class: encouraged, permitted, restricted"),
-    "compliant": ("达标排放", "meets emission standards (yes/no/blank)"),
-    "ultra_low": ("超低排放", "ultra-low emission (yes/no/blank)"),
-    "clean_transport": ("清洁运输", "clean transport (yes/no/blank)"),
-    "green_factory": ("绿色工厂", "on the MIIT green-factory list (yes/no/blank)"),
-    "online_monitoring": ("在线监测", "online emission monitoring (yes/no/blank)"),
-    "special_limits": ("特别排放限值", "meets special emission limits (yes/no/blank)"),
-    "supplies_heat": ("承担供热供气", "supplies heat or gas to residents (yes/no/blank)"),
-    "sintering": ("有烧结", "has sintering (yes/no/blank)"),
-    "suction_crane": ("吸料天车", "has a suction crane (yes/no/blank)"),
-    "clean_energy": ("清洁能源", "uses clean energy (yes/no/blank)"),
-    "subtype": ("细分类型", "industry detail (clinker, cupola, ...)"),
-    "furnace_t": ("冲天炉吨位(吨)", "cupola size, tonnes"),
-    "fuel": ("燃料", "boiler fuel"),
-    "boiler_tph": ("锅炉蒸吨(t/h)", "boiler steam tonnes per hour"),
-    "boiler_mw": ("锅炉功率(MW)", "boiler MW"),
-    "pm_mg": ("颗粒物(mg/m³)", "measured particulate matter, mg/m³"),
-    "so2_mg": ("二氧化硫(mg/m³)", "measured SO2, mg/m³"),
-    "nox_mg": ("氮氧化物(mg/m³)", "measured NOx, mg/m³"),
-    "o2_pct": ("实测含氧量(%)", "measured O2, %"),
-    "pm_t": ("颗粒物年排放量(吨)", "annual particulate matter emissions, tonnes"),
-    "so2_t": ("二氧化硫年排放量(吨)", "annual SO2 emissions, tonnes"),
-    "nox_t": ("氮氧化物年排放量(吨)", "annual NOx emissions, tonnes"),
-    "vocs_t": ("VOCs年排放量(吨)", "annual VOCs emissions, tonnes"),
-    "row": ("原表行号", "row number in the input file"),
-    "lon": ("经度(WGS84)", "longitude, WGS84 degrees"),
-    "lat": ("纬度(WGS84)", "latitude, WGS84 degrees"),
-    "lon_input": ("原始经度", "longitude as given in the input"),
-    "lat_input": ("原始纬度", "latitude as given in the input"),
-    "coord_sys": ("原始坐标系", "coordinate system of the input row"),
-    "dist_builtup_m": (
-        "距建成区距离(米)",
-        "geodesic metres to the nearest built-up area, 0 inside",
-    ),
-    "nearest_builtup": ("最近建成区", "nearest built-up area"),
-    "near_city": ("建成区周边10公里内", "inside a built-up area or within 10 km of one"),
-    "heat_source_id": ("最近合格热源", "id of the nearest qualifying heat source"),
-    "dist_heat_m": ("距合格热源距离(米)", "geodesic metres to the nearest qualifying heat source"),
-    "in_heat_radius": ("30公里供热半径内", "within 30 km of a qualifying heat source"),
-    "dist_eco_zone_m": ("距生态保护区距离(米)", "geodesic metres to the nearest ecological zone"),
-    "nearest_eco_zone": ("最近生态保护区", "nearest ecological zone"),
-    "in_eco_zone": ("位于生态保护区", "inside an ecological zone"),
-    "dist_urban_area_m": ("距城市功能区距离(米)", "geodesic metres to the nearest urban area"),
-    "nearest_urban_area": ("最近城市功能区", "nearest urban function area"),
-    "near_urban_area": ("临近城市功能区", "within the policy distance of an urban area"),
-    "dist_trunk_road_m": ("距交通干线距离(米)", "geodesic metres to the nearest trunk road"),
-    "nearest_trunk_road": ("最近交通干线", "nearest trunk road"),
-    "near_trunk_road": ("临近交通干线", "within the policy distance of a trunk road"),
-    "zone_phase": ("整治阶段", "Dingxiang cluster rectification phase"),
-    "zone_area": ("整治区域", "Dingxiang rectification area"),
-    "zone_status": ("整治进度", "phase status on the as-of date"),
-    "zone_start": ("阶段开始日期", "start of the enterprise's rectification phase"),
-    "zone_end": ("阶段结束日期", "end of the enterprise's rectification phase"),
-    "zone_days_left": ("剩余天数", "days from the as-of date to the phase end"),
-    "zone_flags": ("分区标记", "zone assignment flags (overlap, fallback, ...)"),
-    "action": ("管控措施", "decision: " + ", ".join(code for code, _, _ in ACTIONS)),
-    "curtail_pct": ("限产比例(%)", "production curtailed, percent"),
-    "stop_days": ("停产天数", "stop-days equivalent in the season"),
-    "decision_count": ("适用条款数", "number of rules that applied (rows in decisions)"),
-    "rule_id": ("规则编号", "rule id in the policy table"),
-    "window_start": ("管控开始", "start of the control window"),
-    "window_end": ("管控结束", "end of the control window"),
-    "deadline": ("完成期限", "deadline"),
-    "rule_ref": ("政策条款", "policy clause that decided (file §clause)"),
-    "reason_zh": ("判定理由", "reason, in Chinese"),
-    "policy": ("政策文件", "policy id"),
-    "flags": ("标记", "review flags"),
-    "reason": ("未接受原因", "why the row was not accepted"),
-    "reason_code": ("原因代码", "reason code"),
-    "source": ("数据来源", "source"),
-    "source_detail": ("来源说明", "source detail"),
-    "n_repaired": ("修复几何数", "geometries repaired on loading"),
-    "level": ("级别", "city or county"),
-    "kind": ("类型", "kind"),
-    "capacity_mw": ("装机容量(MW)", "capacity, MW"),
-    "feature": ("中心要素", "id of the feature buffered"),
-    "fact": ("空间条件", "the spatial fact the buffer shows"),
-    "within_m": ("距离阈值(米)", "distance of the fact, metres"),
-    "phase": ("阶段", "rectification phase (1, 2, 3)"),
-    "start": ("开始日期", "phase start"),
-    "end": ("结束日期", "phase end"),
-    "built_from": ("构建来源", "how the zone polygon was built"),
-    "width_m": ("宽度(米)", "corridor half-width or village radius, metres"),
-    "area_km2": ("面积(平方公里)", "area, km²"),
-    "ref": ("政策依据", "policy clause"),
-    "area_name": ("区域名称", "area name"),
-    "pollutant": ("污染物", "pollutant: pm, so2, nox, vocs"),
-    "annual_t": ("年排放量(吨)", "annual emissions in the inventory, tonnes; blank = no data"),
-    "avoided_t": ("减排量(吨)", "tonnes avoided in the period; blank = cannot be computed"),
-    "period": ("计算期", "season (the control season or window) or year"),
-    "days": ("计算天数", "days of the season or stop window"),
-    "from_date": ("起算日期", "deadline from which a permanent measure avoids its tonnes"),
-    "status": ("测算状态", "avoided, no_data, review, not_quantified, zero"),
-    "counted": ("计入合计", "the row counted in totals (one per plant, pollutant, period)"),
-    "basis_zh": ("测算依据", "how the tonnes were computed, in Chinese"),
+    column: (vocab.column_label(column), vocab.column_description(column) or "")
+    for column in vocab.column_names()
 }
 LAYER_ALIASES: dict[str, dict[str, str]] = {
-    "enterprises": {"id": "企业编号", "name": "企业名称"},
-    "decisions": {"id": "企业编号", "action": "措施"},
-    "emissions": {"id": "企业编号", "action": "措施"},
-    "rejected": {
-        "id": "企业编号",
-        "name": "企业名称",
-        "source": "来源文件",
-        "lon": "经度(原值)",
-        "lat": "纬度(原值)",
-    },
-    "builtup": {"name": "建成区名称", "level": "建成区级别"},
-    "heat_sources": {"id": "热源编号", "name": "热源名称", "kind": "热源类型"},
-    "dingxiang_zones": {"kind": "区域类型", "phase": "整治阶段"},
+    layer: dict(columns) for layer, columns in vocab.layer_column_labels().items()
 }
+
+# Coded columns whose values QGIS shows by their label (a ValueMap widget): column → kind.
+VALUE_MAPS = {
+    "action": "action",
+    "industry": "industry",
+    "subtype": "subtype",
+    "fuel": "fuel",
+    "policy_class": "policy_class",
+    "zone_status": "zone_status",
+    "deadline_status": "deadline_status",
+    "none_kind": "none_kind",
+    "pollutant": "pollutant",
+    "period": "period",
+    "status": "emission_status",
+    "level": "builtup_level",
+}
+LAYER_VALUE_MAPS = {"heat_sources": {"kind": "heat_kind"}, "dingxiang_zones": {"kind": "zone_kind"}}
 
 
 def field_aliases(layer: str, columns: Iterable[str]) -> dict[str, str]:
@@ -388,7 +274,7 @@ def _column(name: str) -> str:
 def _enterprise_renderer(frame: pd.DataFrame) -> _Renderer:
     if "action" in frame:
         categories = tuple(
-            (code, f"{zh} {code}", marker(colour, size=3.0 if code == "shutdown" else 2.4))
+            (code, zh, marker(colour, size=3.0 if code == "shutdown" else 2.4))
             for code, zh, colour in ACTIONS
         )
         # Draw the mild decisions first so the severe ones stay on top where points overlap.
@@ -407,9 +293,9 @@ def _enterprise_renderer(frame: pd.DataFrame) -> _Renderer:
             "categorizedSymbol",
             "near_city",
             (
-                ("true", "建成区周边10公里内 near city", marker("#d7191c")),
-                ("false", "10公里外 outside", marker("#2c7bb6")),
-                ("", "未测定 unknown", marker("#a0a0a0")),
+                ("true", vocab.column_label("near_city"), marker("#d7191c")),
+                ("false", f"建成区周边{vocab.fact_distance('near_city')}外", marker("#2c7bb6")),
+                ("", "距离未测定", marker("#a0a0a0")),
             ),
             order_by=f"if({_column('near_city')}, 1, 0)",
             description="enterprises by near_city (no decision column in this run)",
@@ -421,8 +307,8 @@ def _enterprise_renderer(frame: pd.DataFrame) -> _Renderer:
 
 def _heat_renderer(frame: pd.DataFrame, qualifying: set[str] | None) -> _Renderer:
     kinds = (
-        ("chp", "热电联产", "star", 4.2),
-        ("industrial", "工业供热", "diamond", 3.6),
+        ("chp", vocab.label("heat_kind", "chp"), "star", 4.2),
+        ("industrial", vocab.label("heat_kind", "industrial"), "diamond", 3.6),
     )
     if qualifying is not None and "id" in frame:
         ids = ", ".join(_quote(v) for v in sorted(qualifying)) or "''"
@@ -455,10 +341,7 @@ def _heat_renderer(frame: pd.DataFrame, qualifying: set[str] | None) -> _Rendere
         "categorizedSymbol",
         "kind",
         (
-            *(
-                (code, f"{zh} {code}", marker("#b2182b", size, shape))
-                for code, zh, shape, size in kinds
-            ),
+            *((code, zh, marker("#b2182b", size, shape)) for code, zh, shape, size in kinds),
             ("", OTHER_LABEL, marker("#a0a0a0", 3.0, "triangle")),
         ),
         description="heat sources by kind",
@@ -489,8 +372,16 @@ def _builtup_renderer(frame: pd.DataFrame) -> _Renderer:
         "categorizedSymbol",
         "level",
         (
-            ("city", "市建成区 city", fill("#7a5c3e", 0.6, outline="#4d3a27", outline_width=0.4)),
-            ("county", "县建成区 county", fill("#b09a80", 0.55, outline="#6e5a44")),
+            (
+                "city",
+                f"{vocab.label('builtup_level', 'city')}建成区",
+                fill("#7a5c3e", 0.6, outline="#4d3a27", outline_width=0.4),
+            ),
+            (
+                "county",
+                f"{vocab.label('builtup_level', 'county')}建成区",
+                fill("#b09a80", 0.55, outline="#6e5a44"),
+            ),
             ("", OTHER_LABEL, symbol),
         ),
         description="built-up areas by level (grey-brown)",
@@ -499,13 +390,12 @@ def _builtup_renderer(frame: pd.DataFrame) -> _Renderer:
 
 def _zone_renderer(frame: pd.DataFrame) -> _Renderer:
     categories = tuple(
-        (value, f"{zh} phase {value}", fill(colour, 0.35, outline_width=0.5))
-        for value, zh, colour in ZONE_PHASES
+        (value, zh, fill(colour, 0.35, outline_width=0.5)) for value, zh, colour in ZONE_PHASES
     )
     return _Renderer(
         "categorizedSymbol",
         f"to_string(to_int({_column('phase')}))",
-        (*categories, ("", "未分阶段 unassigned", fill("#a0a0a0", 0.25))),
+        (*categories, ("", "未分阶段", fill("#a0a0a0", 0.25))),
         order_by=f"-to_int({_column('phase')})",  # phase 1 (small areas) drawn on top
         description="Dingxiang zones by phase",
     )
@@ -595,6 +485,39 @@ def _map_tip(name: str, columns: list[str], aliases: Mapping[str, str]) -> tuple
     return _column(title), "<br>".join(lines)
 
 
+def value_maps(
+    name: str, columns: Iterable[str], frame: pd.DataFrame | None = None
+) -> dict[str, dict[str, str]]:
+    """Column → {code: label} for the coded columns of layer ``name`` (QGIS shows the label in
+    the attribute table, forms and map tips; the data keep the code). ``rule_ref`` maps each
+    clause the layer holds to its citation by document title and number.
+
+    >>> value_maps("heat_sources", ["fid", "kind", "name"])["kind"]["chp"]
+    '热电联产'
+    """
+    kinds = {**VALUE_MAPS, **LAYER_VALUE_MAPS.get(name, {})}
+    out = {column: vocab.labels(kinds[column]) for column in columns if column in kinds}
+    if frame is not None and "rule_ref" in columns and "rule_ref" in frame:
+        from spatial.policy import cite_ref
+
+        refs = pd.Series(frame["rule_ref"]).dropna().astype(str).unique()
+        out["rule_ref"] = {ref: cite_ref(ref) for ref in refs if ref.strip()}
+    return out
+
+
+def _field_configuration(root: ET.Element, maps: Mapping[str, Mapping[str, str]]) -> None:
+    """QGIS ValueMap widgets: the attribute table shows labels, the data keep the codes."""
+    config = ET.SubElement(root, "fieldConfiguration")
+    for column, mapping in maps.items():
+        field_el = ET.SubElement(config, "field", name=column, configurationFlags="None")
+        widget = ET.SubElement(field_el, "editWidget", type="ValueMap")
+        options = ET.SubElement(ET.SubElement(widget, "config"), "Option", type="Map")
+        entries = ET.SubElement(options, "Option", type="List", name="map")
+        for code, text in mapping.items():
+            entry = ET.SubElement(entries, "Option", type="Map")
+            ET.SubElement(entry, "Option", type="QString", name=text, value=code)
+
+
 def layer_style(
     name: str,
     frame: pd.DataFrame,
@@ -647,6 +570,7 @@ def layer_style(
     ET.SubElement(root, "featureBlendMode").text = "0"
     ET.SubElement(root, "layerOpacity").text = "1"
     ET.SubElement(root, "legend", type="default-vector", showLabelLegend="0")
+    _field_configuration(root, value_maps(name, columns, frame))
     aliases_el = ET.SubElement(root, "aliases")
     for index, column in enumerate(columns):
         ET.SubElement(

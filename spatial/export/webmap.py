@@ -43,7 +43,7 @@ import shapely
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from spatial import schema
+from spatial import vocabulary as vocab
 from spatial.coords import utm_epsg, wgs84_to_gcj02
 from spatial.errors import SpatialError
 from spatial.export.atomic import atomic_path
@@ -80,27 +80,17 @@ COORD_DIGITS = 6  # 0.1 m
 ACTION_STYLES: dict[str, tuple[str, str]] = {code: (zh, colour) for code, zh, colour in ACTIONS}
 _UNKNOWN_COLOR = "#969696"
 _MISSING_COLOR = "#d0d0d0"
+_NEAR_KM = vocab.fact_distance("near_city")  # from the rule tables
 _NEAR_CITY_STYLES = {
-    "near": ("建成区10公里内", "#d73027"),
-    "far": ("建成区10公里外", "#4575b4"),
+    "near": (f"建成区{_NEAR_KM}内", "#d73027"),
+    "far": (f"建成区{_NEAR_KM}外", "#4575b4"),
     "unknown": ("距离未知", _MISSING_COLOR),
 }
 _PHASE_COLORS = ("#d95f02", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-_ZONE_KINDS = {
-    "ring_road": "环路",
-    "cluster": "集群",
-    "village": "村庄",
-    "corridor": "通道",
-    "township": "乡镇",
-}
-_HEAT_KINDS = {"chp": "热电联产", "industrial": "工业供热"}
-_ZONE_STATUS = {
-    "not_started": "未开始",
-    "in_progress": "整治中",
-    "due": "已到期",
-    "unassigned": "未划入分区",
-}
-_LEVELS = {"city": "市", "county": "县"}
+_ZONE_KINDS = vocab.labels("zone_kind")
+_HEAT_KINDS = vocab.labels("heat_kind")
+_ZONE_STATUS = vocab.labels("zone_status")
+_LEVELS = vocab.labels("builtup_level")
 
 #: Style of the context layers (Leaflet path options; also used by the static figures), in the
 #: colours of the QGIS styles.
@@ -132,26 +122,31 @@ _ENTERPRISE_STYLE = {
 }
 
 #: Popup rows of an enterprise: (label, column, format); rows whose column is absent are left out.
-ENTERPRISE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("编号", "id", "text"),
-    ("行业", "industry", "text"),
-    ("所在县", "county", "text"),
-    ("乡镇", "township", "text"),
-    ("距建成区", "dist_builtup_m", "metres"),
-    ("最近建成区", "nearest_builtup", "text"),
-    ("建成区10公里内", "near_city", "yesno"),
-    ("距热源", "dist_heat_m", "metres"),
-    ("热源30公里内", "in_heat_radius", "yesno"),
-    ("定襄阶段", "zone_phase", "text"),
-    ("定襄区域", "zone_area", "text"),
-    ("整治期限", "zone_end", "text"),
-    ("整治进度", "zone_status", "text"),
-    ("管控措施", "action", "text"),
-    ("限产比例", "curtail_pct", "percent"),
-    ("停产天数", "stop_days", "days"),
-    ("期限", "deadline", "text"),
-    ("政策条款", "rule_ref", "text"),
-    ("理由", "reason_zh", "text"),
+ENTERPRISE_FIELDS: tuple[tuple[str, str, str], ...] = tuple(
+    (vocab.column_label(column, "enterprises", short=True), column, fmt)
+    for column, fmt in (
+        ("id", "text"),
+        ("industry", "text"),
+        ("county", "text"),
+        ("township", "text"),
+        ("dist_builtup_m", "metres"),
+        ("nearest_builtup", "text"),
+        ("near_city", "yesno"),
+        ("dist_heat_m", "metres"),
+        ("heat_source_name", "text"),
+        ("in_heat_radius", "yesno"),
+        ("zone_phase", "text"),
+        ("zone_area", "text"),
+        ("zone_end", "text"),
+        ("zone_status", "text"),
+        ("zone_flags_zh", "text"),
+        ("action", "text"),
+        ("curtail_pct", "percent"),
+        ("stop_days", "days"),
+        ("deadline", "text"),
+        ("rule_ref", "text"),
+        ("reason_zh", "text"),
+    )
 )
 _NUMBER_DIGITS = {
     "dist_builtup_m": 0,
@@ -244,7 +239,7 @@ def enterprise_categories(enterprises: pd.DataFrame) -> Coloring:
         index = {c.key: i for i, c in enumerate(cats)}
         lookup = np.array([index[k] for k in unique_keys] + [index.get("unknown", -1)])
         codes = lookup[raw_codes].astype(np.int64)
-        return Coloring("距建成区10公里（尚无管控结论）", "near_city", cats, codes)
+        return Coloring(f"距建成区{_NEAR_KM}（尚无管控结论）", "near_city", cats, codes)
     return Coloring("企业", None, [Category("all", "企业", "#3182bd")], np.zeros(n, dtype=np.int64))
 
 
@@ -509,11 +504,7 @@ class MapLayer:
 
 
 def _industry_labels(labels: list) -> list:
-    try:
-        names = {code: spellings[0] for code, spellings in schema.codes("industry").items()}
-    except KeyError:  # pragma: no cover - the shipped table has industry codes
-        names = {}
-    return _mapped(labels, names)
+    return _mapped(labels, vocab.labels("industry"))
 
 
 def enterprise_layer(enterprises: gpd.GeoDataFrame, coloring: Coloring | None = None) -> MapLayer:

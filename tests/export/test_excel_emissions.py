@@ -11,6 +11,7 @@ from spatial.emissions import emission_table, target_check
 from spatial.export.excel import write_lists
 from spatial.export.excel_emissions import SHEET_TITLE, emission_sheet_rows, write_emission_sheet
 from spatial.policy import load_policies
+from spatial.vocabulary import label
 from tests.test_emissions import decision, plant
 
 POLICIES = load_policies()
@@ -40,7 +41,9 @@ def table() -> pd.DataFrame:
 
 def test_rows_per_county_and_measure(table):
     rows = emission_sheet_rows(table)
-    curtail = rows[(rows["county"] == "榆次区") & (rows["measure"] == "限产")].iloc[0]
+    curtail = rows[
+        (rows["county"] == "榆次区") & (rows["measure"] == label("action", "curtail"))
+    ].iloc[0]
     # 100 × 30 % × 152/365 + 50 × 40 % × 152/365
     assert curtail["pm_t"] == round((30 + 20) * 152 / 365, 3)  # tonnes to the kilogram
     assert curtail["nox_t"] == round(36.5 * 0.3 * 152 / 365, 3)

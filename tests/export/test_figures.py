@@ -40,6 +40,7 @@ from spatial.export.figures import (
     write_figures,
 )
 from spatial.policy import load_policies
+from spatial.vocabulary import label
 from tests.export.test_webmap import sample
 
 URL = "https://intranet.example.gov.cn/screening/2024/map.html"
@@ -110,7 +111,8 @@ def test_chinese_in_noto_sans_cjk_without_missing_glyphs():
     assert any("祁县" in t for t in texts) and "扫码打开在线地图" in texts
     legend = axes(fig, "legend").get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
-    assert "限产（1）" in labels and "停产（1）" in labels
+    assert f"{label('action', 'curtail')}（1）" in labels
+    assert f"{label('action', 'shutdown')}（1）" in labels
     assert legend.get_title().get_text() == "图例"
     moved = enterprises.copy()
     moved.loc[5, "geometry"] = Point(112.55, 37.36)  # a plant of no county beside 太谷区's

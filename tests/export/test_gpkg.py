@@ -18,6 +18,7 @@ from shapely.geometry import Point, box
 from spatial.export import gpkg, qgis_project
 from spatial.export.gpkg import write_gpkg
 from spatial.export.styles import ACTIONS
+from spatial.vocabulary import label
 
 ACTION_CODES = [code for code, _, _ in ACTIONS]
 METADATA = {
@@ -261,7 +262,7 @@ def test_enterprises_categorised_by_every_action(written):
     assert colours["none"].startswith("160,160,160")  # grey
     assert len(set(colours.values())) == len(colours)
     labels = {c.get("value"): c.get("label") for c in renderer.iter("category")}
-    assert labels["shutdown"] == "停产 shutdown"
+    assert labels["shutdown"] == "停产治理"  # the vocabulary's word, no code
     assert renderer.get("enableorderby") == "1"  # severe decisions drawn on top
 
 
@@ -322,7 +323,9 @@ def test_chinese_field_names_in_gpkg_data_columns_and_qml(written):
         "WHERE constraint_name = (SELECT constraint_name FROM gpkg_data_columns "
         "WHERE table_name = 'enterprises' AND column_name = 'action')",
     )
-    assert dict(codes)["shutdown"] == "停产" and len(codes) == len(ACTION_CODES)
+    assert dict(codes)["shutdown"] == label("action", "shutdown") and len(codes) == len(
+        ACTION_CODES
+    )
     for table in ("enterprises", "rejected"):
         qml = {
             a.get("field"): a.get("name")

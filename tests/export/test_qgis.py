@@ -98,7 +98,7 @@ def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path, needs_qg
     assert enterprises["crs"] == "EPSG:4490"
     # every action drawn with its own legend entry, the undecided one with "all other values"
     assert enterprises["symbols"] == {
-        **{f"{zh} {code}": 1 for code, zh, _ in ACTIONS},
+        **{zh: 1 for _, zh, _ in ACTIONS},  # the words, without the code
         "其他 / 未判定": 1,
     }
     assert enterprises["title"] == "企业筛查结果"
@@ -126,7 +126,7 @@ def test_qgis_enterprises_without_decisions_by_near_city(tmp_path, needs_qgis):
     assert code == 0 and report, stderr
     enterprises = report["layers"]["enterprises"]
     assert enterprises["attr"] == "near_city" and enterprises["crs"] == "EPSG:4547"
-    assert set(enterprises["symbols"]) == {"建成区周边10公里内 near city", "10公里外 outside"}
+    assert set(enterprises["symbols"]) == {"建成区周边10公里内", "建成区周边10公里外"}
     assert report["project"]["crs"] == "EPSG:4547"
 
 

@@ -28,6 +28,7 @@ from spatial.errors import SpatialError
 from spatial.export import webmap
 from spatial.export.webmap import tile_templates, write_map
 from spatial.policy import FactSpec, load_policy
+from spatial.vocabulary import label
 from tests.export.browser import Browser, browser_missing, find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -327,9 +328,9 @@ def test_popup_fields_and_categories(maps):
     spec = next(s for s in config["layers"] if s["id"] == "enterprises")
     assert [c["key"] for c in spec["categories"]] == [
         "shutdown",
-        "rotate",
+        "review",  # an open question is drawn above the curtailments (engine's severity)
         "curtail",
-        "review",
+        "rotate",
         "exempt",
         "(blank)",
     ]
@@ -341,7 +342,9 @@ def test_popup_fields_and_categories(maps):
     table = layer_data(html, "enterprises")["columns"]
     assert table["industry"][0] == "铸造" and table["industry"][5] == "mystery"
     assert table["dist_builtup_m"][:2] == [2973, 0]
-    assert table["action"][0] == "限产"  # the words an official reads, not the code
+    assert table["action"][0] == label(
+        "action", "curtail"
+    )  # the words an official reads, not the code
     labels = [s["label"] for s in config["layers"]]
     assert labels[0] == "企业" and "第一阶段" in labels and "第二阶段" in labels
     groups = {s["group"] for s in config["layers"]}
@@ -638,10 +641,10 @@ def test_browser_offline_map(maps, browser):
         "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays span'))"
         ".map(s => s.textContent.trim())"
     )
-    for label in ("企业：管控措施", "限产（1）", "定襄分区（按阶段）", "第二阶段", "建成区"):
-        assert label in labels
+    for text in ("企业：管控措施", "错峰生产（1）", "定襄分区（按阶段）", "第二阶段", "建成区"):
+        assert text in labels
     legend = page.evaluate("document.querySelector('.sm-legend').innerText")
-    assert "限产" in legend and "测地线" in legend
+    assert "错峰生产" in legend and "测地线" in legend
     assert page.evaluate("!!document.querySelector('.leaflet-control-measure')")
     assert page.evaluate("!!document.querySelector('.leaflet-control-zoom-fullscreen')")
     assert page.evaluate("document.querySelector('.sm-info a').href").startswith("https://intranet")
@@ -649,7 +652,7 @@ def test_browser_offline_map(maps, browser):
     # a real click on a plant opens its popup, in Chinese
     page.click(*_plant_xy(page, 0))
     text = _popup_text(page)
-    for expected in (CURTAIL_NAME, "行业", "铸造", "距建成区", "2,973 米", "管控措施\t限产"):
+    for expected in (CURTAIL_NAME, "行业", "铸造", "距建成区", "2,973 米", "管控措施\t错峰生产"):
         assert expected in text
     assert "curtail" not in text  # no machine code in what a person reads
     for expected in (
@@ -681,7 +684,7 @@ def test_browser_offline_map(maps, browser):
     # a category switched off in the layer control is neither drawn nor clickable
     toggle = (
         "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
-        ".find(l => l.textContent.trim() === '停产（1）').querySelector('input').click()"
+        ".find(l => l.textContent.trim() === '停产治理（1）').querySelector('input').click()"
     )
     page.evaluate(toggle)
     assert page.evaluate("spatialMap.enterprises.plants._visible[0]") is False
@@ -776,7 +779,8 @@ def test_browser_stacked_plants_all_reachable(maps, browser):
         ".querySelectorAll('.sm-pick-item')).map(li => li.textContent)",
         5,
     )
-    assert [item.split(" · ")[0] for item in items] == STACKED  # most severe (on top) first
+    # most severe (on top) first: review (row 6) above rotate (row 4) above exempt (row 7)
+    assert [item.split(" · ")[0] for item in items] == [STACKED[1], STACKED[0], STACKED[2]]
     assert "此处有 3 家企业" in _popup_text(page)
     page.evaluate(
         "Array.from(document.querySelectorAll('.sm-pick-item'))"
@@ -811,10 +815,10 @@ def test_browser_county_filter_hides_other_counties(maps, browser):
         "Array.from(document.querySelectorAll('.sm-filter-label')).map(s => s.textContent)"
     )
     assert measures == [
-        "停产（1）",
-        "错峰轮产（0）",
-        "限产（1）",
-        "待核实（0）",
+        "停产治理（1）",
+        "待研判（0）",
+        "错峰生产（1）",
+        "轮流错峰生产（0）",
         "豁免（1）",
         "未判定（0）",
     ]
@@ -840,11 +844,11 @@ def test_browser_county_filter_hides_other_counties(maps, browser):
         "(() => { const s = document.querySelector('.sm-filter-county'); s.value = '*';"
         " s.dispatchEvent(new Event('change')); })()"
     )
-    assert _rows_at(page, 4) == [4, 6, 7]
+    assert _rows_at(page, 4) == [6, 4, 7]  # most severe first: review, rotate, exempt
     # a measure unticked in the filter is unticked in the layer control too, and hidden
     page.evaluate(
         "Array.from(document.querySelectorAll('.sm-filter-measure'))"
-        ".find(l => l.textContent.startsWith('错峰轮产')).querySelector('input').click()"
+        ".find(l => l.textContent.startsWith('轮流错峰生产')).querySelector('input').click()"
     )
     assert _rows_at(page, 4) == [6, 7]
     assert (
