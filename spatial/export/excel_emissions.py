@@ -25,10 +25,13 @@ SHEET_TITLE = "减排量测算"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="999999")
+_A = ACTION_ZH
 METHOD_ZH = (
-    "测算方法：限产＝年排放量×限产比例×采暖季天数/365；停产治理或停产时段＝年排放量×停产天数/365；"
-    "关停整合、清零淘汰、限期退出＝自完成时限起每年减少全部年排放量；限期整改至排放限值＝年排放量×"
-    "（1−限值/折算浓度）；待研判、以热定产不计减排量，其年排放量单列；豁免不计减排量。"
+    f"测算方法：{_A['curtail']}（限产）＝年排放量×限产比例×采暖季天数/365；"
+    f"{_A['shutdown']}、{_A['stop_season']}或停产时段＝年排放量×停产天数/365；"
+    f"{_A['close_or_merge']}、{_A['clear']}、{_A['exit_by']}＝自完成时限起每年减少全部年排放量；"
+    f"{_A['rectify']}至排放限值＝年排放量×（1−限值/折算浓度）；"
+    f"{_A['review']}、{_A['heat_determined']}不计减排量，其年排放量单列；{_A['exempt']}不计减排量。"
     "缺少年排放量数据的企业不计为0吨，按家数单列。采暖季与年度减排量口径不同，分别合计。"
 )
 SOURCE_REFS = (
