@@ -45,13 +45,19 @@ from spatial.export.transaction import (
     output_transaction,
     staged_files,
 )
-from spatial.export.webmap import check_map_url, counties_around, tile_templates, write_map
+from spatial.export.webmap import (
+    check_map_url,
+    counties_around,
+    heat_qualification,
+    tile_templates,
+    write_map,
+)
 from spatial.export.webmap_emissions import add_emission_panel
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
-from spatial.policy import Policy, fact_specs, load_policies, status_on
+from spatial.policy import Policy, cite_ref, fact_specs, load_policies, status_on
 from spatial.progress import in_stage, reporting, stage
 from spatial.zones import assign_zones, load_zones
 
@@ -480,6 +486,26 @@ def _run(
         return write_outputs(config, result, specs, folder=tx.folder)
 
 
+def heat_radius_columns(heat: gpd.GeoDataFrame, specs: dict) -> gpd.GeoDataFrame:
+    """The heat sources with ``counts_for_radius`` (yes/no: the policy table's own selection
+    of the sources that draw the heat-supply radius) and ``radius_basis_zh`` (why, citing the
+    clause), so the QGIS style and the attribute table read a field, not a list of ids.
+    Unchanged when no rule of the run is measured to heat sources."""
+    rule = next(
+        (s for s in specs.values() if s.layer == "heat_sources" and getattr(s, "within_m", None)),
+        None,
+    )
+    if rule is None or heat.empty:
+        return heat
+    qualifies, reasons = heat_qualification(
+        pd.DataFrame(heat), rule, lambda ref: cite_ref(ref, form="full")
+    )
+    out = heat.copy()
+    out["counts_for_radius"] = pd.array(qualifies, dtype="boolean")
+    out["radius_basis_zh"] = reasons
+    return out
+
+
 def write_outputs(
     config: RunConfig,
     result: RunResult,
@@ -527,12 +553,14 @@ def write_outputs(
         else {}
     )
     gpkg_layers.update(context)
+    if gpkg_layers.get("heat_sources") is not None:
+        gpkg_layers["heat_sources"] = heat_radius_columns(gpkg_layers["heat_sources"], specs)
     record = run_record(config, result)
     if result.emission_summary is not None:
         record["emissions"] = result.emission_summary
     rows = sum(len(frame) for frame in gpkg_layers.values() if frame is not None)
     result.outputs["screening"] = in_stage("writing screening.gpkg", rows, "rows")(write_gpkg)(
-        gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record
+        gpkg_layers, out / "screening.gpkg", config.output_crs, metadata=record, counties=True
     )
     if full:
         enterprises, decisions = result.enterprises, result.decisions

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -139,6 +140,7 @@ def write_gpkg(
     metadata: Mapping | None = None,
     styles: bool = True,
     project: bool = True,
+    counties: bool = False,
 ) -> Path:
     """Write layers (GeoDataFrames) and tables (DataFrames) into one GeoPackage, atomically.
 
@@ -159,8 +161,18 @@ def write_gpkg(
         Write the QGIS styles, Chinese field names and layer metadata (default yes).
     project
         Also store the QGIS project ``screening`` in the file (needs ``styles``).
+    counties
+        Add the layer ``counties`` (:func:`county_layer`: the real county outlines around the
+        enterprises, with the number of enterprises in each) when ``layers`` has enterprises
+        and no ``counties`` (the pipeline asks for it): the QGIS project's base layer,
+        bookmarks and print Atlas.
     """
     path = Path(path)
+    layers = dict(layers)
+    if counties and layers.get("counties") is None and layers.get("enterprises") is not None:
+        outlines = county_layer(layers["enterprises"])
+        if outlines is not None:
+            layers["counties"] = outlines
     frames = {name: _prepare(frame, crs) for name, frame in layers.items() if frame is not None}
     with atomic_path(path) as tmp:
         for name, frame in frames.items():
@@ -176,6 +188,70 @@ def write_gpkg(
         if styles and frames:
             write_qgis_extras(tmp, frames, crs, metadata, gpkg_name=path.name, project=project)
     return path
+
+
+def county_layer(enterprises: pd.DataFrame, margin_deg: float = 0.05) -> gpd.GeoDataFrame | None:
+    """The county outlines (:func:`spatial.counties.boundaries`, real Tianditu boundaries)
+    that touch the enterprises' extent, with ``n_enterprises`` (the enterprises of each
+    county, :func:`_county_counts`) and ``source``. None, with a warning, without the
+    boundary data; None without located enterprises."""
+    if (
+        not isinstance(enterprises, gpd.GeoDataFrame)
+        or enterprises._geometry_column_name not in enterprises
+    ):
+        return None
+    points = enterprises.geometry
+    points = points[points.notna() & ~points.is_empty]
+    if points.empty:
+        return None
+    points = points.to_crs("EPSG:4326") if points.crs is not None else points
+    from spatial import counties as county_data
+    from spatial.errors import LayerError
+
+    west, south, east, north = points.total_bounds
+    bbox = (west - margin_deg, south - margin_deg, east + margin_deg, north + margin_deg)
+    try:
+        outlines = county_data.boundaries(bbox)
+    except LayerError as error:
+        warnings.warn(f"screening.gpkg written without county outlines: {error}", stacklevel=3)
+        return None
+    outlines = outlines.reset_index(drop=True)
+    outlines["n_enterprises"] = _county_counts(enterprises, points, outlines, county_data)
+    outlines["source"] = county_data.SOURCE_ZH
+    return outlines
+
+
+def _county_counts(
+    enterprises: pd.DataFrame, points: gpd.GeoSeries, outlines: gpd.GeoDataFrame, county_data
+) -> np.ndarray:
+    """Enterprises per county: by the ``county`` column (the county the lists and decisions
+    use, resolved to its division code among ``outlines``), else by the county each point
+    lies in."""
+    codes = {code: i for i, code in enumerate(outlines["code"].astype(str))}
+    counts = np.zeros(len(outlines), dtype="int64")
+    if "county" in enterprises:
+        for value, n in enterprises["county"].dropna().astype(str).value_counts().items():
+            found = [codes[c] for c in county_data.resolve_county(value) if c in codes]
+            if len(found) == 1:
+                counts[found[0]] += n
+        if counts.any():
+            return counts
+    _, inside = outlines.sindex.query(points.to_numpy(), predicate="within")
+    return np.bincount(inside, minlength=len(outlines)).astype("int64")
+
+
+def atlas_counties(frame: pd.DataFrame | None) -> list[tuple[str, str, tuple]]:
+    """(code, name, extent) of the counties with enterprises, by division code: the pages of
+    the QGIS print Atlas and the project's bookmarks."""
+    if frame is None or not isinstance(frame, gpd.GeoDataFrame) or "n_enterprises" not in frame:
+        return []
+    chosen = frame[pd.to_numeric(frame["n_enterprises"], errors="coerce").fillna(0) > 0]
+    chosen = chosen.sort_values("code") if "code" in chosen else chosen
+    return [
+        (str(row.get("code", "")), str(row.get("name", "")), tuple(geometry.bounds))
+        for (_, row), geometry in zip(chosen.iterrows(), chosen.geometry, strict=True)
+        if geometry is not None and not geometry.is_empty
+    ]
 
 
 def write_qgis_extras(
@@ -226,7 +302,15 @@ def _write_extras(
             qgis_project.ProjectLayer(name, styles[name], table["wkb_type"], table["extent"])
             for name, table in tables.items()
         ]
-        qgs = qgis_project.project_qgs(layers, gpkg_name, crs, info)
+        shown = qgis_project.project_crs(crs, qgis_project.crs_extents(layers))
+        qgs = qgis_project.project_qgs(
+            layers,
+            gpkg_name,
+            crs,
+            info,
+            counties=atlas_counties(frames.get("counties")),
+            footer=qgis_project.layout_footer(metadata, shown),
+        )
         con.execute(PROJECTS_DDL)
         con.execute(
             "INSERT OR REPLACE INTO qgis_projects (name, metadata, content) VALUES (?, ?, ?)",

@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
+from spatial.export import qgis_layout
 from spatial.export.styles import LAYER_TITLES, QGIS_VERSION, QML_DOCTYPE, LayerStyle
 
 PROJECT_NAME = "screening"
@@ -38,6 +39,7 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "heat_radius_30km",
             "near_city_10km",
             "builtup",
+            "counties",
         ),
     ),
     ("rejected", "未接受的输入行 rejected", ("rejected",)),
@@ -204,8 +206,20 @@ def project_qgs(
     crs: str,
     info: RunInfo,
     title: str = "空间筛查 spatial screening",
+    counties: Sequence[tuple[str, str, tuple[float, float, float, float]]] = (),
+    footer: Sequence[str] = (),
 ) -> str:
-    """The ``.qgs`` XML of a project showing ``layers`` of the GeoPackage ``gpkg_name``."""
+    """The ``.qgs`` XML of a project showing ``layers`` of the GeoPackage ``gpkg_name``.
+
+    ``crs`` is the layers' CRS; the project draws in :func:`project_crs` (a CGCS2000
+    Gauss-Krüger zone when ``crs`` is geographic, so buffers draw round and distances measure
+    in metres). ``counties`` — (division code, name, extent in ``crs``) of the counties with
+    enterprises — give one bookmark each and the pages of the print layout's Atlas (over the
+    ``counties`` layer), whose footer is ``footer`` (:func:`layout_footer`).
+    """
+    layer_crs = crs
+    crs = project_crs(layer_crs, crs_extents(layers))
+    to_project = Transformer.from_crs(layer_crs, crs, always_xy=True)
     root = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
     ET.SubElement(root, "homePath", path="")
     _text(root, "title", title)
@@ -245,7 +259,9 @@ def project_qgs(
     project_layers = ET.SubElement(root, "projectlayers")
     for _, _, members in groups:
         for layer in members:
-            project_layers.append(_maplayer(layer, ids[layer.name], source[layer.name], crs, info))
+            project_layers.append(
+                _maplayer(layer, ids[layer.name], source[layer.name], layer_crs, info)
+            )
 
     order = ET.SubElement(root, "layerorder")
     for _, _, members in groups:
@@ -268,19 +284,47 @@ def project_qgs(
         canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
         _text(canvas, "units", "degrees" if CRS.from_user_input(crs).is_geographic else "meters")
         extent = ET.SubElement(canvas, "extent")
-        for tag, value in zip(
-            ("xmin", "ymin", "xmax", "ymax"),
-            (
-                min(e[0] for e in extents),
-                min(e[1] for e in extents),
-                max(e[2] for e in extents),
-                max(e[3] for e in extents),
-            ),
-            strict=True,
-        ):
+        whole = to_project.transform_bounds(
+            min(e[0] for e in extents),
+            min(e[1] for e in extents),
+            max(e[2] for e in extents),
+            max(e[3] for e in extents),
+        )
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), whole, strict=True):
             _text(extent, tag, repr(float(value)))
         _text(canvas, "rotation", "0")
         ET.SubElement(canvas, "destinationsrs").append(srs_element(crs))
+
+    by_name = {layer.name: layer for layer in layers}
+    atlas = [
+        qgis_layout.AtlasCounty(code, name, to_project.transform_bounds(*bounds))
+        for code, name, bounds in counties
+    ]
+    if atlas and "counties" in by_name:
+        root.append(qgis_layout.bookmarks_element(atlas, lambda: srs_element(crs)))
+        legend = [
+            qgis_layout.LegendLayer(
+                ids[layer.name],
+                f"{LAYER_TITLES.get(layer.name, layer.name)} ({layer.name})",
+                source[layer.name],
+                LEGEND_TITLES.get(layer.name, LAYER_TITLES.get(layer.name, layer.name)),
+            )
+            for _, _, members in groups
+            for layer in members
+            if layer.extent is not None
+        ]
+        coverage = next(item for item in legend if item.ident == ids["counties"])
+        root.append(
+            qgis_layout.layouts_element(
+                crs_element=srs_element(crs),
+                coverage=coverage,
+                legend_layers=legend,
+                first_extent=atlas[0].extent,
+                title=LAYOUT_TITLE,
+                subtitle=layout_subtitle(info.as_of),
+                footer=footer,
+            )
+        )
 
     meta = ET.SubElement(root, "projectMetadata")
     _text(meta, "identifier", PROJECT_NAME)
@@ -299,6 +343,95 @@ def project_qgs(
 
     ET.indent(root, "  ")
     return QML_DOCTYPE + "\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+LAYOUT_TITLE = '[% "name" %]涉气工业企业管控措施空间筛查图'
+LEGEND_TITLES = {
+    "enterprises": "企业（按管控措施）",
+    "heat_sources": "热源",
+    "counties": "县（市、区）界",
+}
+
+
+def project_crs(crs: str, extents: Sequence[tuple[float, float, float, float] | None]) -> str:
+    """The CRS the project draws in: ``crs`` when projected; for a geographic ``crs`` the
+    CGCS2000 3-degree Gauss-Krüger zone whose central meridian is nearest the middle of the
+    layers' extent (the figures' choice, :func:`spatial.export.figures.gauss_kruger_crs`).
+
+    >>> project_crs("EPSG:4490", [(111.3, 36.5, 113.7, 39.3), None])
+    'EPSG:4547'
+    >>> project_crs("EPSG:4547", [(400000.0, 4000000.0, 500000.0, 4100000.0)])
+    'EPSG:4547'
+    """
+    parsed = CRS.from_user_input(crs)
+    boxes = [e for e in extents if e is not None]
+    if not parsed.is_geographic or not boxes:
+        return crs
+    from spatial.export.figures import gauss_kruger_crs
+
+    lonlat = Transformer.from_crs(parsed, "EPSG:4326", always_xy=True)
+    west, _, east, _ = lonlat.transform_bounds(
+        min(e[0] for e in boxes),
+        min(e[1] for e in boxes),
+        max(e[2] for e in boxes),
+        max(e[3] for e in boxes),
+    )
+    return f"EPSG:{gauss_kruger_crs(west, east).to_epsg()}"
+
+
+def crs_extents(layers: Sequence[ProjectLayer]) -> list[tuple[float, float, float, float]]:
+    """The extents the project CRS is chosen for: the enterprises' when there are any (the
+    figures choose by them too), else every spatial layer's."""
+    plants = [layer.extent for layer in layers if layer.name == "enterprises" and layer.extent]
+    return plants or [layer.extent for layer in layers if layer.extent is not None]
+
+
+def layout_subtitle(as_of: str) -> str:
+    """The layout's second line: province and city of the Atlas county, the as-of date and
+    the page number (QGIS expressions, evaluated per page)."""
+    from spatial.policy import date_zh
+
+    date = date_zh(as_of) if as_of else "（未注明）"
+    return (
+        '[% "province" %][% "city" %]　　评估日期（数据截至）：'
+        f"{date}　　第 [% @atlas_featurenumber %] / [% @atlas_totalfeatures %] 幅"
+    )
+
+
+def layout_footer(metadata: Mapping | None, crs: str) -> list[str]:
+    """The footer of the print layout: mapping unit and dates, data sources (the run's input
+    files and the county outlines), the policy documents by title and number, and the
+    coordinate system, worded as the figures word them
+    (:func:`spatial.export.figures.footer_lines`)."""
+    from spatial import counties
+    from spatial.errors import PolicyTableError
+    from spatial.export.figures import document_phrases, footer_lines, source_phrases
+    from spatial.policy import document, load_policy
+
+    metadata = metadata or {}
+    inputs = {}
+    for role, value in (metadata.get("inputs") or {}).items():
+        path = value.get("path") if isinstance(value, Mapping) else None
+        if path:
+            inputs[role] = path
+    sources = [*source_phrases(inputs), f"县界：{counties.SOURCE_ZH}"]
+    policies, titles = [], []
+    for entry in metadata.get("policies") or []:
+        ident = entry.get("id") if isinstance(entry, Mapping) else str(entry)
+        try:
+            policies.append(load_policy(ident))
+        except PolicyTableError:  # a planner's own table, not shipped: its document if known
+            found = document(entry.get("source", "") if isinstance(entry, Mapping) else ident)
+            titles.append(found.title_zh if found else str(ident))
+    documents = [*document_phrases(policies), *titles]
+    return footer_lines(
+        CRS.from_user_input(crs),
+        mapping_unit=metadata.get("mapping_unit"),
+        as_of=metadata.get("as_of"),
+        sources=sources,
+        documents=documents,
+        width_em=10_000.0,  # one line per paragraph: QGIS wraps it to the label's width
+    )
 
 
 def _maplayer(layer: ProjectLayer, ident: str, source: str, crs: str, info: RunInfo) -> ET.Element:

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from spatial import vocabulary as vocab
+from spatial.export.qgis_labels import add_rounded_fields, label_spec, labeling_element
 
 QGIS_VERSION = "3.22.0-Białowieża"  # the QML dialect written here; newer QGIS reads it too
 QML_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
@@ -74,6 +75,30 @@ VALUE_MAPS = {
     "period": "period",
     "status": "emission_status",
     "level": "builtup_level",
+    "zone_phase": "zone_phase",
+    "phase": "zone_phase",
+    **dict.fromkeys(
+        (
+            "compliant",
+            "ultra_low",
+            "clean_transport",
+            "green_factory",
+            "online_monitoring",
+            "special_limits",
+            "supplies_heat",
+            "sintering",
+            "suction_crane",
+            "clean_energy",
+            "near_city",
+            "in_heat_radius",
+            "in_eco_zone",
+            "near_urban_area",
+            "near_trunk_road",
+            "counted",
+            "counts_for_radius",
+        ),
+        "yesno",
+    ),
 }
 LAYER_VALUE_MAPS = {"heat_sources": {"kind": "heat_kind"}, "dingxiang_zones": {"kind": "zone_kind"}}
 
@@ -238,7 +263,15 @@ def _renderer_element(renderer: _Renderer) -> ET.Element:
     }
     element = ET.Element("renderer-v2", attrs)
     symbols_el = ET.Element("symbols")
-    if renderer.kind == "categorizedSymbol":
+    if renderer.kind == "RuleRenderer":
+        rules = ET.SubElement(element, "rules", key="{root}")
+        for i, (condition, label, spec) in enumerate(renderer.categories):
+            ET.SubElement(
+                rules, "rule", key=f"{{rule-{i}}}", filter=condition, symbol=str(i), label=label
+            )
+            symbols_el.append(_symbol(spec[0], str(i), spec[1], spec[2]))
+        element.append(symbols_el)
+    elif renderer.kind == "categorizedSymbol":
         element.set("attr", renderer.attribute)
         categories = ET.SubElement(element, "categories")
         for i, (value, label, spec) in enumerate(renderer.categories):
@@ -278,14 +311,16 @@ def _enterprise_renderer(frame: pd.DataFrame) -> _Renderer:
             for code, zh, colour in ACTIONS
         )
         # Draw the mild decisions first so the severe ones stay on top where points overlap.
+        # QGIS knows only the searched CASE: CASE WHEN condition THEN value ... END
         rank = " ".join(
-            f"WHEN {_quote(code)} THEN {len(ACTIONS) - i}" for i, (code, _, _) in enumerate(ACTIONS)
+            f"WHEN {_column('action')} = {_quote(code)} THEN {len(ACTIONS) - i}"
+            for i, (code, _, _) in enumerate(ACTIONS)
         )
         return _Renderer(
             "categorizedSymbol",
             "action",
             (*categories, ("", OTHER_LABEL, marker("#ffffff", outline="#404040"))),
-            order_by=f"CASE {_column('action')} {rank} ELSE 0 END",
+            order_by=f"CASE {rank} ELSE 0 END",
             description="enterprises by decision (action)",
         )
     if "near_city" in frame:
@@ -305,24 +340,25 @@ def _enterprise_renderer(frame: pd.DataFrame) -> _Renderer:
     )
 
 
-def _heat_renderer(frame: pd.DataFrame, qualifying: set[str] | None) -> _Renderer:
+QUALIFYING_FIELD = "counts_for_radius"  # written by the pipeline on the heat sources
+
+
+def _heat_renderer(frame: pd.DataFrame) -> _Renderer:
+    """Heat sources by kind and, when the layer has :data:`QUALIFYING_FIELD` (the policy
+    table's own selection, written by the pipeline), by whether each counts for the heat
+    radius: filled when it does, hollow when not. The style reads the field, never ids."""
     kinds = (
         ("chp", vocab.label("heat_kind", "chp"), "star", 4.2),
         ("industrial", vocab.label("heat_kind", "industrial"), "diamond", 3.6),
     )
-    if qualifying is not None and "id" in frame:
-        ids = ", ".join(_quote(v) for v in sorted(qualifying)) or "''"
+    if QUALIFYING_FIELD in frame:
         expression = (
-            f"concat({_column('kind')}, if({_column('id')} IN ({ids}), ':qualifying', ':other'))"
+            f"concat({_column('kind')}, if({_column(QUALIFYING_FIELD)}, ':qualifying', ':other'))"
         )
         categories = []
         for code, zh, shape, size in kinds:
             categories.append(
-                (
-                    f"{code}:qualifying",
-                    f"{zh}（合格热源，划定供热半径）",
-                    marker("#b2182b", size, shape),
-                )
+                (f"{code}:qualifying", f"{zh}（计入供热半径）", marker("#b2182b", size, shape))
             )
             categories.append(
                 (
@@ -335,7 +371,7 @@ def _heat_renderer(frame: pd.DataFrame, qualifying: set[str] | None) -> _Rendere
             "categorizedSymbol",
             expression,
             (*categories, ("", OTHER_LABEL, marker("#a0a0a0", 3.0, "triangle"))),
-            description="heat sources by kind and whether they qualify for the heat radius",
+            description=f"heat sources by kind and {QUALIFYING_FIELD}",
         )
     return _Renderer(
         "categorizedSymbol",
@@ -345,6 +381,28 @@ def _heat_renderer(frame: pd.DataFrame, qualifying: set[str] | None) -> _Rendere
             ("", OTHER_LABEL, marker("#a0a0a0", 3.0, "triangle")),
         ),
         description="heat sources by kind",
+    )
+
+
+def _county_renderer() -> _Renderer:
+    """County outlines, no fill: on a page of the print Atlas its county solid and dark, the
+    neighbours grey and dashed (rules; outside the Atlas every county is a neighbour)."""
+    return _Renderer(
+        "RuleRenderer",
+        "",
+        (
+            (
+                "@atlas_featureid = $id",
+                "本图所示县（市、区）界",
+                fill("#ffffff", 0.0, outline="#303030", outline_width=1.0),
+            ),
+            (
+                "coalesce(@atlas_featureid, -1) <> $id",  # not ELSE: every feature matches a rule
+                "县（市、区）界",
+                fill("#ffffff", 0.0, outline="#787878", outline_width=0.45, outline_style="dash"),
+            ),
+        ),
+        description="county outlines (the Atlas page's county solid, others dashed)",
     )
 
 
@@ -431,30 +489,14 @@ def is_buffer_layer(frame: pd.DataFrame) -> bool:
     return geometry_kind(frame) == "polygon" and {"fact", "within_m"} <= set(frame.columns)
 
 
-def qualifying_heat_sources(layers: Mapping[str, pd.DataFrame]) -> set[str] | None:
-    """Ids of the heat sources a buffer layer was drawn around (None: no such buffer).
-
-    The policy table decides which heat sources qualify; the buffer layer it produced is the
-    record of that choice, so the style reads it instead of repeating the rule.
-    """
-    heat = layers.get("heat_sources")
-    if heat is None or "id" not in heat:
-        return None
-    ids = set(heat["id"].dropna().astype(str))
-    for frame in layers.values():
-        if frame is not heat and is_buffer_layer(frame) and "feature" in frame and len(frame):
-            features = set(frame["feature"].dropna().astype(str))
-            if features and features <= ids:
-                return features
-    return None
-
-
 def _renderer_for(name: str, frame: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> _Renderer:
     geometry = geometry_kind(frame, name)
     if name == "enterprises" or (geometry == "point" and "action" in frame):
         return _enterprise_renderer(frame)
     if name == "heat_sources":
-        return _heat_renderer(frame, qualifying_heat_sources(layers))
+        return _heat_renderer(frame)
+    if name == "counties":
+        return _county_renderer()
     if is_buffer_layer(frame):
         return _buffer_renderer(name, frame)
     if name == "builtup":
@@ -531,7 +573,7 @@ def layer_style(
     name, frame
         The layer and its data (a GeoDataFrame for a spatial layer, a DataFrame for a table).
     layers
-        Every layer being written (the heat-source style reads the heat-radius buffer).
+        Every layer being written (kept for callers; each style reads only its own layer).
     columns
         The columns as stored (``fid`` first), for the aliases; default ``frame``'s columns.
     """
@@ -566,11 +608,16 @@ def layer_style(
     else:
         renderer = _renderer_for(name, frame, layers)
         root.append(_renderer_element(renderer))
+        labels = label_spec(name, columns, {code: zh for code, zh, _ in ZONE_PHASES})
+        if labels is not None:
+            root.set("labelsEnabled", "1")
+            root.append(labeling_element(labels))
     ET.SubElement(root, "blendMode").text = "0"
     ET.SubElement(root, "featureBlendMode").text = "0"
     ET.SubElement(root, "layerOpacity").text = "1"
     ET.SubElement(root, "legend", type="default-vector", showLabelLegend="0")
     _field_configuration(root, value_maps(name, columns, frame))
+    add_rounded_fields(root, columns)
     aliases_el = ET.SubElement(root, "aliases")
     for index, column in enumerate(columns):
         ET.SubElement(

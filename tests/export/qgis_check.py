@@ -14,8 +14,10 @@ run record is stored). Then the project stored in ``qgis_projects`` loads
 file, styled the same, in its groups.
 
 Prints a JSON report on stdout; exit status 0 when every check passes, 1 otherwise.
-With ``SPATIAL_QGIS_SNAPSHOT=PATH.png`` it also renders the project's layers, as QGIS draws
-them, with a legend, to that PNG.
+The project's print layout is checked too (Atlas over the counties, map following it, legend,
+scale bar, north arrow, labels); with ``SPATIAL_QGIS_ATLAS=PATH.png`` the Atlas's first page is
+exported to that PNG by QgsLayoutExporter. With ``SPATIAL_QGIS_SNAPSHOT=PATH.png`` it also
+renders the project's layers, as QGIS draws them, with a legend, to that PNG.
 
 Only the standard library is imported at module level: pytest collects this file for doctests
 in the project venv, where QGIS cannot be imported.
@@ -132,10 +134,14 @@ def check_layer(layer, expected: dict, problems: list[str], name: str) -> dict:
     try:
         for feature in layer.getFeatures():
             context.expressionContext().setFeature(feature)
-            if renderer.symbolForFeature(feature, context) is None:
+            # symbolsForFeature: a rule-based renderer gives no single symbolForFeature
+            if not renderer.symbolsForFeature(feature, context):
                 counts["(no symbol)"] = counts.get("(no symbol)", 0) + 1
                 continue
-            for key in renderer.legendKeysForFeature(feature, context) or ["(single)"]:
+            keys = renderer.legendKeysForFeature(feature, context)
+            if renderer.type() == "RuleRenderer":
+                keys = [key for key in keys if key in labels]  # not the root rule
+            for key in keys or ["(single)"]:
                 label = labels.get(key, key)
                 counts[label] = counts.get(label, 0) + 1
     finally:
@@ -176,6 +182,16 @@ def check_project(path: str, project_name: str, expected: dict, problems: list[s
             "valid": layer.isValid(),
             "renderer": layer.renderer().type() if layer.renderer() else None,
         }
+        if layer.isValid():
+            layers[table]["labels"] = bool(layer.labelsEnabled() and layer.labeling())
+            if layer.renderer() and layer.renderer().type() == "categorizedSymbol":
+                layers[table]["attr"] = layer.renderer().classAttribute()
+            layers[table]["widgets"] = {
+                field.name(): layer.editorWidgetSetup(i).type()
+                for i, field in enumerate(layer.fields())
+                if layer.editorWidgetSetup(i).type()
+            }
+            layers[table]["shown"] = _shown_values(layer)
         if not layer.isValid():
             problems.append(f"project: layer {table} not valid ({layer.source()})")
         elif os.path.realpath(file) != real:
@@ -189,7 +205,124 @@ def check_project(path: str, project_name: str, expected: dict, problems: list[s
     if missing:
         problems.append(f"project: layers not in the project: {sorted(missing)}")
     report["layers"] = layers
+    report["crs_geographic"] = project.crs().isGeographic()
+    if project.crs().isGeographic():
+        problems.append(f"project CRS {project.crs().authid()} is geographic: circles as ellipses")
+    report["bookmarks"] = [
+        {"name": b.name(), "group": b.group(), "crs": b.extent().crs().authid()}
+        for b in project.bookmarkManager().bookmarks()
+    ]
     return report
+
+
+def _shown_values(layer) -> dict:
+    """What the attribute table shows for the first feature's fields that have a widget
+    (value map labels, rounded numbers), as QGIS's field formatters render them."""
+    from qgis.core import QgsApplication
+
+    feature = next(layer.getFeatures(), None)
+    if feature is None:
+        return {}
+    registry = QgsApplication.fieldFormatterRegistry()
+    shown = {}
+    for i, field in enumerate(layer.fields()):
+        setup = layer.editorWidgetSetup(i)
+        if not setup.type():
+            continue
+        formatter = registry.fieldFormatter(setup.type())
+        shown[field.name()] = formatter.representValue(
+            layer, i, setup.config(), None, feature.attribute(i)
+        )
+    return shown
+
+
+def check_layout(out: str | None, problems: list[str], expected_counties: bool) -> dict:
+    """The print layout: its Atlas over the counties, its items; with ``out``, the Atlas's
+    first page exported to that PNG by QgsLayoutExporter."""
+    from qgis.core import (
+        QgsLayoutExporter,
+        QgsLayoutItemLabel,
+        QgsLayoutItemLegend,
+        QgsLayoutItemMap,
+        QgsLayoutItemPicture,
+        QgsLayoutItemScaleBar,
+        QgsProject,
+    )
+
+    project = QgsProject.instance()
+    layouts = project.layoutManager().printLayouts()
+    report: dict = {"names": [layout.name() for layout in layouts]}
+    if not layouts:
+        if expected_counties:
+            problems.append("project: no print layout though the file has counties")
+        return report
+    layout = layouts[0]
+    atlas = layout.atlas()
+    coverage = atlas.coverageLayer()
+    report["atlas"] = {
+        "enabled": atlas.enabled(),
+        "coverage": coverage.source().split("layername=")[-1] if coverage else None,
+        "pages": atlas.updateFeatures(),
+    }
+    if not atlas.enabled() or coverage is None or not coverage.isValid():
+        problems.append("layout: no Atlas over a valid coverage layer")
+        return report
+    items = [item for item in layout.items() if hasattr(item, "id") and item.id()]
+    kinds = {
+        "map": QgsLayoutItemMap,
+        "legend": QgsLayoutItemLegend,
+        "scalebar": QgsLayoutItemScaleBar,
+        "picture": QgsLayoutItemPicture,
+        "label": QgsLayoutItemLabel,
+    }
+    report["items"] = {
+        kind: sorted(item.id() for item in items if isinstance(item, cls))
+        for kind, cls in kinds.items()
+    }
+    for kind in kinds:
+        if not report["items"][kind]:
+            problems.append(f"layout: no {kind}")
+    maps = [item for item in items if isinstance(item, QgsLayoutItemMap)]
+    if maps and not maps[0].atlasDriven():
+        problems.append("layout: the map does not follow the Atlas")
+    atlas.beginRender()
+    try:
+        atlas.first()
+        report["first_page"] = atlas.nameForPage(0)
+        labels = [item for item in items if isinstance(item, QgsLayoutItemLabel)]
+        report["texts"] = {item.id(): item.currentText() for item in labels}
+        if maps:
+            report["map_crs"] = maps[0].crs().authid()
+            report["map_scale"] = round(maps[0].scale())
+            center = maps[0].extent().center()
+            report["page_county_in_map"] = bool(
+                next(coverage.getFeatures(), None) is not None
+                and maps[0]
+                .extent()
+                .intersects(_in_project_crs(atlas.layout().reportContext().feature(), coverage))
+            )
+            report["map_center"] = [round(center.x()), round(center.y())]
+        if out:
+            settings = QgsLayoutExporter.ImageExportSettings()
+            settings.dpi = 110
+            settings.generateWorldFile = False
+            settings.exportMetadata = False
+            result = QgsLayoutExporter(layout).exportToImage(out, settings)
+            report["png"] = out
+            if result != QgsLayoutExporter.Success:
+                problems.append(f"layout: export of the first Atlas page failed ({result})")
+    finally:
+        atlas.endRender()
+    return report
+
+
+def _in_project_crs(feature, layer):
+    """The bounding box of an Atlas feature in the project CRS."""
+    from qgis.core import QgsCoordinateTransform, QgsProject
+
+    project = QgsProject.instance()
+    transform = QgsCoordinateTransform(layer.crs(), project.crs(), project)
+    return transform.transformBoundingBox(feature.geometry().boundingBox())
 
 
 def snapshot(out: str, problems: list[str]) -> dict:
@@ -327,6 +460,10 @@ def _run(path: str, problems: list[str]) -> dict:
         problems.append("no project in qgis_projects")
         return report
     report["project"] = check_project(path, expected["projects"][0], expected, problems)
+    if report["project"].get("read"):
+        report["layout"] = check_layout(
+            os.environ.get("SPATIAL_QGIS_ATLAS"), problems, "counties" in expected["layers"]
+        )
     target = os.environ.get("SPATIAL_QGIS_SNAPSHOT")
     if target and report["project"].get("read"):
         report["snapshot"] = snapshot(os.path.abspath(target), problems)

