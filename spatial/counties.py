@@ -108,6 +108,8 @@ DEV_ZONES: dict[str, tuple[tuple[str, str], ...]] = {
     "晋中开发区": (("晋中市", "榆次区"),),
     "晋中经济技术开发区": (("晋中市", "榆次区"),),
     "晋中经开区": (("晋中市", "榆次区"),),
+    # 002 图1-1: the Shapotou plan does not cover 中卫工业园区 (its table excludes the park by name)
+    "中卫工业园区": (("中卫市", "沙坡头区"),),
 }
 """Development zones and the counties they lie in."""
 _ZONE_SUFFIX = re.compile(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -154,6 +155,8 @@ def _condition_masks(
     kind = _column_kind(column, facts)
     values = frame[column] if column in frame else pd.Series([None] * len(frame), frame.index)
     blank = _blank(values).copy()
+    if isinstance(wanted, dict) and "contains" in wanted:
+        return (*_contains(frame, column, str(wanted["contains"]), values, blank), kind)
     if isinstance(wanted, dict):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         ok = np.ones(len(frame), dtype=bool)
@@ -169,12 +172,86 @@ def _condition_masks(
         return ok & ~blank, blank, kind
     options = wanted if isinstance(wanted, list) else [wanted]
     options = [_normalise_wanted(o, kind) for o in options]
+    if column == "county":
+        return county_matches(values, options), blank, kind
     if kind == "fact" and all(isinstance(o, bool) for o in options):
         truth = values.astype("boolean")
         ok = truth.isin([bool(o) for o in options]).fillna(False).to_numpy(dtype=bool)
     else:
         ok = values.astype(str).isin([str(o) for o in options]).to_numpy()
     return ok & ~blank, blank, kind
+
+
+def _contains(
+    frame: pd.DataFrame, column: str, text: str, values: pd.Series, blank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``{contains: text}``: the value contains the text (NFKC, spaces ignored). For ``county``
+    the planner's own text (``county_input``, kept when the county is taken from the location)
+    is read too: ``中卫工业园区`` written there is found though the county is 沙坡头区."""
+    wanted = schema.normalize_text(text)
+    columns = [values]
+    if column == "county" and "county_input" in frame:
+        columns.append(frame["county_input"])
+    ok = np.zeros(len(frame), dtype=bool)
+    for series in columns:
+        folded = series.map(lambda v: "" if v is None or pd.isna(v) else schema.normalize_text(v))
+        ok |= folded.str.contains(wanted, regex=False).to_numpy(dtype=bool)
+    return ok, blank & ~ok
+
+
+def canonical_county(text: object) -> str:
+    """The county a planner's text names, in its canonical form (``忻府`` / ``忻州市忻府区``
+    → ``忻府区``, ``太谷县`` → ``太谷区``, a development zone → the one county it lies in); the
+    text as given (trimmed) when it names no county or several (``城区``)."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    return _canonical_county(str(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_county(text: str) -> str:
+    from spatial.counties import _counties_by_code, resolve_county
+
+    codes = resolve_county(text)
+    return _counties_by_code()[codes[0]][0] if len(codes) == 1 else text.strip()
+
+
+def county_matches(values: pd.Series, options: list) -> np.ndarray:
+    """A county condition compares counties, not spellings: the short name, a city prefix or
+    a renamed district in the sheet decides as the full name in the table."""
+    wanted = {str(o).strip() for o in options} | {canonical_county(o) for o in options}
+    distinct = pd.unique(values.astype(object))
+    hits = {v for v in distinct if str(v).strip() in wanted or canonical_county(v) in wanted}
+    return values.astype(object).isin(hits).to_numpy(dtype=bool)
+
+
+def excluded(frame: pd.DataFrame, policy: Policy, facts: set[str]) -> tuple[np.ndarray, list]:
+    """Enterprises a table's ``exclude`` entries leave out of its whole area (002: the plan
+    does not cover 中卫工业园区), and the reason of each (None where not excluded)."""
+    out = np.zeros(len(frame), dtype=bool)
+    reasons: list = [None] * len(frame)
+    owner = id(frame) not in _MEMO  # the masks are memoised only while their frame lives
+    try:
+        _excluded(frame, policy, facts, out, reasons)
+    finally:
+        if owner:
+            _MEMO.pop(id(frame), None)
+    return out, reasons
+
+
+def _excluded(frame, policy, facts, out, reasons) -> None:
+    for exclusion in policy.raw.get("exclude") or []:
+        when = exclusion["when"]
+        hit = np.zeros(len(frame), dtype=bool)
+        for conditions in when if isinstance(when, list) else [when]:
+            mask = np.ones(len(frame), dtype=bool)
+            for column, wanted in conditions.items():
+                ok, _, _ = condition_masks(frame, column, wanted, facts)
+                mask &= ok
+            hit |= mask
+        for p in np.flatnonzero(hit & ~out):
+            reasons[p] = _cited(exclusion["reason_zh"], exclusion["ref"])
+        out |= hit
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,6 +403,14 @@ def _template_values(row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ())
     for column in CODED:
         if column in row:
             values[column] = code_label(column, row[column]) or "（空）"
+    for column in row:
+        spec = schema.columns().get(column)
+        if (
+            spec is not None
+            and spec.type == schema.YESNO
+            and not _blank(pd.Series([row[column]]))[0]
+        ):
+            values[column] = code_label(column, row[column])
     values.update(
         {k: v for k, v in outcome.items() if np.isscalar(v) and not pd.isna(v) and v is not None}
     )
@@ -419,7 +504,10 @@ def _outcome(row_spec: dict) -> dict:
     return {
         "rule_id": row_spec["id"],
         "action": row_spec["action"],
-        "curtail_pct": row_spec.get("curtail_pct"),
+        # an exemption curtails 0 %, never a blank
+        "curtail_pct": 0.0
+        if row_spec["action"] == "exempt" and row_spec.get("curtail_pct") is None
+        else row_spec.get("curtail_pct"),
         "deadline": str(row_spec["deadline"]) if row_spec.get("deadline") else None,
         "window_start": str(window["start"]) if window else None,
         "window_end": str(window["end"]) if window else None,
@@ -473,7 +561,7 @@ class _Context:
 
     def fact_of(self, column: str) -> FactSpec | None:
         for spec in self.specs:
-            if column in (spec.name, spec.distance_column, spec.nearest_column):
+            if column in (spec.name, spec.distance_column, spec.nearest_column, spec.own_column):
                 return spec
         return None
 
@@ -589,8 +677,11 @@ def _finish_group(
     for modifier in group.get("modifiers") or []:
         applies, _, _, _ = _row_status(frame, modifier["when"], facts, "fail")
         hit = applies[pos] & g["action"].isin(modifier.get("on_actions", ["curtail"])).to_numpy()
+        # a modifier turning a percent into 以热定产 keeps it as the upper bound; one that keeps
+        # the action (a shut-down heat supplier) only adds its duty as a flag
+        suffix = ":upper_bound" if modifier["action"] == "heat_determined" else ""
         for i in np.flatnonzero(hit):
-            g.at[i, "flags"].append(f"{modifier['id']}:upper_bound")
+            g.at[i, "flags"].append(f"{modifier['id']}{suffix}")
         g.loc[hit, "action"] = modifier["action"]
         g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + modifier["ref"]
         g.loc[hit, "rule_id"] = g.loc[hit, "rule_id"] + "+" + modifier["id"]
@@ -661,7 +752,8 @@ def _apply_override(g: pd.DataFrame, frame: pd.DataFrame, override: dict, season
         if "county" in frame
         else np.array([""] * len(g))
     )
-    hit = (county == str(override["county"])) & g["action"].isin(
+    county = np.array([canonical_county(c) for c in county], dtype=object)
+    hit = (county == canonical_county(override["county"])) & g["action"].isin(
         ["curtail", "heat_determined"]
     ).to_numpy()
     industries = override.get("industry")
@@ -714,11 +806,12 @@ def _evaluate_policy(
     groups = []
     if not in_force_on(policy.raw, as_of):
         return pd.DataFrame(columns=DECISION_COLUMNS)
+    left_out, _ = excluded(frame, policy, facts)
     for group in policy.raw.get("rules") or []:
         if not in_force_on(group, as_of):
             continue
         chunks: list[pd.DataFrame] = []
-        undecided = _scope_mask(frame, group.get("scope"), facts)
+        undecided = _scope_mask(frame, group.get("scope"), facts) & ~left_out
         blank_selectors: dict[int, set[str]] = {}
         missed_rows: dict[int, dict[str, str]] = {}
         for row_spec in group["rows"]:
@@ -873,12 +966,18 @@ def none_reasons(
     covered_by: list[list[str]] = [[] for _ in range(n)]
     asleep = np.zeros(n, dtype=bool)
     asleep_by: list[list[str]] = [[] for _ in range(n)]
+    left_out: list[list[str]] = [[] for _ in range(n)]
     try:
         for policy in policies:
             facts = {s.name for s in policy.facts}
             table_on = in_force_on(policy.raw, day)
+            out, why = excluded(frame, policy, facts)
             for group in policy.raw.get("rules") or []:
-                mask = _scope_mask(frame, group.get("scope"), facts)
+                scope = _scope_mask(frame, group.get("scope"), facts)
+                for p in np.flatnonzero(scope & out):
+                    if why[p] not in left_out[p]:
+                        left_out[p].append(why[p])
+                mask = scope & ~out
                 on = table_on and in_force_on(group, day)
                 target, names = (covered, covered_by) if on else (asleep, asleep_by)
                 target |= mask
@@ -905,6 +1004,9 @@ def none_reasons(
                 f"位于{'、'.join(covered_by[p])}的适用范围内，但其条款均不涉及该企业"
                 f"（行业：{label}），无管控措施。"
             )
+        elif left_out[p]:
+            kinds.append("excluded")
+            reasons.append("".join(left_out[p]))
         elif asleep[p]:
             kinds.append("not_in_force")
             reasons.append(

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spatial.decisions import excluded
 from spatial.errors import PolicyTableError
 from spatial.policy import ACTION_ZH, Policy
 from spatial.vocabulary import labels
@@ -549,7 +550,10 @@ def target_check(
         if targets is None:
             continue
         scoped = pd.DataFrame(enterprises.drop(columns="geometry", errors="ignore"))
-        scoped = scoped[_in_scope(scoped, targets.scope)]
+        left_out, _ = excluded(  # the table's own exclusions (002: 中卫工业园区)
+            scoped.reset_index(drop=True), policy, set()
+        )
+        scoped = scoped[_in_scope(scoped, targets.scope) & ~left_out]
         ids = set(scoped["id"])
         end = f"{targets.target_year}-12-31"
         mine = table[table["id"].isin(ids) & table["counted"] & (table["period"] == "year")]

@@ -8,10 +8,13 @@ geodesically (see :mod:`spatial.measure`).
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatial import schema
 from spatial.errors import LayerError
 from spatial.measure import (
     geodesic_buffer,
@@ -52,7 +55,7 @@ def measure_fact(
             },
             index=enterprises.index,
         )
-        return _with_names(empty, spec, None)
+        return _with_own(enterprises, _with_names(empty, spec, None), spec, None)
     layer = layer.to_crs("EPSG:4326")
     chosen = layer[spec.select(layer)]
     lon = enterprises.geometry.x.to_numpy()
@@ -80,7 +83,76 @@ def measure_fact(
         },
         index=enterprises.index,
     )
-    return _with_names(measured, spec, chosen)
+    return _with_own(enterprises, _with_names(measured, spec, chosen), spec, chosen)
+
+
+_PLANT_WORDS = re.compile(
+    r"(股份有限公司|有限责任公司|有限公司|分公司|集团|公司|热电联产|热电厂|发电厂|电厂|热电|发电|电力"
+    r"|能源|燃煤|供热|锅炉房|锅炉|机组|[#＃]?\d+号?|厂)"
+)
+
+
+def plant_core_name(text: object) -> str:
+    """A plant's name without the words that differ between the name of a site and of its
+    units (公司, 电厂, 热电, 1号锅炉 …), for telling a heat source's own units from others.
+
+    >>> plant_core_name("国能河曲发电有限公司1号锅炉"), plant_core_name("国能河曲电厂")
+    ('国能河曲', '国能河曲')
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    return _PLANT_WORDS.sub("", schema.normalize_text(str(text)))
+
+
+def same_plant(a: object, b: object) -> bool:
+    """Whether two names name one plant: one core name contains the other (two characters
+    at least)."""
+    x, y = plant_core_name(a), plant_core_name(b)
+    return min(len(x), len(y)) >= 2 and (x in y or y in x)
+
+
+def _with_own(
+    enterprises: gpd.GeoDataFrame,
+    measured: pd.DataFrame,
+    spec: FactSpec,
+    chosen: gpd.GeoDataFrame | None,
+) -> pd.DataFrame:
+    """``own_column``: the enterprise is the nearest feature itself (a heat source's own
+    boiler or unit, 001 §三(二)8): within ``own_within_m`` of it and the same id, or names that
+    name one plant. Unknown (None) without the layer."""
+    if not spec.own_column:
+        return measured
+    n = len(measured)
+    if chosen is None:
+        measured[spec.own_column] = pd.array([None] * n, dtype="boolean")
+        return measured
+    names = {}
+    if "name" in chosen:
+        names = dict(zip(_feature_ids(chosen), chosen["name"].astype(str), strict=True))
+    nearest = measured[spec.nearest_column].to_numpy(dtype=object)
+    distance = measured[spec.distance_column].to_numpy(dtype=float)
+    ids = (
+        enterprises["id"].astype(str).to_numpy()
+        if "id" in enterprises
+        else np.full(n, None, dtype=object)
+    )
+    own_names = (
+        enterprises["name"].to_numpy(dtype=object)
+        if "name" in enterprises
+        else np.full(n, None, dtype=object)
+    )
+    own = np.zeros(n, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        close = np.isfinite(distance) & (distance <= spec.own_within_m)
+    for i in np.flatnonzero(close):
+        source = nearest[i]
+        own[i] = (ids[i] is not None and str(ids[i]) == str(source)) or same_plant(
+            own_names[i], names.get(source)
+        )
+    measured[spec.own_column] = pd.array(
+        np.where(np.isfinite(distance), own, None), dtype="boolean"
+    )
+    return measured
 
 
 def _with_names(

@@ -74,6 +74,8 @@ FACT_KEYS = {
     "area_zh",
     "name_column",
     "optional",
+    "own_column",
+    "own_within_m",
 }
 
 
@@ -94,6 +96,8 @@ class FactSpec:
     area_zh: str = ""
     name_column: str = ""
     optional: bool = False
+    own_column: str = ""
+    own_within_m: float = 0.0
 
     def select(self, features: pd.DataFrame) -> np.ndarray:
         """Which features of the layer qualify (all when there is no ``where``)."""
@@ -565,6 +569,8 @@ def _parse_facts(raw: object, path: Path, policy_id: str, problems: list[str]) -
                     area_zh=str(spec.get("area_zh") or ""),
                     name_column=str(spec.get("name_column") or ""),
                     optional=bool(spec.get("optional")),
+                    own_column=str(spec.get("own_column") or ""),
+                    own_within_m=float(spec.get("own_within_m") or 0.0),
                 )
             )
     return specs
@@ -733,9 +739,12 @@ def _row_problems(row: object, where: str, seen_ids: set[str]) -> list[str]:
         problems.append(f"{where}: 'when' should map columns to conditions")
     else:
         for column, wanted in when.items():
-            if isinstance(wanted, dict) and not set(wanted) <= {"min", "max", "lt", "gt"}:
+            if isinstance(wanted, dict) and not (
+                set(wanted) <= {"min", "max", "lt", "gt"} or set(wanted) == {"contains"}
+            ):
                 problems.append(
-                    f"{where}: condition on {column} uses {sorted(wanted)}; use min, max, lt, gt"
+                    f"{where}: condition on {column} uses {sorted(wanted)}; use min, max, lt, "
+                    "gt or contains"
                 )
     for key in ("deadline",):
         if row.get(key):

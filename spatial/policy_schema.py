@@ -51,13 +51,21 @@ _BOUNDS = {
     "additionalProperties": False,
     "minProperties": 1,
 }
+_CONTAINS = {
+    "type": "object",
+    "description": "{contains: text} (the value contains the text)",
+    "properties": {"contains": {"type": "string", "minLength": 1}},
+    "required": ["contains"],
+    "additionalProperties": False,
+}
 _CONDITION = {
     "anyOf": [
         _SCALAR,
         {"type": "array", "items": _SCALAR, "minItems": 1},
         _BOUNDS,
+        _CONTAINS,
     ],
-    "description": "a value, a list of values, or {min/max/lt/gt: number}",
+    "description": "a value, a list of values, {min/max/lt/gt: number} or {contains: text}",
 }
 _CONDITIONS = {
     "type": "object",
@@ -145,6 +153,8 @@ _FACT = {
         "label_zh": _TEXT,
         "area_zh": _TEXT,
         "optional": {"type": "boolean"},
+        "own_column": {"type": "string", "minLength": 1},
+        "own_within_m": {"type": "number", "minimum": 0, "description": "metres (a number >= 0)"},
     },
     "required": ["layer", "within_m", "distance_column", "nearest_column", "ref"],
     "additionalProperties": False,
@@ -214,6 +224,21 @@ TABLE_SCHEMA = {
         },
         "derived": {"type": "object", "additionalProperties": {"type": "string"}},
         "fact_columns": {"type": "array", "items": {"type": "string"}},
+        "exclude": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "description": "an exclusion {id, when: conditions (or a list), ref, reason_zh}",
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "when": {"anyOf": [_CONDITIONS, {"type": "array", "items": _CONDITIONS}]},
+                    "ref": _REF,
+                    "reason_zh": _TEXT,
+                },
+                "required": ["id", "when", "ref", "reason_zh"],
+                "additionalProperties": False,
+            },
+        },
         "fact_labels_zh": {"type": "object", "additionalProperties": {"type": "string"}},
         "flags_zh": {"type": "object", "additionalProperties": {"type": "string"}},
         "zones": {"type": "object", "description": "the zone table (checked by spatial.zones)"},
@@ -391,8 +416,9 @@ def _name_problems(raw: dict, actions: tuple[str, ...]) -> list[str]:
     known = set(schema.columns())
     for name, spec in facts.items():
         known |= {name, spec.get("distance_column"), spec.get("nearest_column")}
-        if spec.get("name_column"):
-            known.add(spec["name_column"])
+        for key in ("name_column", "own_column"):
+            if spec.get(key):
+                known.add(spec[key])
     known |= set(derived) | set(raw.get("fact_columns") or [])
     known.discard(None)
     fact_names = set(facts)
@@ -438,6 +464,10 @@ def _name_problems(raw: dict, actions: tuple[str, ...]) -> list[str]:
                     f"derived.{name}: unknown column {node.id!r}{suggest(node.id, known)}"
                 )
     flags_zh = set((raw.get("flags_zh") or {}).keys())
+    for e, exclusion in enumerate(raw.get("exclude") or []):
+        when = exclusion.get("when")
+        for k, conditions in enumerate(when if isinstance(when, list) else [when]):
+            check_columns(conditions, f"exclude[{e + 1}] ({exclusion.get('id')}).when[{k + 1}]")
     seen: set[str] = set()
     for g, group in enumerate(raw.get("rules") or []):
         gwhere = _where(raw, ["rules", g])

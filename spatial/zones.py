@@ -933,9 +933,13 @@ def in_scope(enterprises: pd.DataFrame, table: ZoneTable | str | Path | None = N
     """Which enterprises the zones apply to (flange plants in Dingxiang, per the table)."""
     table = _table(table)
     industry = enterprises.get("industry", pd.Series("", index=enterprises.index)).map(_norm)
-    county = enterprises.get("county", pd.Series("", index=enterprises.index)).map(_norm)
-    counties = {_norm(c) for c in table.counties}
-    return ((industry == _norm(table.industry)) & county.isin(counties)).to_numpy()
+    county = enterprises.get("county", pd.Series("", index=enterprises.index))
+    # counties compared as counties (定襄, 忻州市定襄县 → 定襄县), as the policy tables compare them
+    from spatial.decisions import county_matches
+
+    return (industry == _norm(table.industry)).to_numpy() & county_matches(
+        county, list(table.counties)
+    )
 
 
 def _hits(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> list[list[int]]:
