@@ -74,7 +74,7 @@ import os
 import sqlite3
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,7 @@ from shapely.geometry import shape as _shape
 from spatial import schema
 from spatial.coords import gcj02_to_wgs84, to_wgs84, utm_epsg
 from spatial.errors import CoordinateSystemError, InputWarning, LayerError
+from spatial.geodesic import WGS84, geodesic_areas_km2
 from spatial.layers import choose_layer, escape_control_names
 
 __all__ = [
@@ -107,7 +108,6 @@ __all__ = [
     "load_seats",
 ]
 
-WGS84 = "EPSG:4326"
 NAME_ALIASES = ("name", "名称", "建成区", "建成区名称", "城市", "县", "区县", "name_zh")
 LEVEL_ALIASES = ("level", "级别", "等级", "层级")
 LEVEL_CODES = {"city": "city", "市": "city", "地级市": "city", "county": "county", "县": "county"}
@@ -125,7 +125,6 @@ OSM_SEAT_PLACES = {"city": "city", "town": "county"}
 STRIP_PIXELS = 4_000_000
 """Pixels per strip of the raster path (the unit of its bounded memory)."""
 _GDAL_CACHE_MB = 64
-_GEOD = pyproj.Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -476,11 +475,6 @@ def _seats(options: BuiltupOptions, seats: gpd.GeoDataFrame | None) -> gpd.GeoDa
 # Naming raster and OSM areas
 
 
-def _area_km2(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
-    """Geodesic areas (WGS84 ellipsoid) in km²."""
-    return np.array([abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms])
-
-
 def _utm_of(geom: shapely.Geometry) -> int:
     point = geom.representative_point()
     return utm_epsg(point.x, point.y)
@@ -538,7 +532,7 @@ def _name_areas(
     n_repaired: int = 0,
 ) -> gpd.GeoDataFrame:
     """Name WGS84 polygons after seats (see the module notes); dissolve by name."""
-    areas = [_Area(p, a) for p, a in zip(parts, _area_km2(parts), strict=True)]
+    areas = [_Area(p, a) for p, a in zip(parts, geodesic_areas_km2(parts), strict=True)]
     has_seats = seats is not None and not seats.empty
     if has_seats:
         tree = shapely.STRtree(np.array(seats.geometry.values))

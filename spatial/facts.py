@@ -16,8 +16,8 @@ import pandas as pd
 
 from spatial import schema
 from spatial.errors import LayerError
+from spatial.geodesic import WGS84, geodesic_buffer
 from spatial.measure import (
-    geodesic_buffer,
     nearest_line,
     nearest_point,
     nearest_polygon,
@@ -56,23 +56,27 @@ def measure_fact(
             index=enterprises.index,
         )
         return _with_own(enterprises, _with_names(empty, spec, None), spec, None)
-    layer = layer.to_crs("EPSG:4326")
+    layer = layer.to_crs(WGS84)
     chosen = layer[spec.select(layer)]
     lon = enterprises.geometry.x.to_numpy()
     lat = enterprises.geometry.y.to_numpy()
     kinds = set(chosen.geometry.geom_type)
-    if len(chosen) and _is_polygonal(chosen):
-        polygons = prepare_polygons(chosen.geometry.values)
-        result = nearest_polygon(lon, lat, polygons, _feature_ids(chosen), densified=True)
-    elif len(chosen) and kinds <= {"LineString", "MultiLineString"}:
-        result = nearest_line(lon, lat, chosen.geometry.values, _feature_ids(chosen))
-    elif kinds - {"Point"}:
-        raise LayerError(
-            f"layer {spec.layer!r} mixes geometry types ({', '.join(sorted(kinds))}); give "
-            "polygons, lines or points, one kind per layer"
-        )
-    else:
-        result = nearest_point(lon, lat, chosen.geometry.x, chosen.geometry.y, _feature_ids(chosen))
+    try:
+        if len(chosen) and _is_polygonal(chosen):
+            polygons = prepare_polygons(chosen.geometry.values)
+            result = nearest_polygon(lon, lat, polygons, _feature_ids(chosen), densified=True)
+        elif len(chosen) and kinds <= {"LineString", "MultiLineString"}:
+            result = nearest_line(lon, lat, chosen.geometry.values, _feature_ids(chosen))
+        elif kinds - {"Point"}:
+            raise LayerError(
+                f"mixes geometry types ({', '.join(sorted(kinds))}); give polygons, lines or "
+                "points, one kind per layer"
+            )
+        else:
+            x, y = chosen.geometry.x, chosen.geometry.y
+            result = nearest_point(lon, lat, x, y, _feature_ids(chosen))
+    except LayerError as exc:  # the measuring functions do not know the layer: name it
+        raise LayerError(f"layer {spec.layer!r}: {exc}") from None
     known = np.isfinite(result.distance_m)
     fact = np.where(known, result.distance_m <= spec.within_m, False)
     measured = pd.DataFrame(
@@ -195,7 +199,7 @@ def fact_buffers(
         layer = layers.get(spec.layer)
         if layer is None:
             continue
-        layer = layer.to_crs("EPSG:4326")
+        layer = layer.to_crs(WGS84)
         chosen = layer[spec.select(layer)]
         out[spec.buffer_layer] = gpd.GeoDataFrame(
             {
@@ -206,6 +210,6 @@ def fact_buffers(
                 "rule_ref": spec.ref,
             },
             geometry=[geodesic_buffer(g, spec.within_m) for g in chosen.geometry],
-            crs="EPSG:4326",
+            crs=WGS84,
         )
     return out

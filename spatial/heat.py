@@ -20,6 +20,7 @@ import pandas as pd
 
 from spatial import coords, schema
 from spatial.errors import InputFileError, LayerError
+from spatial.geodesic import WGS84
 from spatial.inventory import parse_numbers, read_table
 
 ALIASES = {
@@ -97,5 +98,5 @@ def load_heat_sources(path: str | Path, crs: str | None = None) -> gpd.GeoDataFr
             "capacity_mw": capacity.to_numpy(),
         },
         geometry=gpd.points_from_xy(lon, lat),
-        crs="EPSG:4326",
+        crs=WGS84,
     )

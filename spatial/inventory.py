@@ -65,13 +65,13 @@ import shapely
 from spatial import coords, schema
 from spatial._validate import Problems
 from spatial.errors import CoordinateSystemError, InputFileError
+from spatial.geodesic import WGS84
 from spatial.layers import choose_layer
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb"}
 HEADER_SEARCH_ROWS = 20
-WGS84 = "EPSG:4326"
 BLANK_WORDS = frozenset({"nan", "none", "null", "-", "/"})
 # Column names the outputs use themselves; an input column of that name is kept as input_<name>.
 RESERVED_COLUMNS = frozenset(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from spatial import schema
 from spatial.errors import InputWarning, LayerError
+from spatial.geodesic import WGS84
 
 NAME_ALIASES = ("name", "名称", "name_zh", "id", "编号")
 LON_ALIASES = ("lon", "lng", "longitude", "经度", "x")
@@ -114,7 +115,7 @@ def _points_from_table(table: pd.DataFrame, path: Path, name: str) -> gpd.GeoDat
     return gpd.GeoDataFrame(
         table.drop(columns=[lon_col, lat_col]),
         geometry=gpd.points_from_xy(lon, lat),
-        crs="EPSG:4326",
+        crs=WGS84,
     )
 
 
@@ -164,4 +165,4 @@ def load_context_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
     )
     names = escape_control_names(pd.Series(names, index=gdf.index), path, f"{name!r} feature")
     out = gpd.GeoDataFrame({"name": names.to_numpy()}, geometry=gdf.geometry.values, crs=gdf.crs)
-    return out.to_crs("EPSG:4326").reset_index(drop=True)
+    return out.to_crs(WGS84).reset_index(drop=True)

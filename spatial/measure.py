@@ -51,14 +51,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 from scipy.spatial import cKDTree
 
 from spatial.errors import LayerError
+from spatial.geodesic import GEOD, MAX_SEGMENT_M, WGS84, geodesic_buffer, geodesic_buffers
 
-GEOD = Geod(ellps="WGS84")
-MAX_SEGMENT_M = 1000.0
-"""Boundary segments are at most this long (geodesic densification) before measuring."""
 TIE_TOLERANCE_M = 1e-3
 _FLATTENING_MARGIN = 1.01  # the ellipsoid's scale factor exceeds the sphere's by O(e²) < 1 %
 WINDOW_DEG = 8.0
@@ -208,7 +206,7 @@ def _zone_of(lon: np.ndarray) -> np.ndarray:
 def _zone_projection(zone: int) -> tuple[Transformer, float]:
     cm = zone * 6.0 - 180.0 + 3.0
     crs = CRS.from_proj4(f"+proj=tmerc +lon_0={cm} +lat_0=0 +k=1 +x_0=0 +y_0=0 +ellps=WGS84")
-    return Transformer.from_crs("EPSG:4326", crs, always_xy=True), cm
+    return Transformer.from_crs(WGS84, crs, always_xy=True), cm
 
 
 def scale_bound(cm: float, lon: np.ndarray, lat: np.ndarray) -> float:
@@ -552,14 +550,14 @@ def nearest_polygon(
     polygons = list(polygons)
     ids = np.asarray(list(ids), dtype=object)
     if not polygons:
-        raise LayerError("the built-up layer is empty: no polygon to measure the distance to")
+        raise LayerError("the polygons given are empty (none): nothing to measure the distance to")
     if len(ids) != len(polygons):
         raise ValueError(
             f"'ids' should have one value per polygon, got {len(ids)} for {len(polygons)}"
         )
     geoms = np.asarray(polygons, dtype=object) if densified else prepare_polygons(polygons)
     if not shapely.get_num_coordinates(geoms).any():
-        raise LayerError("the built-up layer has only empty geometries: no edge to measure to")
+        raise LayerError("the polygons given are all empty: no edge to measure the distance to")
     n = lon.size
     distance = np.full(n, np.nan)
     owner = np.full(n, -1, dtype=np.int64)
@@ -601,7 +599,7 @@ def nearest_line(lon: npt.ArrayLike, lat: npt.ArrayLike, lines, ids) -> Nearest:
     lines = np.asarray(list(lines), dtype=object)
     ids = np.asarray(list(ids), dtype=object)
     if not lines.size:
-        raise LayerError("the line layer is empty: no line to measure the distance to")
+        raise LayerError("the lines given are empty (none): nothing to measure the distance to")
     if ids.size != lines.size:
         raise ValueError(f"'ids' should have one value per line, got {ids.size} for {lines.size}")
     parts, part_owner = shapely.get_parts(lines, return_index=True)
@@ -609,7 +607,7 @@ def nearest_line(lon: npt.ArrayLike, lat: npt.ArrayLike, lines, ids) -> Nearest:
     dense, dense_part = _densify_rings(coords, part_of, MAX_SEGMENT_M)
     starts = np.flatnonzero(dense_part[1:] == dense_part[:-1])
     if not starts.size:
-        raise LayerError("the line layer has no line with two vertices to measure to")
+        raise LayerError("no line given has two vertices: nothing to measure the distance to")
     segments = _Segments(dense, starts, starts + 1, part_owner[dense_part[starts]])
     distance = np.full(lon.size, np.nan)
     owner = np.full(lon.size, -1, dtype=np.int64)
@@ -782,55 +780,6 @@ def nearest_point(
         distance[valid], owner[valid] = _nearest_segments(vlon, vlat, segments, exact)
     nearest = np.where(owner >= 0, ids[np.clip(owner, 0, None)], None)
     return Nearest(distance, owner, nearest)
-
-
-# --------------------------------------------------------------------------------------------
-# Geodesic buffers
-
-
-def _aeqd_forward(lon0: float, lat0: float, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    az, _, dist = GEOD.inv(np.full(np.size(lon), lon0), np.full(np.size(lat), lat0), lon, lat)
-    az = np.radians(az)
-    return dist * np.sin(az), dist * np.cos(az)
-
-
-def _aeqd_inverse(lon0: float, lat0: float, x, y) -> tuple[np.ndarray, np.ndarray]:
-    x, y = np.asarray(x), np.asarray(y)
-    az = np.degrees(np.arctan2(x, y))
-    lon, lat, _ = GEOD.fwd(np.full(x.size, lon0), np.full(x.size, lat0), az, np.hypot(x, y))
-    return np.asarray(lon), np.asarray(lat)
-
-
-def geodesic_buffer(geom: shapely.Geometry, distance_m: float, quad_segs: int = 128):
-    """A polygon covering every place within ``distance_m`` geodesic metres of ``geom``.
-
-    Built in the ellipsoidal azimuthal-equidistant plane centred on the geometry (exact
-    distances from the centre, scale error ~(ρ/R)²/6 elsewhere) with ``quad_segs`` segments per
-    quarter circle; its outline lies within 1 m of the true geodesic offset for the built-up
-    areas and radii used here (tested).
-    """
-    if geom.is_empty:
-        return shapely.Polygon()
-    centre = geom.centroid
-    lon0, lat0 = centre.x, centre.y
-
-    def to_plane(coords: np.ndarray) -> np.ndarray:
-        x, y = _aeqd_forward(lon0, lat0, coords[:, 0], coords[:, 1])
-        return np.stack([x, y], axis=-1)
-
-    def to_lonlat(coords: np.ndarray) -> np.ndarray:
-        lon, lat = _aeqd_inverse(lon0, lat0, coords[:, 0], coords[:, 1])
-        return np.stack([lon, lat], axis=-1)
-
-    planar = shapely.transform(geom, to_plane)
-    buffered = shapely.buffer(planar, distance_m, quad_segs=quad_segs)
-    buffered = shapely.segmentize(buffered, MAX_SEGMENT_M / 2)
-    return shapely.transform(buffered, to_lonlat)
-
-
-def geodesic_buffers(geoms, distance_m: float) -> list:
-    """:func:`geodesic_buffer` for each geometry."""
-    return [geodesic_buffer(g, distance_m) for g in geoms]
 
 
 __all__ = [

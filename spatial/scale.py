@@ -74,11 +74,11 @@ from spatial.emissions import (
 )
 from spatial.errors import CoordinateSystemError, InputFileError
 from spatial.facts import add_facts
+from spatial.geodesic import WGS84
 from spatial.inventory import Inventory, map_headers, validate
 from spatial.pipeline import after_facts
 from spatial.policy import FactSpec, Policy
 
-WGS84 = "EPSG:4326"
 SEQ = "_seq"
 """Index of the enterprises inside the engine: their position in the input (0, 1, ...), or the
 inventory's ``row`` for partitioned GeoParquet input."""

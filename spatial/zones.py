@@ -56,18 +56,23 @@ import pandas as pd
 import pyogrio
 import shapely
 import shapely.ops
-from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from spatial import schema
 from spatial.config import DEFAULT_OUTPUT_CRS
 from spatial.errors import LayerError, PolicyTableError
 from spatial.export.gpkg import write_gpkg
-from spatial.measure import densify_geodesic, geodesic_buffer
+from spatial.geodesic import (
+    GEOD,
+    WGS84,
+    geodesic_area_km2,
+    geodesic_buffer,
+    geodesic_length_m,
+)
+from spatial.geodesic import AzimuthalPlane as _Plane
+from spatial.measure import densify_geodesic
 from spatial.policy import load_policy
 
-WGS84 = "EPSG:4326"
-GEOD = Geod(ellps="WGS84")
 DEFAULT_TABLE = "xinzhou-cluster-2024"
 ZONE_LAYER = "dingxiang_zones"
 KINDS = ("ring_road", "cluster", "village", "corridor", "township")
@@ -419,45 +424,6 @@ def read_sources(
 
 # --------------------------------------------------------------------------------------------
 # Geodesic helpers
-
-
-@dataclass(frozen=True)
-class _Plane:
-    """The ellipsoidal azimuthal equidistant plane at a point (x east, y north, metres):
-    azimuth and distance from the centre are the geodesic ones, so distances from the centre
-    are exact."""
-
-    lon: float
-    lat: float
-
-    def forward(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        lon, lat = np.atleast_1d(lon), np.atleast_1d(lat)
-        az, _, d = GEOD.inv(np.full(lon.size, self.lon), np.full(lat.size, self.lat), lon, lat)
-        az = np.radians(az)
-        return d * np.sin(az), d * np.cos(az)
-
-    def inverse(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        x, y = np.atleast_1d(x), np.atleast_1d(y)
-        az = np.degrees(np.arctan2(x, y))
-        lon, lat, _ = GEOD.fwd(
-            np.full(x.size, self.lon), np.full(x.size, self.lat), az, np.hypot(x, y)
-        )
-        return np.asarray(lon), np.asarray(lat)
-
-    def to_plane(self, geom):
-        return shapely.transform(geom, lambda xy: np.stack(self.forward(xy[:, 0], xy[:, 1]), -1))
-
-
-def geodesic_length_m(geom) -> float:
-    """Geodesic length of a (multi)line in metres."""
-    return float(GEOD.geometry_length(geom)) if geom is not None and not geom.is_empty else 0.0
-
-
-def geodesic_area_km2(geom) -> float:
-    """Geodesic area of a (multi)polygon in km²."""
-    if geom is None or geom.is_empty:
-        return 0.0
-    return abs(float(GEOD.geometry_area_perimeter(geom)[0])) / 1e6
 
 
 def _fmt_xy(xy: Sequence[float]) -> str:

@@ -91,3 +91,16 @@ def test_add_facts_and_buffers():
     assert layer["within_m"].tolist() == [10_000.0] and layer["feature"].tolist() == ["甲县"]
     assert layer.geometry.iloc[0].contains(enterprises.geometry.iloc[0])
     assert not layer.geometry.iloc[0].contains(enterprises.geometry.iloc[1])
+
+
+def test_a_layer_with_nothing_to_measure_to_is_named_in_the_error():
+    """The measuring functions do not know whose polygons they got; measure_fact names the
+    layer (and the geometry types of a mixed one)."""
+    from spatial.errors import LayerError
+
+    blank = gpd.GeoDataFrame({"name": ["甲县"]}, geometry=[Polygon()], crs=4326)
+    with pytest.raises(LayerError, match=r"^layer 'builtup': the polygons given are all empty"):
+        measure_fact(plants([0.0]), blank, spec())
+    mixed = gpd.GeoDataFrame({"name": ["甲县", "乙"]}, geometry=[SQUARE, SQUARE.exterior], crs=4326)
+    with pytest.raises(LayerError, match=r"^layer 'builtup': mixes geometry types"):
+        measure_fact(plants([0.0]), mixed, spec())

@@ -22,6 +22,7 @@ from spatial.measure import (
     densify_geodesic,
     disc_scale_bound,
     geodesic_buffer,
+    nearest_line,
     nearest_point,
     nearest_polygon,
     prepare_polygons,
@@ -173,10 +174,15 @@ def test_ties_go_to_the_first_feature():
 
 
 def test_empty_layer_is_a_clear_error():
-    with pytest.raises(LayerError, match="empty"):
+    """The generic function says what it was given; naming the layer is its caller's job
+    (:func:`spatial.facts.measure_fact`), so it never calls it 'the built-up layer'."""
+    with pytest.raises(LayerError, match="polygons given are empty") as none:
         nearest_polygon([112.0], [37.0], [], [])
-    with pytest.raises(LayerError, match="empty"):
+    with pytest.raises(LayerError, match="polygons given are all empty") as blank:
         nearest_polygon([112.0], [37.0], [shapely.Polygon(), None], ["A", "B"])
+    with pytest.raises(LayerError, match="lines given are empty"):
+        nearest_line([112.0], [37.0], [], [])
+    assert "built-up" not in str(none.value) + str(blank.value)
 
 
 def test_nan_points_get_no_distance():

@@ -74,6 +74,7 @@ from spatial.export.webmap import (
     qr_png,
 )
 from spatial.fonts import CJK_FONT, cjk_font
+from spatial.geodesic import GEOD_CGCS2000, WGS84
 
 __all__ = [
     "CJK_FONT",
@@ -94,7 +95,6 @@ A4_LANDSCAPE = (11.69, 8.27)
 _MAP_BOX = (0.035, 0.165, 0.70, 0.755)  # left, bottom, width, height of the map (figure units)
 _LOCATOR_BOX = (0.755, 0.70, 0.235, 0.22)
 _LEGEND_BOX = (0.755, 0.20, 0.235, 0.47)
-_GEOD = pyproj.Geod(ellps="GRS80")  # the CGCS2000 ellipsoid (WGS84's differs by 0.1 mm)
 DEFAULT_MAPPING_UNIT = "____"  # "制图单位：____" until the run names one
 LABEL_GID = "map-label"
 SYMBOL_GID = "heat-symbol"
@@ -166,8 +166,8 @@ def nice_length(metres: float) -> float:
 def _transformers(crs: pyproj.CRS) -> tuple[pyproj.Transformer, pyproj.Transformer]:
     """(map → lon/lat, lon/lat → map) for ``crs``, built once (each costs ~0.1 s)."""
     return (
-        pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True),
-        pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True),
+        pyproj.Transformer.from_crs(crs, WGS84, always_xy=True),
+        pyproj.Transformer.from_crs(WGS84, crs, always_xy=True),
     )
 
 
@@ -175,7 +175,7 @@ def geodesic_bar_length(crs: pyproj.CRS, x: float, y: float, metres: float) -> f
     """Map length (in ``crs`` units) of a geodesic of ``metres`` heading east from (x, y)."""
     to_geo, to_map = _transformers(crs)
     lon, lat = to_geo.transform(x, y)
-    lon2, lat2, _ = _GEOD.fwd(lon, lat, 90.0, metres)
+    lon2, lat2, _ = GEOD_CGCS2000.fwd(lon, lat, 90.0, metres)
     x2, y2 = to_map.transform(lon2, lat2)
     return float(math.hypot(x2 - x, y2 - y))
 
@@ -184,7 +184,7 @@ def _true_north(crs: pyproj.CRS, x: float, y: float) -> tuple[float, float]:
     """Unit vector (map units) pointing to true north at (x, y)."""
     to_geo, to_map = _transformers(crs)
     lon, lat = to_geo.transform(x, y)
-    lon2, lat2, _ = _GEOD.fwd(lon, lat, 0.0, 1000.0)
+    lon2, lat2, _ = GEOD_CGCS2000.fwd(lon, lat, 0.0, 1000.0)
     x2, y2 = to_map.transform(lon2, lat2)
     dx, dy = x2 - x, y2 - y
     norm = math.hypot(dx, dy)
@@ -298,7 +298,7 @@ class _Frames:
 def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
     if gdf is None or gdf.empty:
         return None
-    lonlat = gdf if gdf.crs is None else gdf.to_crs("EPSG:4326")
+    lonlat = gdf if gdf.crs is None else gdf.to_crs(WGS84)
     bounds = lonlat.total_bounds
     return tuple(bounds) if np.isfinite(bounds).all() else None
 
