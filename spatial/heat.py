@@ -1,5 +1,11 @@
 """Heat sources: CHP plants and industrial heat suppliers, from a CSV/XLSX with lon/lat or a
-point layer (contract columns ``id``, ``name``, ``kind``, ``capacity_mw``).
+point layer (contract columns ``id``, ``name``, ``kind``, ``capacity_mw``), or a layer shipped
+with the package by name: ``gppd`` — the coal plants of China of the WRI Global Power Plant
+Database (CC BY 4.0; what it does not know: ``spatial/data/heat/README.md``).
+
+Refused, naming the file and the rows: a kind other than chp/industrial, a capacity that is not
+a number or not positive, an id given twice, a location missing or outside China, a geometry
+that is not a point (a polygon or line layer is refused as a whole).
 
 Examples
 --------
@@ -37,20 +43,65 @@ KINDS = {
 }
 
 
+def _check_points(frame: pd.DataFrame, path: Path) -> None:
+    """A polygon or line layer given as heat sources is refused as a whole, in one sentence."""
+    kinds = frame["__geomtype__"].astype(str)
+    bad = frame["__geommsg__"].astype(str) != ""
+    if len(frame) and bad.all():
+        found = ", ".join(sorted(set(kinds)))
+        raise LayerError(
+            f"{path}: heat sources are points, one per plant, but this layer holds {found} "
+            "geometries; give the plants' locations as a point layer or a CSV with lon, lat"
+        )
+
+
 def _rename(frame: pd.DataFrame) -> pd.DataFrame:
     lookup = {schema.normalize_text(a): name for name, aliases in ALIASES.items() for a in aliases}
     return frame.rename(columns=lambda c: lookup.get(schema.normalize_text(c), c))
 
 
+SHIPPED = {
+    "gppd": "gppd_coal_plants",
+    "gppd_coal_plants": "gppd_coal_plants",
+}
+"""Heat-source layers shipped with the package, by the names a planner gives them."""
+ATTRIBUTION = {
+    "gppd_coal_plants": "Global Power Plant Database, World Resources Institute (CC BY 4.0)",
+}
+
+
+def resolve(path: str | Path) -> Path:
+    """The file of a heat-source argument: a shipped layer's name (``gppd``) or a path."""
+    text = str(path)
+    if text in SHIPPED and not Path(text).exists():
+        from spatial.datasets import get_path
+
+        return get_path(SHIPPED[text])
+    return Path(path)
+
+
+def attribution(path: str | Path) -> str:
+    """The attribution a shipped layer must carry wherever it is shown ('' for a planner's)."""
+    from spatial.datasets import DATASETS
+
+    resolved = resolve(path).resolve()
+    for name, text in ATTRIBUTION.items():
+        if DATASETS[name].resolve() == resolved:
+            return text
+    return ""
+
+
 def load_heat_sources(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
     """Read heat sources; every problem in the file is reported at once, naming the row.
+
+    ``path``: a CSV/XLSX/point layer, or the name of a shipped layer (``gppd``).
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``id``, ``name``, ``kind`` (chp / industrial), ``capacity_mw``, WGS84 points.
     """
-    path = Path(path)
+    path = resolve(path)
     try:
         frame, rows, _, _, layer_crs = read_table(path)
     except InputFileError as exc:
@@ -64,6 +115,8 @@ def load_heat_sources(path: str | Path, crs: str | None = None) -> gpd.GeoDataFr
             f"{path}: heat sources need the columns {', '.join(missing)}; found "
             f"{', '.join(c for c in frame.columns if not str(c).startswith('__'))}"
         )
+    if "__geommsg__" in frame:
+        _check_points(frame, path)
     problems = []
     kind_lookup = {schema.normalize_text(v): k for k, vs in KINDS.items() for v in [k, *vs]}
     kinds = frame["kind"].map(lambda v: kind_lookup.get(schema.normalize_text(v)))
@@ -85,8 +138,25 @@ def load_heat_sources(path: str | Path, crs: str | None = None) -> gpd.GeoDataFr
             problems.append(
                 f"row {row}, capacity_mw: not a number ({frame['capacity_mw'].iloc[i]!r})"
             )
-        if not inside[i]:
+        elif capacity.iloc[i] <= 0:
+            problems.append(
+                f"row {row}, capacity_mw: {frame['capacity_mw'].iloc[i]} is not a capacity "
+                "(give the installed capacity in MW, more than 0)"
+            )
+        if "__geommsg__" in frame and frame["__geommsg__"].iloc[i]:
+            problems.append(f"row {row}, {frame['__geommsg__'].iloc[i]}")
+        elif not inside[i]:
             problems.append(f"row {row}, lon/lat: missing or outside China")
+    ids = frame["id"].map(lambda v: "" if pd.isna(v) else schema.normalize_text(v))
+    for key, group in pd.Series(rows).groupby(ids.to_numpy()):
+        if not key:
+            problems += [f"row {r}, id: blank" for r in group]
+        elif len(group) > 1:
+            listed = ", ".join(str(r) for r in group)
+            problems.append(
+                f"rows {listed}, id: {frame['id'].iloc[group.index[0]]!r} is given "
+                f"{len(group)} times; give each heat source one id"
+            )
     if problems:
         raise LayerError(f"{path}: " + "; ".join(problems))
     names = frame["name"].astype(str) if "name" in frame else frame["id"].astype(str)

@@ -54,7 +54,7 @@ from spatial.export.webmap import (
 )
 from spatial.export.webmap_emissions import add_emission_panel
 from spatial.facts import add_facts, fact_buffers
-from spatial.heat import load_heat_sources
+from spatial.heat import attribution, load_heat_sources
 from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
 from spatial.policy import Policy, cite_ref, fact_specs, load_policies, status_on
@@ -150,6 +150,7 @@ def run_record(config: RunConfig, result: RunResult) -> dict:
         },
         "inputs": {
             role: {"path": str(path), "sha256": sha256(path)}
+            | ({"attribution": attribution(path)} if attribution(path) else {})
             for role, path in config.inputs().items()
         },
         "counts": {

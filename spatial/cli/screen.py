@@ -72,6 +72,28 @@ def check_option_conflicts(ctx: click.Context, builtup: Path, engine: str) -> No
 _input = click.Path(exists=True, path_type=Path)  # a file, or a folder of Parquet files
 
 
+def _heat_sources(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
+    """One heat-source layer: a file, or the name of a shipped one (gppd); given twice is
+    refused rather than silently using the last."""
+    from spatial.heat import SHIPPED, resolve
+
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times ({', '.join(values)}); give one heat-source layer "
+            "(merge several files into one first)",
+            param_hint="--heat-sources",
+        )
+    if not values:
+        return None
+    path = resolve(values[0])
+    if not path.is_file():
+        raise click.BadParameter(
+            f"{values[0]}: no such file (or give a shipped layer: {', '.join(sorted(SHIPPED))})",
+            param_hint="--heat-sources",
+        )
+    return path
+
+
 @click.command()
 @click.option(
     "--enterprises",
@@ -155,10 +177,13 @@ _input = click.Path(exists=True, path_type=Path)  # a file, or a folder of Parqu
 )
 @click.option(
     "--heat-sources",
-    type=_file,
-    default=None,
+    multiple=True,
+    callback=_heat_sources,
+    metavar="FILE|gppd",
     help="Heat sources (CHP plants, industrial heat suppliers): CSV with lon/lat or a point "
-    "layer with id, name, kind, capacity_mw.",
+    "layer with id, name, kind, capacity_mw; or 'gppd', the coal plants of China of the WRI "
+    "Global Power Plant Database shipped with the package (CC BY 4.0; it does not say which "
+    "plants supply heat: check them, see spatial/data/heat/README.md). Give it once.",
 )
 @click.option(
     "--zones",
