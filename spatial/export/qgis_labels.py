@@ -42,6 +42,7 @@ class LabelSpec:
     bold: bool = False
     distance: float = 0.0  # mm from the symbol (points)
     z_index: float = 0.0
+    hidden_beyond: float = 0.0  # hidden at scales smaller than 1:hidden_beyond (0: always)
 
 
 def _phase_expression(phases: Mapping[str, str]) -> str:
@@ -63,16 +64,32 @@ def label_spec(
     columns = set(columns)
     phases = phases or {"1": "第一阶段", "2": "第二阶段", "3": "第三阶段"}
     if layer == "counties" and "name" in columns:
-        return LabelSpec("name", False, 12, "90,90,90,255", _OVER_POINT, 1, bold=True)
+        return LabelSpec(
+            "name", False, 12, "90,90,90,255", _OVER_POINT, 1, bold=True, hidden_beyond=3e6
+        )
     if layer == "builtup" and "name" in columns:
-        return LabelSpec("name", False, 9, "77,58,39,255", _OVER_POINT, 8, z_index=2)
+        return LabelSpec(
+            "name", False, 9, "77,58,39,255", _OVER_POINT, 8, z_index=2, hidden_beyond=3e6
+        )
     if layer == "heat_sources" and "name" in columns:
-        return LabelSpec("name", False, 8, "150,20,35,255", _ORDERED, 9, distance=1.2, z_index=3)
+        return LabelSpec(
+            "name",
+            False,
+            8,
+            "150,20,35,255",
+            _ORDERED,
+            9,
+            distance=1.2,
+            z_index=3,
+            hidden_beyond=3e6,
+        )
     if layer == "dingxiang_zones" and "phase" in columns:
         name = "area_name" if "area_name" in columns else "name" if "name" in columns else None
         phase = _phase_expression(phases)
         text = f"concat(\"{name}\", '（', {phase}, '）')" if name else phase
-        return LabelSpec(text, True, 8, "60,60,60,255", _HORIZONTAL, 6, z_index=1)
+        return LabelSpec(
+            text, True, 8, "60,60,60,255", _HORIZONTAL, 6, z_index=1, hidden_beyond=1e6
+        )
     return None
 
 
@@ -145,7 +162,11 @@ def labeling_element(spec: LabelSpec) -> ET.Element:
         labelPerPart="0",
         displayAll="0",
         upsidedownLabels="0",
-        scaleVisibility="0",
+        # labels of a small-scale view (the layout's locator map) would only clutter it
+        scaleVisibility="1" if spec.hidden_beyond else "0",
+        # QGIS's legacy names: scaleMax is the smallest scale (1:n) the labels show at
+        scaleMin="0",
+        scaleMax=f"{spec.hidden_beyond:.0f}",
         limitNumLabels="0",
         maxNumLabels="2000",
         fontLimitPixelSize="0",

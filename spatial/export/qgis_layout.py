@@ -2,7 +2,8 @@
 
 The layout (``<Layouts>``) is an A4 landscape sheet per county: an Atlas over the ``counties``
 layer of the GeoPackage (the counties that hold enterprises, by division code), each page with
-the county's map (extent from the Atlas feature, 8 % margin), the legend of what is on the map,
+the county's map (extent from the Atlas feature, 8 % margin) with a locator inset of all the
+counties, the legend of what is on the map,
 a north arrow (true north), a scale bar in kilometres with the numeric scale, a title with the
 county's name and the as-of date, and a footer with the data sources (the county outlines'
 included), the policy documents by title and number and the coordinate system. A GIS
@@ -217,6 +218,87 @@ def _fit(extent: tuple[float, float, float, float], ratio: float) -> tuple[float
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
+LOCATOR_BOX = (MAP_BOX[0] + 2.0, MAP_BOX[1] + MAP_BOX[3] - 2.0 - 36.0, 48.0, 36.0)
+
+
+def _locator(
+    parent: ET.Element,
+    crs_element: ET.Element,
+    coverage: LegendLayer,
+    extent: tuple[float, float, float, float],
+) -> None:
+    """The locator inset (位置示意图), bottom left inside the map: every county of the
+    ``counties`` layer (the page's county drawn solid by its style) and the main map's extent
+    as a red frame."""
+    _, _, w, h = LOCATOR_BOX
+    item = _item(
+        parent,
+        _MAP,
+        "位置示意图",
+        LOCATOR_BOX,
+        6,
+        frame="true",
+        background="true",
+        keepLayerSet="true",
+        followPreset="false",
+        followPresetName="",
+        drawCanvasItems="false",
+        mapRotation="0",
+        mapFlags="0",
+        isTemporal="0",
+        labelMargin="0,mm",
+    )
+    xmin, ymin, xmax, ymax = _fit(_grow(extent, 0.04), w / h)
+    ET.SubElement(
+        item, "Extent", xmin=repr(xmin), ymin=repr(ymin), xmax=repr(xmax), ymax=repr(ymax)
+    )
+    item.append(_srs(crs_element))
+    layers = ET.SubElement(item, "LayerSet")
+    layer = ET.SubElement(
+        layers, "Layer", source=coverage.source, provider="ogr", name=coverage.name
+    )
+    layer.text = coverage.ident
+    overview = ET.SubElement(
+        item,
+        "ComposerMapOverview",
+        name="主图范围",
+        uuid=_uuid("主图范围"),
+        show="1",
+        frameMap=_uuid("地图"),
+        blendMode="0",
+        inverted="0",
+        centered="0",
+        position="3",
+    )
+    symbol = ET.SubElement(
+        overview, "symbol", type="fill", name="", alpha="1", clip_to_extent="1", force_rhr="0"
+    )
+    frame = ET.SubElement(
+        symbol, "layer", {"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"}
+    )
+    options = ET.SubElement(frame, "Option", type="Map")
+    for key, value in (
+        ("color", "227,26,28,60"),
+        ("style", "solid"),
+        ("outline_color", "227,26,28,255"),
+        ("outline_style", "solid"),
+        ("outline_width", "0.5"),
+        ("outline_width_unit", "MM"),
+        ("joinstyle", "miter"),
+    ):
+        ET.SubElement(options, "Option", type="QString", name=key, value=value)
+    ET.SubElement(item, "AtlasMap", atlasDriven="0", scalingMode="2", margin="0.1")
+    ET.SubElement(item, "labelBlockingItems")
+    x, y, _, _ = LOCATOR_BOX
+    _label(parent, "位置示意图标题", "位置示意图", (x + 1.5, y + 1.0, 20.0, 4.0), 6.5, z=7)
+
+
+def _grow(extent: tuple[float, float, float, float], fraction: float) -> tuple[float, ...]:
+    xmin, ymin, xmax, ymax = extent
+    dx, dy = (xmax - xmin) * fraction, (ymax - ymin) * fraction
+    return xmin - dx, ymin - dy, xmax + dx, ymax + dy
+
+
 def _legend(parent: ET.Element, layers: Sequence[LegendLayer], box) -> ET.Element:
     item = _item(
         parent,
@@ -360,6 +442,7 @@ def layouts_element(
     coverage: LegendLayer,
     legend_layers: Sequence[LegendLayer],
     first_extent: tuple[float, float, float, float],
+    coverage_extent: tuple[float, float, float, float],
     title: str,
     subtitle: str,
     footer: Sequence[str],
@@ -377,6 +460,8 @@ def layouts_element(
         The layers of the legend, top to bottom, with their legend titles.
     first_extent
         The extent of the first county (project CRS), the map's extent before the Atlas runs.
+    coverage_extent
+        The extent of the whole ``counties`` layer (project CRS): the locator inset's.
     title, subtitle
         Label texts; ``[% ... %]`` expressions are evaluated per Atlas page.
     footer
@@ -394,6 +479,7 @@ def layouts_element(
     ET.SubElement(pages, "GuideCollection", visible="1")
 
     _map_item(layout, crs_element, first_extent)
+    _locator(layout, crs_element, coverage, coverage_extent)
     _label(layout, "标题", title, (MARGIN, 6.0, PAGE[0] - 2 * MARGIN, 10.0), 16, True, 4)
     _label(layout, "副标题", subtitle, (MARGIN, 16.5, PAGE[0] - 2 * MARGIN, 6.0), 9, False, 4)
     _north_arrow(layout, (SIDE_X + SIDE_W - 11.0, MAP_BOX[1], 10.0, 14.0))

@@ -320,6 +320,7 @@ def project_qgs(
                 coverage=coverage,
                 legend_layers=legend,
                 first_extent=atlas[0].extent,
+                coverage_extent=to_project.transform_bounds(*by_name["counties"].extent),
                 title=LAYOUT_TITLE,
                 subtitle=layout_subtitle(info.as_of),
                 footer=footer,

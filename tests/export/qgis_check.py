@@ -282,9 +282,9 @@ def check_layout(out: str | None, problems: list[str], expected_counties: bool) 
     for kind in kinds:
         if not report["items"][kind]:
             problems.append(f"layout: no {kind}")
-    maps = [item for item in items if isinstance(item, QgsLayoutItemMap)]
-    if maps and not maps[0].atlasDriven():
-        problems.append("layout: the map does not follow the Atlas")
+    maps = [item for item in items if isinstance(item, QgsLayoutItemMap) and item.atlasDriven()]
+    if not maps:
+        problems.append("layout: no map follows the Atlas")
     atlas.beginRender()
     try:
         atlas.first()
@@ -302,6 +302,19 @@ def check_layout(out: str | None, problems: list[str], expected_counties: bool) 
                 .intersects(_in_project_crs(atlas.layout().reportContext().feature(), coverage))
             )
             report["map_center"] = [round(center.x()), round(center.y())]
+            # labels shown at the page's scale (and not at the locator's, if there is one)
+            scales = {"page": maps[0].scale()}
+            for item in items:
+                if isinstance(item, QgsLayoutItemMap) and not item.atlasDriven():
+                    scales["locator"] = item.scale()
+            report["labels_shown"] = {
+                where: {
+                    layer.source().split("layername=")[-1]: _labels_at(layer, scale)
+                    for layer in project.mapLayers().values()
+                    if getattr(layer, "labelsEnabled", lambda: False)() and layer.labeling()
+                }
+                for where, scale in scales.items()
+            }
         if out:
             settings = QgsLayoutExporter.ImageExportSettings()
             settings.dpi = 110
@@ -314,6 +327,16 @@ def check_layout(out: str | None, problems: list[str], expected_counties: bool) 
     finally:
         atlas.endRender()
     return report
+
+
+def _labels_at(layer, scale: float) -> bool:
+    """Whether the layer's labels are drawn at the map scale 1:``scale``."""
+    settings = layer.labeling().settings()
+    if not settings.scaleVisibility:
+        return True
+    zoomed_out = settings.minimumScale and scale > settings.minimumScale
+    zoomed_in = settings.maximumScale and scale < settings.maximumScale
+    return not (zoomed_out or zoomed_in)
 
 
 def _in_project_crs(feature, layer):

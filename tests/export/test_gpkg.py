@@ -543,6 +543,10 @@ def test_counties_bookmarks_and_atlas_layout_in_the_project(written):
     items = {item.get("id"): item for item in layout.iter("LayoutItem")}
     assert {"地图", "图例", "比例尺", "指北针", "标题", "副标题", "说明"} <= set(items)
     assert items["地图"].find("AtlasMap").get("atlasDriven") == "1"
+    locator = items["位置示意图"]
+    assert locator.find("AtlasMap").get("atlasDriven") == "0"
+    assert [layer.text for layer in locator.iter("Layer")] == ["counties_screening"]
+    assert locator.find("ComposerMapOverview").get("frameMap") == items["地图"].get("uuid")
     assert '"name"' in items["标题"].get("labelText")
     assert "2024年11月15日" in items["副标题"].get("labelText")
     footer = items["说明"].get("labelText")
@@ -562,6 +566,9 @@ def test_labels_and_rounded_distances_in_the_styles(written):
     assert zones.get("isExpression") == "1" and '"area_name"' in zones.get("fieldName")
     assert "WHEN to_string(to_int(\"phase\")) = '1' THEN '第一阶段'" in zones.get("fieldName")
     assert _qml(written, "enterprises").get("labelsEnabled") == "0"  # symbols, not 2,000 names
+    # names are hidden at the locator inset's small scale (QGIS's scaleMax: smallest 1:n shown)
+    rendering = _qml(written, "counties").find("labeling/settings/rendering")
+    assert rendering.get("scaleVisibility") == "1" and rendering.get("scaleMax") == "3000000"
     fields = {
         f.get("name"): f.find("editWidget")
         for f in _qml(written, "enterprises").iter("field")

@@ -160,6 +160,7 @@ def test_qgis_project_labels_value_maps_bookmarks_and_atlas_page(tmp_path, needs
     assert layout["names"] == ["县级筛查图"]
     assert layout["atlas"] == {"enabled": True, "coverage": "counties", "pages": len(with_plants)}
     assert layout["items"]["scalebar"] == ["比例尺"] and layout["items"]["picture"] == ["指北针"]
+    assert layout["items"]["map"] == ["位置示意图", "地图"]  # the locator inset and the map
     assert layout["map_crs"] == "EPSG:4547" and layout["page_county_in_map"]
     first = layout["first_page"]
     assert first in with_plants
@@ -168,6 +169,9 @@ def test_qgis_project_labels_value_maps_bookmarks_and_atlas_page(tmp_path, needs
     assert "2024年11月15日" in texts["副标题"] and "[%" not in texts["副标题"]
     assert "天地图行政区划数据" in texts["说明"] and "市工信产发〔2019〕79号" in texts["说明"]
     assert texts["数字比例尺"].startswith("比例尺 1:")
+    shown = layout["labels_shown"]
+    labelled = ["builtup", "heat_sources", "dingxiang_zones", "counties"]
+    assert shown["page"] == dict.fromkeys(labelled, True)
     assert page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.stat().st_size > 50000
 
 
