@@ -45,6 +45,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import unicodedata
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +63,7 @@ from shapely.geometry import LineString, Point
 
 from spatial import schema
 from spatial.config import DEFAULT_OUTPUT_CRS
-from spatial.errors import LayerError, PolicyTableError
+from spatial.errors import InputWarning, LayerError, PolicyTableError
 from spatial.export.gpkg import write_gpkg
 from spatial.geodesic import (
     GEOD,
@@ -96,7 +99,19 @@ ZONE_COLUMNS = (
     "ref",
 )
 READY_COLUMNS = ("phase", "start", "end", "area_name", "kind")
-"""The columns that make a layer a ready zone layer (data contract)."""
+"""The columns of the ready zone layer this module writes (data contract)."""
+DRAWN_COLUMNS = ("phase", "start", "end")
+"""The columns that make a layer a ready zone layer when read: ``phase``, ``start``, ``end`` and
+an area name (``area_name`` or one of :data:`AREA_NAME_ALIASES`); ``kind`` is optional (a layer
+hand-digitised by GIS staff names its areas as people do: 三环路以内, 机场大道两侧 …)."""
+AREA_NAME_ALIASES = ("area_name", "name", "名称", "区域", "区域名称", "整治区域", "地名", "name_zh")
+# words around an area's name in the text or in a hand-drawn layer, left out when names are
+# compared: 三环路范围以内企业 / 三环路以内 → 三环路; 机场大道两侧企业 → 机场大道;
+# 定襄县神山乡 → 神山乡
+_AREA_AFFIXES = re.compile(
+    r"^(山西省)?(忻州市)?(定襄县|定襄)"
+    r"|(范围以内|范围内|以内|之内|内侧|两侧|沿线|一带|周边|区域|范围|企业|片区)+$"
+)
 ASSIGN_COLUMNS = (
     "zone_phase",
     "zone_area",
@@ -750,6 +765,66 @@ def build_zones(
 # Ready zone layers
 
 
+def _area_column(fields: Iterable[str]) -> str | None:
+    """The column of a zone layer naming the areas (``area_name``, ``name``, ``名称`` …)."""
+    lowered = {str(f).strip().lower(): str(f) for f in fields}
+    for alias in AREA_NAME_ALIASES:
+        if alias.lower() in lowered:
+            return lowered[alias.lower()]
+    return None
+
+
+def area_key(text: object) -> str:
+    """An area's name as compared between the text and a layer (NFKC, no spaces or
+    punctuation, without the words around it).
+
+    >>> area_key("三环路以内"), area_key("三环路范围以内企业"), area_key("机场大道两侧")
+    ('三环路', '三环路', '机场大道')
+    >>> area_key("定襄县 神山乡"), area_key("（庄力产业集聚区）")
+    ('神山乡', '庄力产业集聚区')
+    """
+    folded = re.sub(r"[\s\W_]+", "", _norm(text))
+    return _AREA_AFFIXES.sub("", folded) or folded
+
+
+def match_area(table: ZoneTable, name: object) -> tuple[tuple[Phase, ZoneArea] | None, list[str]]:
+    """The table's area a layer's name means, loosely: the same name or text once the words
+    around it are left out, else the one area whose name contains it or is contained in it
+    (``神山`` → 神山乡). Returns (match or None, the candidate names when several fit)."""
+    key = area_key(name)
+    if not key:
+        return None, []
+    exact = [(p, a) for p, a in table.areas() if key in (area_key(a.name), area_key(a.text))]
+    if len(exact) == 1:
+        return exact[0], []
+    loose = exact or [
+        (p, a)
+        for p, a in table.areas()
+        if len(key) >= 2 and (key in area_key(a.name) or area_key(a.name) in key)
+    ]
+    if len(loose) == 1:
+        return loose[0], []
+    return None, [a.name for _, a in loose]
+
+
+_DATE_PARTS = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _layer_date(value: object) -> dt.date | None:
+    """A date as GIS staff type it: ISO, ``2024/5/1``, ``2024.5.1``, ``2024年5月1日`` or a
+    date field."""
+    found = _as_date(value)
+    if found is not None or not isinstance(value, str):
+        return found
+    parts = _DATE_PARTS.match(unicodedata.normalize("NFKC", value))
+    if parts is None:
+        return None
+    try:
+        return dt.date(*(int(g) for g in parts.groups()))
+    except ValueError:
+        return None
+
+
 def _ready_layer(path: Path) -> str | None:
     """The layer of ``path`` that carries the ready-zone columns, or None."""
     try:
@@ -758,8 +833,8 @@ def _ready_layer(path: Path) -> str | None:
         raise LayerError(f"{path}: cannot read the zones file ({exc})") from None
     ordered = sorted(layers, key=lambda n: n != ZONE_LAYER)
     for layer in ordered:
-        fields = {str(f).lower() for f in pyogrio.read_info(path, layer=layer)["fields"]}
-        if set(READY_COLUMNS) <= fields:
+        fields = [str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+        if set(DRAWN_COLUMNS) <= {f.lower() for f in fields} and _area_column(fields):
             return layer
     return None
 
@@ -767,48 +842,74 @@ def _ready_layer(path: Path) -> str | None:
 def read_ready_zones(
     path: str | Path, table: ZoneTable | str | Path | None = None, layer: str | None = None
 ) -> gpd.GeoDataFrame:
-    """Read a ready zone layer (e.g. edited in QGIS) and check it against the phase table.
+    """Read a ready zone layer — written by ``spatial zones build`` and edited in QGIS, or drawn
+    by hand by GIS staff — and check it against the phase table.
 
-    Phases and dates come from the policy text: a row whose phase or dates differ from the
-    table, an area the table does not name, or a table area missing from the layer is an error.
+    The layer needs ``phase``, ``start``, ``end`` and an area name (``area_name``, ``name``,
+    ``名称`` …); ``kind`` is optional. Names are matched to the table loosely
+    (:func:`match_area`: ``三环路以内`` is 三环路, ``机场大道两侧`` is 机场大道, ``定襄县神山乡`` is
+    神山乡). Phases and dates
+    come from the policy text: a layer whose phase or dates differ is read with the text's, with
+    a warning. Several polygons of one area are joined (both sides of 机场大道 drawn apart). An
+    area the table names but the layer lacks is a warning (its plants stay ``unassigned`` and go
+    to review); a polygon whose name the table does not know, or that fits several areas, is
+    refused naming its row.
     """
     path = Path(path)
     table = _table(table)
     layer = layer or _ready_layer(path)
     frame = gpd.read_file(path, layer=layer)
-    frame.columns = [c if c == frame.geometry.name else str(c).lower() for c in frame.columns]
     where = f"{path.name}, layer {layer}"
+    name_column = _area_column(c for c in frame.columns if c != frame.geometry.name)
+    if name_column is None:
+        raise LayerError(
+            f"{where}: no column names the areas; add one called area_name (or name, 名称, 区域)"
+        )
+    frame = frame.rename(columns={name_column: "__area__"})
+    frame.columns = [c if c == frame.geometry.name else str(c).lower() for c in frame.columns]
     if frame.crs is None:
         raise LayerError(f"{where}: the zone layer has no CRS; define it (e.g. EPSG:4490)")
-    problems = []
+    problems: list[str] = []
+    notes: list[str] = []
     rows = []
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        name = str(row.area_name).strip() if isinstance(row.area_name, str) else ""
-        here = f"row {i} ({name or 'no area_name'})"
-        geom = row.geometry
+    for i, row in enumerate(frame.to_dict("records"), start=1):
+        given = row.get("__area__")
+        name = str(given).strip() if isinstance(given, str) else ""
+        here = f"row {i} ({name or 'no area name'})"
+        geom = row.get(frame.geometry.name)
         if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
             problems.append(f"{here}: needs a polygon")
             continue
-        start, end = _as_date(row.start), _as_date(row.end)
-        if row.kind not in KINDS:
-            problems.append(f"{here}: kind {row.kind!r} is not one of {', '.join(KINDS)}")
-        found = table.area(name)
+        found, candidates = match_area(table, name)
         if found is None:
-            problems.append(f"{here}: {table.policy} names no such area")
+            if candidates:
+                problems.append(
+                    f"{here}: could be any of {', '.join(candidates)}; write the area's name "
+                    "as the text gives it"
+                )
+            else:
+                known = "、".join(a.name for _, a in table.areas())
+                problems.append(f"{here}: {table.policy} names no such area (it names {known})")
             continue
         phase, area = found
+        kind = row.get("kind")
+        if isinstance(kind, str) and kind.strip() and kind.strip() not in KINDS:
+            problems.append(f"{here}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        start, end = _layer_date(row.get("start")), _layer_date(row.get("end"))
         try:
-            number = int(row.phase)
+            number = int(row.get("phase"))
         except (TypeError, ValueError):
             number = None
         if (number, start, end) != (phase.phase, phase.start, phase.end):
-            problems.append(
-                f"{here}: phase {row.phase} {row.start}-{row.end} in the layer, phase "
-                f"{phase.phase} {phase.start}-{phase.end} in {table.policy} ({phase.ref})"
+            notes.append(
+                f"{here}: 第{row.get('phase')}阶段 {row.get('start')}—{row.get('end')} in the "
+                f"layer, 第{phase.phase}阶段 {phase.start}—{phase.end} in {table.policy} "
+                f"({phase.ref}); the text's phase and dates are used"
             )
-        built = getattr(row, "built_from", None)
-        width = pd.to_numeric(getattr(row, "width_m", np.nan), errors="coerce")
+        built = row.get("built_from")
+        width = pd.to_numeric(pd.Series([row.get("width_m")]), errors="coerce").iloc[0]
         geom = shapely.make_valid(geom) if not geom.is_valid else geom
+        drawn = f"drawn as {name!r} in {where}" if name != area.name else f"ready {where}"
         rows.append(
             {
                 "phase": phase.phase,
@@ -816,28 +917,48 @@ def read_ready_zones(
                 "end": phase.end.isoformat(),
                 "area_name": area.name,
                 "kind": area.kind,
-                "built_from": str(built) if isinstance(built, str) and built else f"ready {where}",
+                "built_from": str(built) if isinstance(built, str) and built else drawn,
                 "width_m": float(width),
                 "area_km2": np.nan,
                 "ref": area.ref,
                 "geometry": geom,
             }
         )
-    names = Counter(r["area_name"] for r in rows)
-    problems += [
-        f"{n}: {k} rows; give one (multi)polygon per area" for n, k in names.items() if k > 1
-    ]
-    missing = [a.name for _, a in table.areas() if a.name not in names]
-    if missing:
-        problems.append(f"areas of {table.policy} missing from the layer: {', '.join(missing)}")
     if problems:
         raise LayerError(
             f"{where}: " + "; ".join(problems) + ". Fix the layer in QGIS, or rebuild it with "
             "'spatial zones build'"
         )
+    rows = _join_pieces(rows, notes)
+    names = {r["area_name"] for r in rows}
+    missing = [(p, a) for p, a in table.areas() if a.name not in names]
+    if missing:
+        listed = "、".join(f"{a.text}（第{p.phase}阶段）" for p, a in missing)
+        notes.append(
+            f"the layer lacks areas {table.policy} names ({table.ref}): {listed}; flange plants "
+            "there are unassigned and go to review until the area is drawn"
+        )
+    for note in notes:
+        warnings.warn(f"{where}: {note}", InputWarning, stacklevel=2)
     zones = _zone_frame(rows).set_crs(frame.crs, allow_override=True).to_crs(WGS84)
     zones["area_km2"] = [round(geodesic_area_km2(g), 4) for g in zones.geometry]
     return zones
+
+
+def _join_pieces(rows: list[dict], notes: list[str]) -> list[dict]:
+    """One row per area: pieces drawn apart (the two sides of a road) joined into one."""
+    pieces = Counter(r["area_name"] for r in rows)
+    out: dict[str, dict] = {}
+    for row in rows:
+        name = row["area_name"]
+        if name in out:
+            out[name]["geometry"] = shapely.union(out[name]["geometry"], row["geometry"])
+        else:
+            out[name] = dict(row)
+    for name, k in pieces.items():
+        if k > 1:
+            notes.append(f"{name}: {k} polygons joined into one area")
+    return list(out.values())
 
 
 def load_zones(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from spatial.cli import main
 from spatial.datasets import get_path
-from spatial.errors import LayerError, PolicyTableError
+from spatial.errors import InputWarning, LayerError, PolicyTableError
 from spatial.inventory import load_enterprises
 from spatial.policy import load_policy
 from spatial.zones import (
@@ -32,6 +33,7 @@ from spatial.zones import (
     in_scope,
     load_zone_table,
     load_zones,
+    match_area,
     parse_zone_table,
     ring_from_osm,
     write_zones,
@@ -404,8 +406,10 @@ def test_ready_layer_round_trip_and_stale_dates(demo_zones, tmp_path):
     edited = ready.copy()
     edited.loc[edited.area_name == "张村", "end"] = "2024-12-31"
     write_zones(edited, path)
-    with pytest.raises(LayerError, match=r"张村.*2024-12-31.*2024-10-01"):
-        load_zones(path)
+    # the text's dates stand; the layer's stale date is said, not used
+    with pytest.warns(InputWarning, match=r"张村.*2024-12-31.*2024-10-01.*the text's"):
+        again = load_zones(path)
+    assert again.set_index("area_name").loc["张村", "end"] == "2024-10-01"
 
 
 def test_unrecognised_file_is_explained(tmp_path):
@@ -467,3 +471,101 @@ def test_cli_zones_build(tmp_path):
     assert result.exit_code == 1
     assert "gap of 30.1 m" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x.gpkg").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 15 item 5: a zone layer hand-digitised by GIS staff (natural area names, no kind)
+
+DRAWN = [
+    # (phase, start, end, name as staff write it, geometry)
+    (1, "2024-05-01", "2024-10-01", "三环路以内", square(0, 0, 3000)),
+    (1, "2024/5/1", "2024/10/1", "机场大道两侧（东）", square(3500, 0, 400)),
+    (1, "2024年5月1日", "2024年10月1日", "机场大道两侧（西）", square(3500, 1000, 400)),
+    (1, "2024-05-01", "2024-10-01", "庄力产业集聚区", square(5000, 0, 800)),
+    (1, "2024-05-01", "2024-10-01", "西河头村", square(6000, 0, 500)),
+    (1, "2024-05-01", "2024-10-01", "张村", square(7000, 0, 500)),
+    (1, "2024-05-01", "2024-10-01", "杨芳村", square(8000, 0, 500)),
+    (2, "2024-10-01", "2025-04-01", "定襄县 神山乡", square(-20_000, 0, 5000)),
+    (2, "2024-10-01", "2025-04-01", "宏道镇", square(-30_000, 0, 5000)),
+    (2, "2024-10-01", "2025-04-01", "南西力村", square(0, -5000, 500)),
+    (2, "2024-10-01", "2025-04-01", "北西力村", square(0, -6000, 500)),
+    (3, "2025-04-01", "2025-10-01", "蒋村镇", square(0, 20_000, 5000)),
+    # 河边镇 and 南王乡 not drawn yet
+]
+
+
+def drawn_layer(tmp_path, rows=DRAWN, name_column="名称") -> Path:
+    frame = gpd.GeoDataFrame(
+        [r[:4] for r in rows],
+        columns=["phase", "start", "end", name_column],
+        geometry=[r[4] for r in rows],
+        crs="EPSG:4490",
+    )
+    path = tmp_path / "定襄整治区域.gpkg"
+    frame.to_file(path, layer="整治区域")
+    return path
+
+
+def test_a_hand_drawn_layer_with_natural_names_is_accepted(tmp_path):
+    path = drawn_layer(tmp_path)
+    with pytest.warns(InputWarning) as caught:
+        zones = load_zones(path)
+    messages = " ".join(str(w.message) for w in caught)
+    by_name = zones.set_index("area_name")
+    assert set(by_name.index) == {a.name for _, a in TABLE.areas()} - {"河边镇", "南王乡"}
+    assert by_name.loc["三环路", "kind"] == "ring_road"
+    assert by_name.loc["神山乡", "phase"] == 2 and by_name.loc["神山乡", "end"] == "2025-04-01"
+    # both sides of 机场大道, drawn apart, are one area
+    assert by_name.loc["机场大道", "geometry"].geom_type == "MultiPolygon"
+    assert "机场大道: 2 polygons joined" in messages
+    # the areas the table names but the layer lacks: a warning naming them, not a refusal
+    assert "lacks areas" in messages and "河边镇" in messages and "南王乡" in messages
+    assert "三环路以内" in by_name.loc["三环路", "built_from"]
+
+
+def test_a_plant_in_a_hand_drawn_area_gets_its_phase(tmp_path):
+    with pytest.warns(InputWarning):
+        zones = load_zones(drawn_layer(tmp_path))
+    out = assign_zones(plants((3600, 1100, "", ""), (100, 100, "", "")), zones, AS_OF)
+    assert out["zone_area"].tolist() == ["机场大道", "三环路"]
+    assert out["zone_phase"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("written", "area"),
+    [
+        ("三环路以内", "三环路"),
+        ("三环路范围以内企业", "三环路"),
+        ("机场大道两侧", "机场大道"),
+        ("机场大道 两侧企业", "机场大道"),
+        ("定襄县神山乡", "神山乡"),
+        ("神山", "神山乡"),
+        ("（庄力产业集聚区）", "庄力产业集聚区"),
+        ("南西力村", "南西力村"),
+    ],
+)
+def test_area_names_match_the_table_loosely(written, area):
+    found, _ = match_area(TABLE, written)
+    assert found is not None and found[1].name == area
+
+
+@pytest.mark.parametrize(("written", "candidates"), [("西力村", ["南西力村", "北西力村"])])
+def test_a_name_fitting_several_areas_is_refused_with_the_candidates(tmp_path, written, candidates):
+    found, fits = match_area(TABLE, written)
+    assert found is None and fits == candidates
+    rows = [*DRAWN, (2, "2024-10-01", "2025-04-01", written, square(0, -9000, 500))]
+    with pytest.raises(LayerError, match=r"row 13 \(西力村\): could be any of 南西力村, 北西力村"):
+        load_zones(drawn_layer(tmp_path, rows))
+
+
+def test_an_area_the_text_does_not_name_is_refused_naming_the_row(tmp_path):
+    rows = [*DRAWN, (1, "2024-05-01", "2024-10-01", "火车站片区", square(0, 9000, 500))]
+    with pytest.raises(LayerError, match=r"row 13 \(火车站片区\): .* names no such area"):
+        load_zones(drawn_layer(tmp_path, rows))
+
+
+@pytest.mark.parametrize("column", ["area_name", "name", "区域"])
+def test_the_area_name_column_may_be_headed_as_staff_head_it(tmp_path, column):
+    with pytest.warns(InputWarning):
+        zones = load_zones(drawn_layer(tmp_path, name_column=column))
+    assert "三环路" in set(zones["area_name"])
