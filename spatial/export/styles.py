@@ -77,6 +77,7 @@ VALUE_MAPS = {
     "level": "builtup_level",
     "zone_phase": "zone_phase",
     "phase": "zone_phase",
+    "coord_sys": "coord_sys",
     **dict.fromkeys(
         (
             "compliant",
@@ -532,7 +533,8 @@ def value_maps(
 ) -> dict[str, dict[str, str]]:
     """Column → {code: label} for the coded columns of layer ``name`` (QGIS shows the label in
     the attribute table, forms and map tips; the data keep the code). ``rule_ref`` maps each
-    clause the layer holds to its citation by document title and number.
+    clause the layer holds to its citation by document title and number, ``policy`` each
+    table id to its document's number (or short title).
 
     >>> value_maps("heat_sources", ["fid", "kind", "name"])["kind"]["chp"]
     '热电联产'
@@ -544,6 +546,11 @@ def value_maps(
 
         refs = pd.Series(frame["rule_ref"]).dropna().astype(str).unique()
         out["rule_ref"] = {ref: cite_ref(ref) for ref in refs if ref.strip()}
+    if frame is not None and "policy" in columns and "policy" in frame:
+        from spatial.policy import cite
+
+        ids = pd.Series(frame["policy"]).dropna().astype(str).unique()
+        out["policy"] = {ident: cite(ident) for ident in ids if ident.strip()}
     return out
 
 

@@ -585,3 +585,30 @@ def test_heat_sources_without_the_field_drawn_by_kind(tmp_path):
     path = write_gpkg({"heat_sources": heat}, tmp_path / "s.gpkg")
     renderer = _qml(path, "heat_sources").find("renderer-v2")
     assert renderer.get("attr") == "kind"
+
+
+def test_value_maps_for_policy_ids_and_coordinate_systems(written):
+    def value_map(layer, column):
+        for field in _qml(written, layer).iter("field"):
+            if field.get("name") == column:
+                widget = field.find("editWidget")
+                assert widget.get("type") == "ValueMap"
+                return {
+                    o.get("value"): o.get("name")
+                    for o in widget.iter("Option")
+                    if o.get("type") == "QString"
+                }
+        raise AssertionError(f"{layer}.{column}: no widget")
+
+    policies = value_map("decisions", "policy")
+    assert policies == {
+        "jinzhong-2019": "市工信产发〔2019〕79号",
+        "xinzhou-2024": "忻政发〔2024〕7号",
+    }
+    path = write_gpkg(
+        {"enterprises": _points().assign(coord_sys=["gcj02"] * len(_points()))},
+        written.parent / "coords.gpkg",
+    )
+    fields = {f.get("name"): f for f in _qml(path, "enterprises").iter("field")}
+    names = {o.get("value"): o.get("name") for o in fields["coord_sys"].iter("Option")}
+    assert names["gcj02"] == "GCJ-02（高德、腾讯坐标）" and names["wgs84"] == "WGS84经纬度"
