@@ -309,8 +309,14 @@ def project_qgs(
                 source[layer.name],
                 LEGEND_TITLES.get(layer.name, LAYER_TITLES.get(layer.name, layer.name)),
             )
-            for _, _, members in groups
-            for layer in members
+            for layer in sorted(
+                (layer for _, _, members in groups for layer in members),
+                key=lambda layer: (
+                    LEGEND_ORDER.index(layer.name)
+                    if layer.name in LEGEND_ORDER
+                    else len(LEGEND_ORDER)
+                ),
+            )
             if layer.extent is not None
         ]
         coverage = next(item for item in legend if item.ident == ids["counties"])
@@ -347,6 +353,17 @@ def project_qgs(
 
 
 LAYOUT_TITLE = '[% "name" %]涉气工业企业管控措施空间筛查图'
+# The legend reads as a story: plants, heat sources then their radius, zones, built-up areas
+# then their 10 km ring, counties (each buffer under the layer it is drawn around).
+LEGEND_ORDER = (
+    "enterprises",
+    "heat_sources",
+    "heat_radius_30km",
+    "dingxiang_zones",
+    "builtup",
+    "near_city_10km",
+    "counties",
+)
 LEGEND_TITLES = {
     "enterprises": "企业（按管控措施）",
     "heat_sources": "热源",

@@ -553,8 +553,18 @@ def test_counties_bookmarks_and_atlas_layout_in_the_project(written):
     assert "天地图行政区划数据" in footer  # the county outlines' source
     assert "市工信产发〔2019〕79号" in footer  # documents by title and number
     assert "中央经线东经114°" in footer and "EPSG:4547" in footer
-    legend = [n.get("id") for n in items["图例"].iter("layer-tree-layer")]
-    assert "enterprises_screening" in legend and "decisions_screening" not in legend
+    legend = [
+        n.get("id").removesuffix("_screening") for n in items["图例"].iter("layer-tree-layer")
+    ]
+    assert legend == [  # tables (decisions, rejected) have no legend
+        "enterprises",
+        "heat_sources",
+        "heat_radius_30km",
+        "dingxiang_zones",
+        "builtup",
+        "near_city_10km",
+        "counties",
+    ]
 
 
 def test_labels_and_rounded_distances_in_the_styles(written):
