@@ -32,6 +32,7 @@ import pandas as pd
 from spatial._version import __version__
 from spatial.builtup import load_builtup
 from spatial.config import RunConfig
+from spatial.counties import assign_counties
 from spatial.decisions import evaluate, summarize
 from spatial.emissions import county_panel, emission_table, run_summary, target_check
 from spatial.errors import InputWarning
@@ -362,11 +363,17 @@ def after_facts(
     policies: list[Policy],
     as_of,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """The steps after the distance facts: Dingxiang zones, the policies, the summary.
+    """The steps after the distance facts: the county from place, Dingxiang zones, the
+    policies, the summary.
+
+    Policy scope follows the location: ``county`` becomes the county the point lies in
+    (:func:`spatial.counties.assign_counties`; the planner's text is kept in ``county_input``
+    and a disagreement is flagged in ``county_flag`` / ``county_note_zh``).
 
     Each reads an enterprise's own row only, so :mod:`spatial.scale` runs them per partition.
     """
     n = len(enterprises)
+    enterprises = in_stage("county from place", n)(assign_counties)(enterprises)
     if layers.get("dingxiang_zones") is not None:
         zones = in_stage("Dingxiang zones", n)(assign_zones)
         enterprises = enterprises.join(zones(enterprises, layers["dingxiang_zones"], as_of))

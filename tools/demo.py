@@ -42,6 +42,7 @@ from rasterio.transform import Affine, rowcol
 from shapely.geometry import LineString, MultiPoint, MultiPolygon, Point, Polygon
 
 from spatial.coords import wgs84_to_gcj02
+from spatial.counties import locate
 
 SEED = 20191101
 GEO_CRS = "EPSG:4490"  # CGCS2000; agrees with WGS84 to a few centimetres
@@ -854,6 +855,8 @@ class Notes:
     flips: list[tuple[Row, float, float]] = field(default_factory=list)
     heat_straddle: list[tuple[Row, str, float]] = field(default_factory=list)
     disagree: list[tuple[Row, str]] = field(default_factory=list)
+    county_kept: list[tuple[Row, str]] = field(default_factory=list)
+    county_short: list[tuple[Row, str]] = field(default_factory=list)
     dx_areas: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     raster: dict[str, Any] = field(default_factory=dict)
@@ -1264,6 +1267,58 @@ def _assign_ids(rng: np.random.Generator, rows: list[Row]) -> list[Row]:
     return sorted(out, key=lambda r: r["id"])
 
 
+COUNTY_KEPT_WRONG = 4
+"""Rows placed across a county border that keep their town's county: the flag to confirm."""
+COUNTY_SHORT_FORMS = {
+    "忻府区": "忻府",
+    "定襄县": "定襄",
+    "原平市": "忻州市原平市",
+    "祁县": "晋中市 祁县",
+}
+"""One row of each county written as planners often write it (normalised by the loader)."""
+
+
+def _county_from_location(
+    rows: list[Row], notes: Notes | None = None, planted: bool = True
+) -> None:
+    """The county column as a planner's sheet holds it: the county the plant lies in.
+
+    Plants are placed around their town and some land across a county border; they take the
+    county they lie in (real boundaries, :func:`spatial.counties.locate`), except the first
+    :data:`COUNTY_KEPT_WRONG` such rows (by id), which keep the town's county so the lists show
+    the flag a county confirms. One row of each county of :data:`COUNTY_SHORT_FORMS` is written
+    in a short or prefixed form.
+    """
+    located = locate([r["_lon"] for r in rows], [r["_lat"] for r in rows])["name"].tolist()
+    moved = sorted(
+        (
+            i
+            for i, (r, name) in enumerate(zip(rows, located, strict=True))
+            if name and name != r["county"]
+        ),
+        key=lambda i: rows[i]["id"],
+    )
+    kept = set(moved[:COUNTY_KEPT_WRONG] if planted else ())
+    for i in moved:
+        if i in kept:
+            if notes is not None:
+                notes.county_kept.append((rows[i], located[i]))
+        else:
+            rows[i]["county"] = located[i]
+    if notes is not None:
+        notes.counts["county_moved"] = len(moved) - len(kept)
+    if not planted:
+        return
+    shortened: set[str] = set()
+    for i in sorted(range(len(rows)), key=lambda i: rows[i]["id"]):
+        county = rows[i]["county"]
+        if county in COUNTY_SHORT_FORMS and county not in shortened and i not in kept:
+            rows[i]["county"] = COUNTY_SHORT_FORMS[county]
+            shortened.add(county)
+            if notes is not None:
+                notes.county_short.append((rows[i], county))
+
+
 def _finish_coordinates(rng: np.random.Generator, rows: list[Row]) -> None:
     """Give ~10 % of undecided rows GCJ-02 coordinates and format lon/lat/coord_sys."""
     open_rows = [i for i, r in enumerate(rows) if not r["_sys"]]
@@ -1319,10 +1374,11 @@ def build_enterprises(region: Region) -> tuple[pd.DataFrame, Notes]:
     rows = _jinzhong_rows(ctx) + _straddle_rows(ctx) + _flip_rows(ctx)
     rows += _xinzhou_heat_rows(ctx) + _xinzhou_other_rows(ctx) + _dingxiang_rows(ctx)
     rows = _assign_ids(ctx.rng, rows)
+    _county_from_location(rows, ctx.notes)
     _finish_coordinates(ctx.rng, rows)
     bad = _bad_rows(ctx)
     frame = pd.DataFrame([[r[c] for c in COLUMNS] for r in rows + bad], columns=list(COLUMNS))
-    ctx.notes.counts = {"good": len(rows), "bad": len(bad)}
+    ctx.notes.counts.update(good=len(rows), bad=len(bad))
     for prefix in ("JZ", "XZ", "DX"):
         ctx.notes.counts[prefix] = sum(r["_prefix"] == prefix for r in rows)
     ctx.notes.counts["gcj02"] = sum(r["coord_sys"] == "gcj02" for r in rows)
@@ -1390,8 +1446,9 @@ def _planner_rows(region: Region, stream: str, n: int) -> list[Row]:
         row = _profile_row(ctx, profile, town, _place(ctx, town, band))
         row["id"] = credit_code(ctx.rng, town.region_code)
         rows.append(row)
+    _county_from_location(rows, planted=False)
     order = {t.name: i for i, t in enumerate(TOWNS)}
-    return sorted(rows, key=lambda r: (order[r["county"]], r["name"]))
+    return sorted(rows, key=lambda r: (order.get(r["county"], len(order)), r["county"], r["name"]))
 
 
 def _planner_frame(rows: list[Row], headers: dict[str, str], symbols: bool) -> pd.DataFrame:
@@ -1870,6 +1927,8 @@ def _readme_enterprises(notes: Notes) -> str:
     flips = [(r["id"], r["county"], f"{d:.1f}", f"{naive:.1f}") for r, d, naive in notes.flips]
     heat = [(r["id"], src, f"{d:.2f}") for r, src, d in notes.heat_straddle]
     disagree = [(r["id"], what) for r, what in notes.disagree]
+    kept = [(r["id"], r["county"], located) for r, located in notes.county_kept]
+    short = [(r["id"], r["county"], full) for r, full in notes.county_short]
     areas = ", ".join(f"{k} {v}" for k, v in notes.dx_areas.items())
     bad = [(f"`{i}`" if i else "(empty)", what, why) for i, what, why in BAD_ROWS]
     return f"""## enterprises.csv
@@ -1928,6 +1987,20 @@ as measured but over it once corrected to 8 % O2, 15 % over, 5 % blank. Rows who
 disagree with the location:
 
 {_md_table(("id", "disagreement"), disagree)}
+
+### County column
+
+Plants are placed around their town; the county column is the county each plant lies in (real
+boundaries, `spatial.counties.locate`): {counts["county_moved"]} plants that landed across a
+county border carry the neighbouring county. Four keep their town's county, so the lists show
+the flag a county must confirm (policy scope follows the location):
+
+{_md_table(("id", "county written", "county located"), kept)}
+
+Written as planners often write them (the loader normalises them; decisions are those of the
+full name):
+
+{_md_table(("id", "county written", "full name"), short)}
 
 ### Bad rows (the last {counts["bad"]} rows)
 
