@@ -16,8 +16,9 @@ file, styled the same, in its groups.
 Prints a JSON report on stdout; exit status 0 when every check passes, 1 otherwise.
 The project's print layout is checked too (Atlas over the counties, map following it, legend,
 scale bar, north arrow, labels); with ``SPATIAL_QGIS_ATLAS=PATH.png`` the Atlas's first page is
-exported to that PNG by QgsLayoutExporter. With ``SPATIAL_QGIS_SNAPSHOT=PATH.png`` it also
-renders the project's layers, as QGIS draws them, with a legend, to that PNG.
+exported to that PNG by QgsLayoutExporter, and the whole Atlas to a PDF beside it. With
+``SPATIAL_QGIS_SNAPSHOT=PATH.png`` it also renders the project's layers, as QGIS draws them,
+with a legend, to that PNG.
 
 Only the standard library is imported at module level: pytest collects this file for doctests
 in the project venv, where QGIS cannot be imported.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import sqlite3
 import sys
 import xml.etree.ElementTree as ET
@@ -238,7 +240,8 @@ def _shown_values(layer) -> dict:
 
 def check_layout(out: str | None, problems: list[str], expected_counties: bool) -> dict:
     """The print layout: its Atlas over the counties, its items; with ``out``, the Atlas's
-    first page exported to that PNG by QgsLayoutExporter."""
+    first page exported to that PNG by QgsLayoutExporter, and the whole Atlas to a PDF
+    beside it."""
     from qgis.core import (
         QgsLayoutExporter,
         QgsLayoutItemLabel,
@@ -326,6 +329,18 @@ def check_layout(out: str | None, problems: list[str], expected_counties: bool) 
                 problems.append(f"layout: export of the first Atlas page failed ({result})")
     finally:
         atlas.endRender()
+    if out:
+        # every county's sheet in one PDF, as "Export Atlas as PDF" does
+        pdf = os.path.splitext(out)[0] + ".pdf"
+        result, error = QgsLayoutExporter.exportToPdf(
+            atlas, pdf, QgsLayoutExporter.PdfExportSettings()
+        )
+        report["pdf"] = pdf
+        if result != QgsLayoutExporter.Success:
+            problems.append(f"layout: Atlas PDF export failed ({result}: {error})")
+        else:
+            with open(pdf, "rb") as handle:
+                report["pdf_pages"] = len(re.findall(rb"/Type\s*/Page\b", handle.read()))
     return report
 
 

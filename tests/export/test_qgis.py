@@ -173,6 +173,9 @@ def test_qgis_project_labels_value_maps_bookmarks_and_atlas_page(tmp_path, needs
     labelled = ["builtup", "heat_sources", "dingxiang_zones", "counties"]
     assert shown["page"] == dict.fromkeys(labelled, True)
     assert page.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and page.stat().st_size > 50000
+    # "Export Atlas as PDF": one A4 page per county
+    assert layout["pdf_pages"] == len(with_plants)
+    assert b"NotoSansCJK" in page.with_suffix(".pdf").read_bytes()  # the text is text
 
 
 def test_qgis_enterprises_without_decisions_by_near_city(tmp_path, needs_qgis):
