@@ -45,7 +45,7 @@ from openpyxl import load_workbook
 
 import spatial
 from spatial import datasets
-from spatial.export.excel import INDUSTRY_ZH, write_lists
+from spatial.export.excel import INDUSTRY_ZH, read_list, write_lists
 from spatial.policy import ACTION_ZH
 
 DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
@@ -140,13 +140,13 @@ print(f"{path.name}: sheets {', '.join(workbook.sheetnames)}")
 workbook.close()
 display(mine["action"].map(ACTION_ZH).value_counts().rename(COUNTY))
 
-curtail_list = pd.read_excel(path, sheet_name=f"{COUNTY}-错峰生产清单", header=1)
-exempt_list = pd.read_excel(path, sheet_name=f"{COUNTY}-豁免清单", header=1)
+curtail_list = read_list(path, f"{COUNTY}-错峰生产清单")
+exempt_list = read_list(path, f"{COUNTY}-豁免清单")
 print(f"curtailment list: {len(curtail_list)} rows; exemption list: {len(exempt_list)} rows")
-curtail_list[["企业编号", "企业名称", "行业", "管控措施", "限产比例（%）", "折算停产天数"]].head()
+curtail_list[["序号", "企业名称", "行业", "管控措施", "限产比例（%）", "折算停产天数"]].head()
 
 # %%
-exempt_list[["企业编号", "企业名称", "行业", "依据条款", "说明"]].head()
+exempt_list[["序号", "企业名称", "行业", "依据条款", "豁免理由及待核实事项"]].head()
 
 # %% [markdown]
 # ## 3 · What if the county raises a percentage?

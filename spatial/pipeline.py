@@ -576,10 +576,17 @@ def write_outputs(
             out / "lists.xlsx",
             enterprises,
             decisions,
-            phase_lists=phase_lists(enterprises),
+            phase_lists=phase_lists(enterprises, decisions, config.as_of),
             map_url=config.map_url,
             emissions=emissions,
             emission_targets=targets,
+            policies=result.policies,
+            as_of=config.as_of,
+            policy_status=status_on(
+                result.policies,
+                config.as_of,
+                {name for name, layer in result.layers.items() if layer is not None},
+            ),
         )
         county_outlines, county_seats = counties_around(enterprises)
         result.outputs["map"] = in_stage("writing map.html", n)(write_map)(

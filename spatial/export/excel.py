@@ -1,136 +1,731 @@
-"""``lists.xlsx``: the lists county offices submit (Jinzhong §二8 and the other documents).
+"""``lists.xlsx``: the lists a county office prints, signs and files (Jinzhong §二8 and the others).
 
-Per county a pair of sheets, the curtailment list (错峰生产清单) and the exemption list
-(错峰生产豁免清单), then one sheet of the other measures (closures, clearing, exits,
-retrofits), one of the cases left for review (待研判), and, when zones were assigned, one list per
-Dingxiang phase. Formatted for print: a title line, Chinese headers, frozen header, column widths,
-landscape A4 fitted to the page width, header repeated on every page.
+Sheets, in order:
 
-Text from the data is written as text: a value that starts like a formula (``=``, ``+``, ``-``,
-``@``) gets a leading apostrophe so Excel never runs it.
+- ``汇总``: per county and measure the number of rows, the documents applied with their status on
+  the as-of date (in force, expired, draft), and a table of the sheets.
+- ``文件目录``: every document cited, in full (title, 文号, issuer, date, draft or issued); cells of
+  the lists cite the short form (文号 and clause in the document's own numbering).
+- Per county: ``错峰生产清单`` and ``豁免清单`` of the curtailment documents only (a rule table
+  with a season, or rules that curtail, rotate, determine by heat or stop for a window);
+  ``关停退出及整治清单`` (closures, clearing, exits, retrofits, and the other documents' stops and
+  exemptions); ``待核实清单`` (cases the county must check). One row per enterprise and measure:
+  two rules giving one enterprise the same measure are one row (their reasons and citations
+  together).
+- Dingxiang: one list per rectification phase (``整治第N阶段``) and the unassigned plants.
+- ``减排量测算`` (:mod:`spatial.export.excel_emissions`).
+- ``全部数据``: every row of the lists with every column (WGS84 and input coordinates, distances,
+  documents), for filtering; the printed lists show only what a signer needs.
+
+Every list sheet: a title with the season or the as-of date, 序号, a 合计 row, a 填报单位 / 负责人 /
+日期 block, page numbers in the footer (第 &P 页 共 &N 页), A4 landscape fitted to the page width
+with columns sized so that nothing is scaled below 100 % (10 pt body text), wrapped text and row
+heights computed for it, dates as Excel dates, coordinates also as given (the system the row came
+in: GCJ-02 rows can be pasted back into Amap).
+
+Text from the data is written as text: a value that Excel would read as a formula (``=``, ``+``,
+``-``, ``@``, tab, CR) is a text cell with Excel's quote prefix (shown as given, never run, stays
+text when edited); sheet names are cleaned of the characters Excel forbids (see
+:func:`sheet_name`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import math
 import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from spatial.decisions import distance_zh
 from spatial.export.atomic import atomic_path
 from spatial.export.excel_emissions import write_emission_sheet
+from spatial.policy import (
+    ACTIONS,
+    Policy,
+    PolicyStatus,
+    cite_ref,
+    date_zh,
+    documents,
+    documents_table,
+    periods,
+)
 from spatial.vocabulary import ACTION_LABELS as ACTION_ZH
 from spatial.vocabulary import labels
 
-CURTAIL_ACTIONS = ("curtail", "heat_determined", "stop_season", "rotate", "shutdown")
-OTHER_ACTIONS = ("close_or_merge", "clear", "exit_by", "rectify")
+CURTAIL_ACTIONS = ("curtail", "heat_determined", "stop_season", "rotate")
+"""Measures that only a curtailment document gives."""
+SEASON_ACTIONS = (*CURTAIL_ACTIONS, "shutdown", "exempt")
+"""What the 错峰生产清单 / 豁免清单 hold when a curtailment document gives it."""
+OTHER_ACTIONS = ("shutdown", "close_or_merge", "clear", "exit_by", "rectify", "exempt")
+"""The 关停退出及整治清单: closures, exits, retrofits and the other documents' stops/exemptions."""
 INDUSTRY_ZH = labels("industry")
+"""Industry labels (an alias of the vocabulary's, kept for the notebooks)."""
+COORD_SYS_ZH = labels("coord_sys")
+"""How a row's coordinate system (``coord_sys``) is named in the lists."""
+NO_COUNTY = "（未填县区）"
+FONT_NAME = "宋体"
+BODY_PT = 10
+"""Body text size; the columns of every printed list fit the A4 landscape width at 100 %."""
+TITLE_PT = 16
+PRINTABLE_WIDTH = 124
+"""Column width units that fit across A4 landscape between 0.3-inch margins (798 pt) at 90 %
+or more wherever the workbook is opened. Excel sizes a unit on the default font's digit
+(Calibri 11: 7 px = 5.25 pt), so 124 units print at 100 %; LibreOffice without Calibri or
+Carlito measures the unit on its fallback font (DejaVu Sans: 7 pt, measured), so 124 units
+print at 798 / 868 = 92 %: 10 pt text stays at 9.2 pt or more."""
+LO_UNIT_PT = 7.0
+"""The widest column unit measured (LibreOffice's Calibri fallback), in points."""
+PRINTABLE_PT = (11.69 - 0.6) * 72
+LINE_PT = 12.5
+"""Height of one wrapped line of 10 pt text: 宋体 (SimSun, 1.14 em) in Excel needs 11.4 pt;
+LibreOffice with Noto Sans CJK sets 10.9 pt (measured on the PDF). Rows get 12.5 pt a line + 5."""
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+FOOTER = "第 &P 页 共 &N 页"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+THIN = Side(style="thin", color="808080")
+BOX = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+
 LIST_COLUMNS = {
     "id": "企业编号",
     "name": "企业名称",
-    "industry_zh": "行业",
     "county": "所在县（区、市）",
     "township": "乡镇",
-    "location": "经纬度（WGS84）",
-    "near_city_zh": "是否位于建成区及周边10公里",
-    "dist_builtup_m": "距建成区距离（米）",
-    "nearest_builtup": "最近建成区",
+    "village": "村",
+    "industry_zh": "行业",
     "action_zh": "管控措施",
     "curtail_pct": "限产比例（%）",
     "stop_days": "折算停产天数",
+    "window_zh": "停产时段",
     "deadline": "完成时限",
-    "rule_ref": "依据条款",
+    "deadline_state": "截至评估日",
+    "builtup_zh": "与建成区的关系",
+    "near_city_zh": "是否位于建成区及周边10公里",
+    "dist_builtup_m": "距建成区距离（米）",
+    "nearest_builtup": "最近建成区",
+    "cite": "依据条款",
+    "documents_zh": "涉及文件",
     "reason_zh": "说明",
-    "flags": "待核实事项",
+    "flags_zh": "待核实事项",
+    "lon": "经度（WGS84）",
+    "lat": "纬度（WGS84）",
+    "coord_sys_zh": "填报坐标系",
+    "input_xy": "填报坐标（经度,纬度，可粘贴回原系统地图）",
+    "location": "经纬度（WGS84）",
 }
-WIDTHS = {"name": 30, "reason_zh": 60, "rule_ref": 34, "location": 22, "flags": 28}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-THIN = Side(style="thin", color="999999")
+"""Every column of the rows (:func:`list_rows`) with its Chinese heading: the 全部数据 sheet."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a printed list: the row field, its heading, its width (Excel units)."""
+
+    key: str
+    header: str
+    width: float
+    kind: str = "text"  # text, int, date, centre
+
+
+SEQ = Column("seq", "序号", 4.5, "int")
+NAME = Column("name", "企业名称", 17)
+TOWNSHIP = Column("township", "乡镇", 7)
+INDUSTRY = Column("industry_zh", "行业", 6, "centre")
+COORDS = Column("coords", "经纬度（填报坐标系）", 18)
+HEAD = (SEQ, NAME, TOWNSHIP, INDUSTRY)
+SHEET_COLUMNS = {
+    "curtail": (
+        *HEAD,
+        Column("action_zh", "管控措施", 7.5, "centre"),
+        Column("curtail_pct", "限产比例（%）", 5.5, "int"),
+        Column("stop_days", "折算停产天数", 5.5, "int"),
+        Column("cite_cell", "依据条款", 14),
+        Column("note", "说明及待核实事项", 39),
+        COORDS,
+    ),
+    "exempt": (
+        *HEAD,
+        Column("cite_cell", "依据条款", 14),
+        Column("note", "豁免理由及待核实事项", 57.5),
+        COORDS,
+    ),
+    "other": (
+        *HEAD,
+        Column("action_zh", "管控措施", 7.5, "centre"),
+        Column("deadline", "完成时限", 14, "date"),
+        Column("deadline_state", "截至评估日", 7, "centre"),
+        Column("cite_cell", "依据条款", 14),
+        Column("note", "说明及待核实事项", 29),
+        COORDS,
+    ),
+    "review": (
+        *HEAD,
+        Column("cite_cell", "涉及条款", 14),
+        Column("note", "需核实的情况", 57.5),
+        COORDS,
+    ),
+}
+"""The columns a signer needs, per kind of list; the rest are in 全部数据."""
+
+
+# --------------------------------------------------------------------------------------------
+# Text that Excel must not read as anything but text
 
 
 def neutralise(value: object) -> object:
-    """Text that Excel would read as a formula gets a leading apostrophe.
+    """A value as a cell holds it: text stays as given (the writer marks text that starts like a
+    formula with Excel's quote prefix, :func:`put`), control characters other than line breaks
+    become spaces, NaN and NA become None.
 
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("甲厂"), neutralise(12.5)
-    ('\\'=HYPERLINK("http://x")', '甲厂', 12.5)
+    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("甲\\x07厂"), neutralise(float("nan"))
+    ('=HYPERLINK("http://x")', '甲 厂', None)
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return "".join(
+            " " if unicodedata.category(c) == "Cc" and c not in "\n\t\r" else c for c in value
+        )
     return value
 
 
-def list_rows(enterprises: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """One row per decision, with the enterprise's columns the lists show."""
-    info = pd.DataFrame(enterprises.drop(columns="geometry", errors="ignore")).drop(
-        columns=["action", "curtail_pct", "stop_days", "deadline", "rule_ref", "reason_zh"],
-        errors="ignore",
+def is_formula_like(value: object) -> bool:
+    """Whether Excel or LibreOffice would take this text for a formula if typed."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def put(sheet: Worksheet, row: int, column: int, value: object):
+    """Write one cell; text that starts like a formula is a text cell with the quote prefix."""
+    value = neutralise(value)
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # openpyxl would make "=…" a formula
+        if is_formula_like(value) or value.startswith("'"):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def sheet_name(text: str, taken: Iterable[str] = (), suffix: str = "") -> str:
+    """A sheet name Excel and LibreOffice accept, unique among ``taken`` (case-insensitive):
+    the characters ``[]:*?/\\`` and control characters become ``_``, an apostrophe becomes ’
+    (a name may not start or end with one, and references would need it doubled), the text is
+    cut so that it and ``suffix`` fit in 31 characters, and a number is added when taken.
+
+    >>> sheet_name("=cmd|' /C calc'!A0", suffix="-待核实清单")
+    '=cmd|’ _C calc’!A0-待核实清单'
+    >>> sheet_name("'太谷区", ["’太谷区"])
+    '’太谷区（2）'
+    >>> len(sheet_name("很" * 40, suffix="-错峰生产清单"))
+    31
+    """
+    text = SHEET_FORBIDDEN.sub("_", str(text)).replace("'", "’").strip() or "_"
+    taken_lower = {t.lower() for t in taken}
+    for n in range(1, 1000):
+        extra = "" if n == 1 else f"（{n}）"
+        room = 31 - len(suffix) - len(extra)
+        name = text[:room] + extra + suffix
+        if name.lower() not in taken_lower and name.lower() != "history":
+            return name
+    raise ValueError(f"no free sheet name for {text!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# The rows: one per enterprise and measure
+
+
+def _texts(values: Iterable[object], sep: str = "\n") -> str:
+    seen: dict[str, None] = {}
+    for value in values:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        for part in str(value).split(sep):
+            if part.strip():
+                seen.setdefault(part.strip(), None)
+    return sep.join(seen)
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        return pd.Timestamp(str(value)[:10]).date()
+    except ValueError:
+        return None
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _builtup_zh(row: dict) -> str:
+    metres = _number(row.get("dist_builtup_m"))
+    if metres is None:
+        return ""
+    place = str(row.get("nearest_builtup") or "").strip()
+    place = f"{place}建成区" if place and not place.endswith("建成区") else (place or "建成区")
+    if metres == 0:
+        return f"位于{place}内"
+    inside = "在" if metres <= 10000 else "不在"
+    return f"距{place}{distance_zh(metres, 10000)}，{inside}周边10公里范围内"
+
+
+def _coord_text(x: object, y: object, system: str) -> str:
+    x, y = _number(x), _number(y)
+    if x is None or y is None:
+        return ""
+    digits = 5 if abs(x) <= 360 and abs(y) <= 90 else 1  # degrees (≈1 m), or projected metres
+    return f"{x:.{digits}f},{y:.{digits}f}"
+
+
+def _drop_citations(text: str, cite: str) -> str:
+    """``text`` without its ``（依据…）`` parts whose clauses the 依据条款 column already cites."""
+    out, i = [], 0
+    while True:
+        start = text.find("（依据", i)
+        if start < 0:
+            out.append(text[i:])
+            return "".join(out)
+        depth, end = 0, start
+        for end in range(start, len(text)):
+            depth += {"（": 1, "）": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        inner = text[start + 3 : end]
+        cited = all(part.strip() in cite for part in re.split(r"[；;，,]", inner) if part.strip())
+        out.append(text[i:start] if cited else text[i : end + 1])
+        i = end + 1
+
+
+def note_text(reason: str, flags: str, cite: str = "") -> str:
+    """The 说明 cell: the reasons (without the citations the 依据条款 column shows), then what the
+    county must check, each sentence once.
+
+    >>> ref = "忻政发〔2024〕7号 三（二）8"
+    >>> note_text(f"锅炉予以清零（依据{ref}）。", "", ref)
+    '锅炉予以清零。'
+    >>> note_text("「烧结」为空，请县级核实后补填。", "「烧结」为空，请补填后重新研判。")
+    '「烧结」为空，请县级核实后补填。'
+    >>> note_text("限产40%。", "涉及安全生产负荷的，须报批。")
+    '限产40%。\\n待核实：涉及安全生产负荷的，须报批。'
+    """
+    reason = _drop_citations(str(reason or ""), str(cite or ""))
+    kept = []
+    for part in re.split(r"(?<=[。；])", str(flags or "")):
+        part = part.strip()
+        named = re.findall(r"「[^」]+」", part)
+        if part and part not in reason and not (named and all(n in reason for n in named)):
+            kept.append(part)
+    return reason + (f"\n待核实：{''.join(kept)}" if kept else "")
+
+
+def _deadline_state(deadline: dt.date | None, as_of: dt.date | None) -> str:
+    if deadline is None or as_of is None:
+        return ""
+    days = (as_of - deadline).days
+    if days > 0:
+        return f"已逾期{days}天"
+    return "当日到期" if days == 0 else f"剩余{-days}天"
+
+
+def list_rows(
+    enterprises: pd.DataFrame, decisions: pd.DataFrame, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """One row per enterprise and measure, with every column the lists show (:data:`LIST_COLUMNS`
+    and the enterprise's own columns).
+
+    Decisions giving one enterprise the same measure (two rules, or two documents) are merged:
+    the highest percent and stop days, the earliest deadline, every reason, flag and citation
+    once. ``rule_ref``, ``policy`` and ``rule_id`` keep the machine references, joined by ``;``.
+    """
+    columns = list(decisions.columns)
+    if decisions.empty:
+        merged = pd.DataFrame(columns=[*columns, "decision_rows"])
+    else:
+        order = {action: rank for rank, action in enumerate(ACTIONS)}
+        frame = decisions.reset_index(drop=True)
+        records = []
+        for (id_, action), part in frame.groupby(["id", "action"], sort=False):
+            first = part.iloc[0].to_dict()
+            deadlines = [d for d in map(_as_date, part.get("deadline", [])) if d is not None]
+            row = first | {
+                "id": id_,
+                "action": action,
+                "policy": _texts(part.get("policy", []), ";"),
+                "rule_id": _texts(part.get("rule_id", []), ";"),
+                "rule_ref": _texts(part.get("rule_ref", []), ";"),
+                "reason_zh": _texts(part.get("reason_zh", [])),
+                "flags": _texts(part.get("flags", []), ";"),
+                "flags_zh": _texts(part.get("flags_zh", [])),
+                "curtail_pct": pd.to_numeric(part.get("curtail_pct"), errors="coerce").max(),
+                "stop_days": pd.to_numeric(part.get("stop_days"), errors="coerce").max(),
+                "deadline": min(deadlines) if deadlines else None,
+                "decision_rows": len(part),
+                "_rank": order.get(action, len(order)),
+            }
+            records.append(row)
+        merged = pd.DataFrame(records).sort_values("_rank", kind="stable").drop(columns="_rank")
+    info = pd.DataFrame(enterprises.drop(columns="geometry", errors="ignore"))
+    info = info.drop(
+        columns=[c for c in info.columns if c in merged.columns and c != "id"], errors="ignore"
     )
-    rows = decisions.merge(info, on="id", how="left")
-    rows["industry_zh"] = rows.get("industry", pd.Series(dtype=object)).map(INDUSTRY_ZH)
-    rows["action_zh"] = rows["action"].map(ACTION_ZH)
-    near = rows.get("near_city", pd.Series([None] * len(rows)))
-    rows["near_city_zh"] = near.map(lambda v: "" if pd.isna(v) else ("是" if v else "否"))
-    rows["location"] = [
-        "" if pd.isna(lon) else f"{lon:.6f}, {lat:.6f}"
-        for lon, lat in zip(rows.get("lon", []), rows.get("lat", []), strict=False)
+    rows = merged.merge(info.drop_duplicates("id"), on="id", how="left")
+    n = len(rows)
+
+    def column(name: str) -> pd.Series:
+        return rows[name] if name in rows else pd.Series([None] * n, index=rows.index)
+
+    rows["county"] = column("county").map(
+        lambda v: NO_COUNTY if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+    )
+    rows["industry_zh"] = column("industry").map(lambda v: INDUSTRY_ZH.get(v, v))
+    rows["action_zh"] = rows["action"].map(lambda v: ACTION_ZH.get(v, v))
+    rows["deadline"] = column("deadline").map(_as_date)
+    rows["deadline_state"] = [_deadline_state(d, as_of) for d in rows["deadline"]]
+    rows["window_zh"] = [
+        f"{date_zh(str(s)[:10])}至{date_zh(str(e)[:10])}" if _as_date(s) and _as_date(e) else ""
+        for s, e in zip(column("window_start"), column("window_end"), strict=True)
     ]
-    rows["dist_builtup_m"] = pd.to_numeric(rows.get("dist_builtup_m"), errors="coerce").round(0)
+    near = column("near_city")
+    rows["near_city_zh"] = near.map(
+        lambda v: "" if v is None or pd.isna(v) else ("是" if v else "否")
+    )
+    rows["dist_builtup_m"] = pd.to_numeric(column("dist_builtup_m"), errors="coerce").round(0)
+    records = rows.to_dict("records")
+    rows["builtup_zh"] = [_builtup_zh(r) for r in records]
+    rows["cite"] = column("rule_ref").map(lambda ref: cite_ref(ref) if isinstance(ref, str) else "")
+    rows["cite_cell"] = rows["cite"].str.replace(" ", "\n", regex=False).str.replace("；", "；\n")
+    rows["documents_zh"] = column("rule_ref").map(
+        lambda ref: (
+            "；".join(
+                dict.fromkeys(cite_ref(p.split(" ")[0]) for p in str(ref).split(";") if p.strip())
+            )
+            if isinstance(ref, str)
+            else ""
+        )
+    )
+    rows["reason_zh"] = column("reason_zh").fillna("")
+    rows["flags_zh"] = column("flags_zh").fillna("")
+    rows["note"] = [
+        note_text(reason, flags, cite)
+        for reason, flags, cite in zip(
+            rows["reason_zh"], rows["flags_zh"], rows["cite"], strict=True
+        )
+    ]
+    systems = column("coord_sys").map(lambda v: "wgs84" if v is None or pd.isna(v) else str(v))
+    lon, lat = column("lon"), column("lat")
+    x_in = column("lon_input").where(column("lon_input").notna(), lon)
+    y_in = column("lat_input").where(column("lat_input").notna(), lat)
+    rows["coord_sys_zh"] = systems.map(lambda s: COORD_SYS_ZH.get(s, s))
+    rows["input_xy"] = [_coord_text(x, y, s) for x, y, s in zip(x_in, y_in, systems, strict=True)]
+    rows["location"] = [_coord_text(x, y, "wgs84") for x, y in zip(lon, lat, strict=True)]
+    rows["coords"] = [
+        f"{xy}\n{COORD_SYS_ZH.get(s, s)}" if xy else ""
+        for xy, s in zip(rows["input_xy"], systems, strict=True)
+    ]
     return rows
 
 
-def _write_sheet(workbook: Workbook, title: str, heading: str, rows: pd.DataFrame) -> None:
-    sheet = workbook.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "_", title)[:31])
-    columns = list(LIST_COLUMNS)
-    sheet.cell(row=1, column=1, value=heading).font = Font(bold=True, size=14)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    for j, column in enumerate(columns, 1):
-        cell = sheet.cell(row=2, column=j, value=LIST_COLUMNS[column])
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-        sheet.column_dimensions[get_column_letter(j)].width = WIDTHS.get(column, 14)
-    for i, record in enumerate(rows.to_dict("records"), 3):
-        for j, column in enumerate(columns, 1):
-            value = record.get(column)
-            if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-                value = None
-            cell = sheet.cell(row=i, column=j, value=neutralise(value))
-            cell.alignment = Alignment(wrap_text=column in WIDTHS, vertical="top")
-    sheet.freeze_panes = "C3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(2, len(rows) + 2)}"
-    sheet.print_title_rows = "1:2"
+# --------------------------------------------------------------------------------------------
+# Writing a printed list
+
+
+def _char_width(c: str) -> float:
+    """Width of a character in Excel units at 10 pt: CJK and full-width ≈ 1.9, others ≈ 1."""
+    return 1.9 if unicodedata.east_asian_width(c) in "WF" else 1.0
+
+
+def text_lines(text: object, width: float) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` units wide (10 pt).
+
+    >>> text_lines("甲" * 10, 20), text_lines("甲" * 11, 20)
+    (1, 2)
+    >>> text_lines("a\\nb", 20), text_lines(None, 5)
+    (2, 1)
+    """
+    if text is None or text == "":
+        return 1
+    room = max(width - 0.3, 1.0)
+    lines = 0
+    for part in str(text).split("\n"):
+        used, count = 0.0, 1
+        for c in part:
+            w = _char_width(c)
+            if used + w > room:
+                count, used = count + 1, 0.0
+            used += w
+        lines += count
+    return lines
+
+
+def _font(bold: bool = False, size: float = BODY_PT) -> Font:
+    return Font(name=FONT_NAME, size=size, bold=bold)
+
+
+def print_setup(sheet: Worksheet, title_rows: str | None = None, fit_width: bool = True) -> None:
+    """A4 landscape, fitted to the page width, page numbers in the footer, header rows repeated."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if fit_width:
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.3
+    sheet.page_margins.top = 0.5
+    sheet.page_margins.bottom = 0.6
+    sheet.page_margins.footer = 0.25
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = FOOTER
+    sheet.oddFooter.center.size = 9
+    sheet.oddFooter.center.font = FONT_NAME
+    if title_rows:
+        sheet.print_title_rows = title_rows
 
 
-def phase_lists(enterprises: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """One list per rectification phase (``zone_phase``), plus the unassigned plants.
+def _title(sheet: Worksheet, title: str, lines: list[str], width: int) -> int:
+    """Title (row 1) and the lines under it; returns the next free row."""
+    cell = put(sheet, 1, 1, title)
+    cell.font = _font(True, TITLE_PT)
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.row_dimensions[1].height = 30
+    total = sum(sheet.column_dimensions[get_column_letter(j)].width for j in range(1, width + 1))
+    row = 2
+    for line in lines:
+        cell = put(sheet, row, 1, line)
+        cell.font = _font()
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        sheet.row_dimensions[row].height = LINE_PT * text_lines(line, total) + 5
+        row += 1
+    return row
 
-    Each row is the enterprise with its summary decision; the zone, its dates and status are
-    in the reason and flags columns.
+
+def sign_block(sheet: Worksheet, row: int, width: int, unit: str = "") -> int:
+    """The 填报单位 / 负责人 / 日期 line a county signs; returns the row after it."""
+    thirds = [1, 1 + width // 3, 1 + 2 * width // 3, width + 1]
+    texts = (
+        f"填报单位（盖章）：{unit}",
+        "负责人（签字）：",
+        "日期：　　　　年　　月　　日",
+    )
+    for (start, stop), text in zip(itertools.pairwise(thirds), texts, strict=True):
+        cell = put(sheet, row, start, text)
+        cell.font = _font(size=11)
+        cell.alignment = Alignment(vertical="bottom")
+        if stop - 1 > start:
+            sheet.merge_cells(start_row=row, start_column=start, end_row=row, end_column=stop - 1)
+    sheet.row_dimensions[row].height = 36
+    return row + 1
+
+
+def _cell_value(column: Column, row: dict, seq: int) -> object:
+    if column.key == "seq":
+        return seq
+    value = row.get(column.key)
+    if column.kind == "int":
+        number = _number(value)
+        return None if number is None else round(number)
+    if column.kind == "date":
+        return _as_date(value)
+    return neutralise(value)
+
+
+def write_list(
+    workbook: Workbook,
+    name: str,
+    title: str,
+    lines: list[str],
+    rows: pd.DataFrame,
+    columns: tuple[Column, ...],
+    unit: str = "",
+) -> Worksheet:
+    """One printed list: title, lines under it, header, rows with 序号, 合计, sign block."""
+    sheet = workbook.create_sheet(title=name)
+    width = len(columns)
+    for j, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(j)].width = column.width
+    row = _title(sheet, title, lines, width)
+    header_row = row
+    height = 1
+    for j, column in enumerate(columns, 1):
+        cell = put(sheet, row, j, column.header)
+        cell.font = _font(True)
+        cell.fill = HEADER_FILL
+        cell.border = BOX
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        height = max(height, text_lines(column.header, column.width))
+    sheet.row_dimensions[row].height = LINE_PT * height + 5
+    records = rows.to_dict("records")
+    for seq, record in enumerate(records, 1):
+        row += 1
+        height = 1
+        for j, column in enumerate(columns, 1):
+            value = _cell_value(column, record, seq)
+            cell = put(sheet, row, j, value)
+            cell.font = _font()
+            cell.border = BOX
+            centre = column.kind in ("int", "date", "centre")
+            cell.alignment = Alignment(
+                wrap_text=True, vertical="center", horizontal="center" if centre else "left"
+            )
+            if column.kind == "date" and value is not None:
+                cell.number_format = DATE_FORMAT
+            height = max(height, text_lines(value if isinstance(value, str) else "", column.width))
+        sheet.row_dimensions[row].height = LINE_PT * height + 5
+    if not records:
+        row += 1
+        put(sheet, row, 1, "（无）").font = _font()
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center")
+    row += 1
+    enterprises = rows["id"].nunique() if "id" in rows else len(rows)
+    put(sheet, row, 1, "合计").font = _font(True)
+    count = put(sheet, row, 2, len(records))
+    count.number_format = '"共"0"条"'
+    count.font = _font(True)
+    count.alignment = Alignment(horizontal="left")
+    if enterprises != len(records):
+        put(sheet, row, 3, f"涉及{enterprises}家企业").font = _font(True)
+        sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=min(width, 5))
+    for j in range(1, width + 1):
+        sheet.cell(row=row, column=j).fill = TOTAL_FILL
+        sheet.cell(row=row, column=j).border = BOX
+    sheet.row_dimensions[row].height = LINE_PT + 4
+    sign_block(sheet, row + 2, width, unit)
+    sheet.freeze_panes = f"C{header_row + 1}"
+    print_setup(sheet, f"{header_row}:{header_row}")
+    return sheet
+
+
+# --------------------------------------------------------------------------------------------
+# Which rows go to which list
+
+
+def curtailment_policies(policies: Iterable[Policy]) -> set[str]:
+    """Ids of the curtailment documents: a table with a season, or with a rule that curtails,
+    rotates, determines by heat or stops for a window."""
+    out = set()
+    for policy in policies:
+        found: list[str] = []
+
+        def walk(node: object, found: list[str] = found) -> None:
+            if isinstance(node, dict):
+                if node.get("action") in CURTAIL_ACTIONS:
+                    found.append(node["action"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(policy.raw.get("rules"))
+        if policy.raw.get("season") or found:
+            out.add(policy.id)
+    return out
+
+
+def _in_season(rows: pd.DataFrame, seasonal: set[str]) -> pd.Series:
+    """Rows of the 错峰 lists: curtailment measures, and a curtailment document's stops and
+    exemptions (a shaft-furnace exemption of the cluster plan is not an exemption from 错峰)."""
+    by_doc = rows["policy"].map(lambda p: bool(set(str(p).split(";")) & seasonal))
+    return rows["action"].isin(CURTAIL_ACTIONS) | (rows["action"].isin(SEASON_ACTIONS) & by_doc)
+
+
+def season_text(policies: Iterable[Policy], ids: Iterable[str]) -> str:
+    """The season of the curtailment documents ``ids``: the table's ``season``, else the periods
+    of its groups that curtail, else its own period (``2019年11月1日至2020年3月31日``)."""
+    wanted = set(ids)
+    spans: list[str] = []
+    for policy in policies:
+        if policy.id not in wanted:
+            continue
+        season = policy.raw.get("season")
+        if season and season.get("start") and season.get("end"):
+            spans.append(f"{date_zh(str(season['start']))}至{date_zh(str(season['end']))}")
+            continue
+        groups = [
+            g
+            for g in policy.raw.get("rules") or []
+            if any(r.get("action") in CURTAIL_ACTIONS for r in g.get("rows") or [])
+        ]
+        found = [p for g in groups for p in periods(g)] or periods(policy.raw)
+        spans += [p.text_zh() for p in found]
+    return "、".join(dict.fromkeys(spans))
+
+
+def _status_zh(status: PolicyStatus) -> str:
+    return labels("policy_status").get(status.status, status.status)
+
+
+# --------------------------------------------------------------------------------------------
+# The workbook
+
+
+def read_list(path: str | Path, sheet: str) -> pd.DataFrame:
+    """The rows of one printed list of a ``lists.xlsx`` (between its header and 合计), headed as
+    in the sheet, for reading a list back into pandas."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        rows = [list(r) for r in book[sheet].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
+    end = next(i for i, r in enumerate(rows) if r and r[0] == "合计")
+    body = [r for r in rows[start + 1 : end] if r[0] != "（无）"]
+    return pd.DataFrame(body, columns=rows[start])
+
+
+def phase_lists(
+    enterprises: pd.DataFrame, decisions: pd.DataFrame | None = None, as_of: dt.date | None = None
+) -> dict[str, pd.DataFrame]:
+    """One list per Dingxiang rectification phase (``zone_phase``), plus the unassigned plants.
+
+    With ``decisions``, each plant's rows are its decisions (merged per measure, as in the
+    lists); without, its summary decision.
     """
     if "zone_phase" not in enterprises:
         return {}
-    summary = ["id", "action", "curtail_pct", "stop_days", "deadline", "rule_ref", "reason_zh"]
     frame = pd.DataFrame(enterprises.drop(columns="geometry", errors="ignore"))
+    if decisions is None:
+        summary = ["id", "action", "curtail_pct", "stop_days", "deadline", "rule_ref", "reason_zh"]
+        decisions = frame[[c for c in summary if c in frame]]
     out = {}
     for phase in sorted(frame["zone_phase"].dropna().unique()):
-        mine = frame[frame["zone_phase"] == phase]
-        rows = mine[summary].assign(flags=mine.get("zone_flags", "").fillna(""))
-        out[f"整治第{int(phase)}阶段"] = list_rows(enterprises, rows)
-    unassigned = frame[frame.get("zone_status") == "unassigned"]
-    if len(unassigned):
-        rows = unassigned[summary].assign(flags="unassigned")
-        out["整治阶段未定"] = list_rows(enterprises, rows)
+        ids = set(frame.loc[frame["zone_phase"] == phase, "id"])
+        mine = decisions[decisions["id"].isin(ids) & (decisions["action"] != "none")]
+        out[f"整治第{int(phase)}阶段"] = list_rows(enterprises, mine, as_of)
+    unassigned = set(frame.loc[frame.get("zone_status") == "unassigned", "id"])
+    if unassigned:
+        mine = decisions[decisions["id"].isin(unassigned) & (decisions["action"] != "none")]
+        out["整治阶段未定"] = list_rows(enterprises, mine, as_of)
     return out
+
+
+def _sorted(rows: pd.DataFrame) -> pd.DataFrame:
+    keys = [k for k in ("township", "name", "id") if k in rows]
+    return rows.sort_values(keys, kind="stable", na_position="last") if keys else rows
 
 
 def write_lists(
@@ -142,6 +737,9 @@ def write_lists(
     map_url: str | None = None,
     emissions: pd.DataFrame | None = None,
     emission_targets: pd.DataFrame | None = None,
+    policies: list[Policy] | None = None,
+    as_of: dt.date | None = None,
+    policy_status: list[PolicyStatus] | None = None,
 ) -> Path:
     """Write ``lists.xlsx`` atomically; returns its path.
 
@@ -154,36 +752,409 @@ def write_lists(
     decisions
         The ``decisions`` table.
     phase_lists
-        Optional sheet title → rows (with the same columns) for the Dingxiang phases.
+        Optional sheet title → rows (:func:`list_rows`) for the Dingxiang phases.
     map_url
-        Where the interactive map is published; written on every sheet's title line.
+        Where the interactive map is published; written under every list's title.
     emissions, emission_targets
         The emission table and target check (:mod:`spatial.emissions`) for the 减排量测算 sheet.
+    policies
+        The rule tables applied: which are curtailment documents, and the 文件目录 sheet. Without
+        them, the tables are looked up by the ``policy`` ids of the decisions.
+    as_of
+        The run's date (titles, days overdue, the summary); default today.
+    policy_status
+        :func:`spatial.policy.status_on` of the run (the summary's 执行状态); default computed
+        from ``policies`` and ``as_of``.
     """
-    rows = list_rows(enterprises, decisions)
+    from spatial.policy import load_policy, shipped_policies, status_on
+
+    as_of = as_of or dt.date.today()
+    if policies is None:
+        known = set(shipped_policies())
+        ids = sorted({p for v in decisions.get("policy", []) for p in str(v).split(";")} & known)
+        policies = [load_policy(p) for p in ids]
+    if policy_status is None:
+        policy_status = status_on(policies, as_of)
+    seasonal = curtailment_policies(policies)
+    measures = decisions[decisions["action"] != "none"] if len(decisions) else decisions
+    rows = list_rows(enterprises, measures, as_of)
     workbook = Workbook()
     workbook.remove(workbook.active)
-    link = f"  在线地图：{map_url}" if map_url else ""
-    counties = sorted(c for c in rows["county"].dropna().unique() if str(c).strip())
-    for county in counties:
-        mine = rows[rows["county"] == county]
-        curtail = mine[mine["action"].isin(CURTAIL_ACTIONS)]
-        exempt = mine[mine["action"] == "exempt"]
-        if curtail.empty and exempt.empty:
-            continue
-        _write_sheet(
-            workbook, f"{county}-错峰生产清单", f"{county} 错峰生产企业清单{link}", curtail
+    taken: list[str] = []
+    day = date_zh(as_of.isoformat())
+    link = [f"在线地图：{map_url}"] if map_url else []
+    drafts = [d for d in documents(policies) if d.draft]
+    draft_note = (
+        "；".join(f"{d.title_zh}为征求意见稿，尚未正式印发，据其列入的结论仅供参考" for d in drafts)
+        + "。"
+        if drafts
+        else ""
+    )
+
+    def lines_for(part: pd.DataFrame, head: str) -> list[str]:
+        docs = "；".join(
+            dict.fromkeys(d for v in part.get("documents_zh", []) for d in v.split("；") if d)
         )
-        _write_sheet(workbook, f"{county}-豁免清单", f"{county} 错峰生产豁免清单{link}", exempt)
-    other = rows[rows["action"].isin(OTHER_ACTIONS)].sort_values(["county", "action", "id"])
-    if len(other):
-        _write_sheet(workbook, "其他整治措施", f"关停整合、清零、限期退出与整改{link}", other)
-    review = rows[rows["action"] == "review"].sort_values(["county", "id"])
-    _write_sheet(workbook, "待研判", f"需县级研判或核实的企业{link}", review)
-    for title, phase_rows in (phase_lists or {}).items():
-        _write_sheet(workbook, title, f"{title}{link}", phase_rows)
-    write_emission_sheet(workbook, emissions, emission_targets, link=link)
+        out = [f"{head}　依据：{docs}" if docs else head]
+        if draft_note and any(d.short_zh in docs for d in drafts):
+            out.append(draft_note)
+        return out + link
+
+    summary_sheet = workbook.create_sheet(title="汇总")
+    taken.append("汇总")
+    documents_sheet = workbook.create_sheet(title="文件目录")
+    taken.append("文件目录")
+
+    county_names = sorted(
+        {*rows["county"]}
+        | {
+            str(c).strip()
+            for c in enterprises.get("county", pd.Series(dtype=object)).dropna()
+            if str(c).strip()
+        }
+    )
+    sheets: list[tuple[str, str, int]] = []  # (sheet, what, rows)
+    in_season = _in_season(rows, seasonal) if len(rows) else pd.Series([], dtype=bool)
+    phases = {title: part for title, part in (phase_lists or {}).items()}
+    in_phase = {
+        (i, a) for part in phases.values() for i, a in zip(part["id"], part["action"], strict=True)
+    }
+    see_also = (
+        "法兰产业集群分阶段整治企业另见“" + "”“".join(phases) + "”清单，本表不重复列出。"
+        if phases
+        else ""
+    )
+    for county in county_names:
+        mine = rows[rows["county"] == county]
+        phased = [(i, a) in in_phase for i, a in zip(mine["id"], mine["action"], strict=True)]
+        if any(phased):
+            mine = mine[[not p for p in phased]]
+        seasonal_rows = mine[in_season[mine.index]] if len(mine) else mine
+        curtail = seasonal_rows[seasonal_rows["action"] != "exempt"]
+        exempt = seasonal_rows[seasonal_rows["action"] == "exempt"]
+        rest = mine.drop(seasonal_rows.index)
+        other = rest[rest["action"].isin(OTHER_ACTIONS)]
+        review = rest[rest["action"] == "review"]
+        lists = []
+        ids = {p for v in seasonal_rows["policy"] for p in str(v).split(";")}
+        season = season_text(policies, ids) or f"截至{day}"
+        if len(curtail) or len(exempt):
+            lists += [
+                ("错峰生产清单", "错峰生产企业清单", curtail, "curtail", season),
+                ("豁免清单", "错峰生产豁免企业清单", exempt, "exempt", season),
+            ]
+        if len(other):
+            lists.append(
+                ("关停退出及整治清单", "关停退出及整治企业清单", other, "other", f"截至{day}")
+            )
+        if len(review):
+            lists.append(("待核实清单", "待核实企业清单", review, "review", f"截至{day}"))
+        for suffix, heading, part, kind, when in lists:
+            part = _sorted(part)
+            if kind == "other":
+                part = part.sort_values(
+                    "action", key=lambda s: s.map(OTHER_ACTIONS.index), kind="stable"
+                )
+            name = sheet_name(county, taken, f"-{suffix}")
+            taken.append(name)
+            lines = lines_for(part, f"评估日：{day}")
+            if any(phased) and kind in ("other", "review"):
+                lines.insert(1, see_also)
+            write_list(
+                workbook,
+                name,
+                f"{county}{heading}（{when}）",
+                lines,
+                part,
+                SHEET_COLUMNS[kind],
+                unit=county,
+            )
+            sheets.append((name, f"{county}{heading}", len(part)))
+    for title, phase_rows in phases.items():
+        if phase_rows.empty:
+            continue
+        name = sheet_name(title, taken)
+        taken.append(name)
+        part = _sorted(phase_rows)
+        counties = sorted(set(part["county"])) if len(part) else []
+        heading = f"{'、'.join(counties)}法兰产业集群{title}" + (
+            "" if title.endswith("清单") else "企业清单"
+        )
+        write_list(
+            workbook,
+            name,
+            f"{heading}（截至{day}）",
+            lines_for(part, f"评估日：{day}"),
+            part,
+            SHEET_COLUMNS["other"],
+            unit="、".join(counties),
+        )
+        sheets.append((name, heading, len(part)))
+    if emissions is not None:
+        write_emission_sheet(workbook, emissions, emission_targets, link="")
+        emission_sheet = workbook.worksheets[-1]
+        fit_emission_sheet(emission_sheet)
+        taken.append(emission_sheet.title)
+        sheets.append((emission_sheet.title, "减排量测算（按县区和管控措施）", 0))
+    _write_full_data(workbook, sheet_name("全部数据", taken), rows, day)
+    sheets.append(("全部数据", "全部清单行及全部字段（筛选、核对用，不需打印）", len(rows)))
+    _write_documents(documents_sheet, policies, policy_status, day)
+    _write_summary(summary_sheet, rows, county_names, policy_status, sheets, day, link, draft_note)
     path = Path(path)
     with atomic_path(path) as tmp:
         workbook.save(tmp)
     return path
+
+
+def fit_emission_sheet(sheet: Worksheet) -> None:
+    """The 减排量测算 sheet (:mod:`spatial.export.excel_emissions`) set for print like the lists:
+    10 pt, headers wrapped, columns narrowed to fit A4 landscape at 100 %, the merged method
+    lines given the height their text needs, page numbers and a sign block."""
+    width = sheet.max_column
+    widths = [11, 9, 6, 10, 6] + [9.0] * max(width - 5, 0)
+    if width > 5:
+        room = (PRINTABLE_WIDTH - sum(widths[:5])) / (width - 5)
+        widths[5:] = [min(room, 11.0)] * (width - 5)
+    for j in range(1, width + 1):
+        sheet.column_dimensions[get_column_letter(j)].width = widths[j - 1]
+    total = sum(widths)
+    merged = {r.min_row: r for r in sheet.merged_cells.ranges if r.min_col == 1}
+    for row in sheet.iter_rows():
+        lines = 1
+        for cell in row:
+            if cell.value is None:
+                continue
+            bold = bool(cell.font and cell.font.bold)
+            size = max(BODY_PT, min(cell.font.size or BODY_PT, 14)) if bold else BODY_PT
+            cell.font = _font(bold, size)
+            if isinstance(cell.value, str):
+                cell.alignment = Alignment(
+                    wrap_text=True,
+                    vertical="center",
+                    horizontal=cell.alignment.horizontal if cell.alignment else None,
+                )
+                span = total if cell.row in merged else widths[cell.column - 1]
+                lines = max(lines, text_lines(cell.value, span))
+        if row[0].row > 1:
+            sheet.row_dimensions[row[0].row].height = LINE_PT * lines + 5
+    sign_block(sheet, sheet.max_row + 2, width)
+    print_setup(sheet, sheet.print_title_rows)
+
+
+def _header_row(sheet: Worksheet, row: int, labels: list[str], widths: list[float]) -> None:
+    height = 1
+    for j, (label, width) in enumerate(zip(labels, widths, strict=True), 1):
+        cell = put(sheet, row, j, label)
+        cell.font = _font(True)
+        cell.fill = HEADER_FILL
+        cell.border = BOX
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        height = max(height, text_lines(label, width))
+    sheet.row_dimensions[row].height = LINE_PT * height + 5
+
+
+def _body_row(sheet: Worksheet, row: int, values: list, widths: list[float], bold=False) -> None:
+    height = 1
+    for j, (value, width) in enumerate(zip(values, widths, strict=True), 1):
+        cell = put(sheet, row, j, value)
+        cell.font = _font(bold)
+        cell.border = BOX
+        cell.alignment = Alignment(
+            wrap_text=True,
+            vertical="center",
+            horizontal="left" if isinstance(value, str) else "center",
+        )
+        if isinstance(value, dt.date):
+            cell.number_format = DATE_FORMAT
+        if bold:
+            cell.fill = TOTAL_FILL
+        height = max(height, text_lines(value if isinstance(value, str) else "", width))
+    sheet.row_dimensions[row].height = LINE_PT * height + 5
+
+
+def _write_summary(
+    sheet: Worksheet,
+    rows: pd.DataFrame,
+    counties: list[str],
+    statuses: list[PolicyStatus],
+    sheets: list[tuple[str, str, int]],
+    day: str,
+    link: list[str],
+    draft_note: str,
+) -> None:
+    actions = [a for a in ACTIONS if a in set(rows["action"])]
+    labels = [
+        "县（区、市）",
+        *(ACTION_ZH.get(a, a) for a in actions),
+        "合计（条）",
+        "涉及企业（家）",
+    ]
+    n = len(labels)
+    table_width = max(n, 6)
+    widths = [14.0] + [(PRINTABLE_WIDTH - 14) / (table_width - 1)] * (table_width - 1)
+    for j, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(j)].width = width
+    row = _title(
+        sheet,
+        f"管控清单汇总（截至{day}）",
+        [
+            f"评估日：{day}。各县（区、市）按本表所列清单逐页核对、填报单位盖章、负责人签字后报送。"
+            "同一企业同一措施只列一行；一家企业有多项措施的，分列于相应清单。",
+            *([draft_note] if draft_note else []),
+            *link,
+        ],
+        table_width,
+    )
+    row += 1
+    put(sheet, row, 1, "一、各县（区、市）管控措施条数").font = _font(True, 12)
+    row += 1
+    _header_row(sheet, row, labels + [""] * (table_width - n), widths)
+    for county in counties:
+        row += 1
+        mine = rows[rows["county"] == county]
+        counts = [int((mine["action"] == a).sum()) for a in actions]
+        _body_row(
+            sheet,
+            row,
+            [county, *counts, len(mine), mine["id"].nunique()] + [""] * (table_width - n),
+            widths,
+        )
+    row += 1
+    counts = [int((rows["action"] == a).sum()) for a in actions]
+    _body_row(
+        sheet,
+        row,
+        ["合计", *counts, len(rows), rows["id"].nunique()] + [""] * (table_width - n),
+        widths,
+        bold=True,
+    )
+    row += 2
+    put(sheet, row, 1, "二、适用文件及评估日执行状态").font = _font(True, 12)
+    row += 1
+    merge = [(1, 2), (3, 3), (4, table_width)]
+    status_widths = [widths[0] + widths[1], widths[2], sum(widths[3:])]
+    row = _merged_table(
+        sheet,
+        row,
+        merge,
+        status_widths,
+        ["文件", "执行状态", "说明"],
+        [
+            [_doc_of(s), _status_zh(s), re.sub(r"（--layer [^）]*）", "", s.reason_zh)]
+            for s in statuses
+        ],
+    )
+    row += 1
+    put(sheet, row, 1, "三、本工作簿各表").font = _font(True, 12)
+    row += 1
+    row = _merged_table(
+        sheet,
+        row,
+        merge,
+        status_widths,
+        ["工作表", "行数", "内容"],
+        [[name, count if count else "", what] for name, what, count in sheets],
+    )
+    sign_block(sheet, row + 1, table_width)
+    print_setup(sheet)
+
+
+def _doc_of(status: PolicyStatus) -> str:
+    from spatial.policy import cite
+
+    head = cite(status.policy)
+    return head if "/" not in status.part else f"{head}（部分条款）"
+
+
+def _merged_table(sheet, row, merge, widths, labels, body) -> int:
+    for values, bold in [(labels, True), *((v, False) for v in body)]:
+        height = 1
+        for (start, stop), value, width in zip(merge, values, widths, strict=True):
+            cell = put(sheet, row, start, value)
+            cell.font = _font(bold)
+            if bold:
+                cell.fill = HEADER_FILL
+            cell.alignment = Alignment(
+                wrap_text=True,
+                vertical="center",
+                horizontal="center" if bold or not isinstance(value, str) else "left",
+            )
+            for j in range(start, stop + 1):
+                sheet.cell(row=row, column=j).border = BOX
+            if stop > start:
+                sheet.merge_cells(start_row=row, start_column=start, end_row=row, end_column=stop)
+            height = max(height, text_lines(value if isinstance(value, str) else "", width))
+        sheet.row_dimensions[row].height = LINE_PT * height + 5
+        row += 1
+    return row
+
+
+def _write_documents(
+    sheet: Worksheet, policies: list[Policy], statuses: list[PolicyStatus], day: str
+) -> None:
+    table = documents_table(policies)
+    by_title = {}
+    for policy in policies:
+        mine = [s for s in statuses if s.policy == policy.id and s.part == policy.id]
+        if mine:
+            by_title[policy.document.title_zh] = _status_zh(mine[0])
+    table[f"评估日（{day}）执行状态"] = table["文件名称"].map(by_title).fillna("（被引用）")
+    widths = [36, 18, 20, 12, 10, 16, 12]
+    for j, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(j)].width = width
+    row = _title(
+        sheet,
+        "文件目录",
+        ["各清单“依据条款”栏以文号（无文号的以简称）加条款号引用下列文件；征求意见稿已注明。"],
+        len(widths),
+    )
+    _header_row(sheet, row, list(table.columns), widths)
+    for record in table.itertuples(index=False):
+        row += 1
+        _body_row(sheet, row, list(record), widths)
+    print_setup(sheet, f"{3}:{3}")
+
+
+FULL_COLUMNS = [
+    "id", "name", "county", "township", "village", "industry_zh", "action_zh", "curtail_pct",
+    "stop_days", "window_zh", "deadline", "deadline_state", "builtup_zh", "near_city_zh",
+    "dist_builtup_m", "nearest_builtup", "cite", "documents_zh", "reason_zh", "flags_zh", "lon",
+    "lat", "coord_sys_zh", "input_xy",
+]  # fmt: skip
+FULL_WIDTHS = {"name": 24, "reason_zh": 60, "flags_zh": 30, "cite": 24, "documents_zh": 24,
+               "builtup_zh": 20, "input_xy": 24, "deadline": 14, "coord_sys_zh": 14}  # fmt: skip
+
+
+def _write_full_data(workbook: Workbook, name: str, rows: pd.DataFrame, day: str) -> None:
+    """Every row with every column, one line per row (for filtering; not meant to be printed)."""
+    sheet = workbook.create_sheet(title=name)
+    put(sheet, 1, 1, f"全部清单行（截至{day}，每家企业每项措施一行）").font = _font(True, 12)
+    for j, column in enumerate(FULL_COLUMNS, 1):
+        cell = put(sheet, 2, j, LIST_COLUMNS[column])
+        cell.font = _font(True)
+        cell.fill = HEADER_FILL
+        cell.border = BOX
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        sheet.column_dimensions[get_column_letter(j)].width = FULL_WIDTHS.get(column, 10)
+    sheet.row_dimensions[2].height = LINE_PT * 3 + 4
+    for i, record in enumerate(rows.to_dict("records"), 3):
+        for j, column in enumerate(FULL_COLUMNS, 1):
+            value = record.get(column)
+            if column == "deadline":
+                value = _as_date(value)
+            elif column in ("curtail_pct", "stop_days", "dist_builtup_m"):
+                value = _number(value)
+                value = None if value is None else round(value)
+            elif column in ("lon", "lat"):
+                value = _number(value)
+            cell = put(sheet, i, j, value)
+            cell.font = _font()
+            if column == "deadline" and value is not None:
+                cell.number_format = DATE_FORMAT
+            elif column in ("lon", "lat"):
+                cell.number_format = "0.000000"
+    sheet.freeze_panes = "C3"
+    last = get_column_letter(len(FULL_COLUMNS))
+    sheet.auto_filter.ref = f"A2:{last}{max(2, len(rows) + 2)}"
+    print_setup(sheet, "2:2", fit_width=False)
+    sheet.page_setup.scale = 100

@@ -117,4 +117,4 @@ def test_write_lists_adds_the_sheet_only_when_given(table, tmp_path):
         emissions=table,
         emission_targets=target_check(table, enterprises, POLICIES),
     )
-    assert load_workbook(with_sheet).sheetnames[-1] == SHEET_TITLE
+    assert load_workbook(with_sheet).sheetnames[-2:] == [SHEET_TITLE, "全部数据"]
