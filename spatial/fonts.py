@@ -55,6 +55,25 @@ def packaged_font_file() -> Path | None:
     return path if path.is_file() else None
 
 
+def regular_stands_for_bold(family: str) -> bool:
+    """Let the regular face of ``family`` stand for its bold weight where it has none; False
+    when matplotlib knows no face of ``family``.
+
+    Bold text is then drawn with the regular face (the packaged font has no Bold, and the
+    figures' PDF subsets are one face each); saying so here spares matplotlib's "Failed to find
+    font weight bold" log line on every figure.
+    """
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    faces = [f for f in manager.ttflist if f.name == family]
+    if not faces:
+        return False
+    if not any(f.weight in (600, 700, 800, 900, "bold") for f in faces):
+        manager.ttflist.append(dataclasses.replace(faces[0], weight=700))
+    return True
+
+
 @functools.cache
 def cjk_font() -> str | None:
     """Register the CJK font with matplotlib and return its family name (None: there is none).
@@ -74,13 +93,7 @@ def cjk_font() -> str | None:
     for path in files:
         if path not in known:
             manager.addfont(path)
-    faces = [f for f in manager.ttflist if f.name == CJK_FONT]
-    if faces:
-        if not any(f.weight in (600, 700, 800, 900, "bold") for f in faces):
-            # bold text is drawn with the regular face (the package has no Bold); saying so
-            # here, in the docs, spares matplotlib's "Failed to find font weight bold" log line
-            # on every figure
-            manager.ttflist.append(dataclasses.replace(faces[0], weight=700))
+    if regular_stands_for_bold(CJK_FONT):
         return CJK_FONT
     names = {f.name for f in manager.ttflist}
     fix = f"pip install {PACKAGE} (a dependency of spatial-screening)"

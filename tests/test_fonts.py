@@ -86,3 +86,21 @@ def test_another_cjk_font_is_used_with_a_warning(no_cjk_font, monkeypatch):
     with pytest.warns(UserWarning, match="the figures use DejaVu Sans") as caught:
         assert cjk_font() == "DejaVu Sans"
     assert len(caught) == 1
+
+
+def test_pdf_subsets_of_bold_text_need_no_system_bold(fresh_cache, monkeypatch, caplog):
+    # the fresh-machine demo logged "Failed to find font weight bold for SpatialSubset…" once per
+    # figure: the PDF's TrueType subset of a bold title is a family of one (regular) face
+    from spatial.export import figures
+
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [f for f in manager.ttflist if "CJK" not in f.name])
+    monkeypatch.setattr(fonts, "_SYSTEM_FILES", ())
+    assert cjk_font() == CJK_FONT
+    fig = Figure(figsize=(3, 1))
+    title = fig.text(0.1, 0.5, "忻州市关停清单", family=[CJK_FONT], fontweight="bold")
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+        figures._truetype_fonts([fig])
+        fig.savefig(io.BytesIO(), format="pdf")
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert title.get_fontfamily()[0].startswith("SpatialSubset")

@@ -73,7 +73,7 @@ from spatial.export.webmap import (
     enterprise_categories,
     qr_png,
 )
-from spatial.fonts import CJK_FONT, cjk_font
+from spatial.fonts import CJK_FONT, cjk_font, regular_stands_for_bold
 from spatial.geodesic import GEOD_CGCS2000, WGS84
 
 __all__ = [
@@ -1336,6 +1336,7 @@ def _truetype_subset(path: str, index: int, characters: str) -> str:
     out = _font_dir() / f"{family}.ttf"
     font.save(out)
     font_manager.fontManager.addfont(str(out))
+    regular_stands_for_bold(family)  # a bold text's subset is of the face it was drawn in
     return family
 
 
