@@ -513,9 +513,10 @@ _MAP_TIPS = {
         "name",
         ["industry", "county", "action", "curtail_pct", "rule_ref", "reason_zh"],
     ),
-    "heat_sources": ("name", ["kind", "capacity_mw"]),
+    "heat_sources": ("name", ["kind", "capacity_mw", "counts_for_radius", "radius_basis_zh"]),
     "builtup": ("name", ["level"]),
     "dingxiang_zones": ("area_name", ["phase", "start", "end"]),
+    "counties": ("name", ["city", "n_enterprises"]),
 }
 
 
@@ -524,7 +525,8 @@ def _map_tip(name: str, columns: list[str], aliases: Mapping[str, str]) -> tuple
     if title not in columns:
         return "", ""
     lines = [f'<b>[% "{title}" %]</b>']
-    lines += [f'{aliases.get(c, c)}：[% "{c}" %]' for c in rows if c in columns]
+    # represent_value: what the attribute table shows (value-map labels, rounded numbers)
+    lines += [f'{aliases.get(c, c)}：[% represent_value("{c}") %]' for c in rows if c in columns]
     return _column(title), "<br>".join(lines)
 
 

@@ -194,6 +194,7 @@ def check_project(path: str, project_name: str, expected: dict, problems: list[s
                 if layer.editorWidgetSetup(i).type()
             }
             layers[table]["shown"] = _shown_values(layer)
+            layers[table]["map_tip"] = _map_tip(layer)
         if not layer.isValid():
             problems.append(f"project: layer {table} not valid ({layer.source()})")
         elif os.path.realpath(file) != real:
@@ -215,6 +216,18 @@ def check_project(path: str, project_name: str, expected: dict, problems: list[s
         for b in project.bookmarkManager().bookmarks()
     ]
     return report
+
+
+def _map_tip(layer) -> str:
+    """The layer's map tip for its first feature, as QGIS shows it on hover."""
+    from qgis.core import QgsExpression, QgsExpressionContext, QgsExpressionContextUtils
+
+    feature = next(layer.getFeatures(), None)
+    if feature is None or not layer.mapTipTemplate():
+        return ""
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    context.setFeature(feature)
+    return QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
 
 
 def _shown_values(layer) -> dict:

@@ -149,6 +149,12 @@ def test_qgis_project_labels_value_maps_bookmarks_and_atlas_page(tmp_path, needs
     assert enterprises["widgets"]["dist_builtup_m"] == "Range"
     assert enterprises["shown"]["dist_builtup_m"] == "0"
     assert layers["heat_radius_30km"]["shown"]["within_m"].replace(",", "") == "30000"
+    # map tips say what the attribute table says: labels, not codes
+    tip = layers["heat_sources"]["map_tip"]
+    assert "热源类型：热电联产" in tip and "计入供热半径：是" in tip and "chp" not in tip
+    plant = enterprises["map_tip"]
+    assert "管控措施：停产治理" in plant and "shutdown" not in plant
+    assert "限产比例(%)：30<br>" in plant  # 30.0 shown rounded
     # one bookmark per county with enterprises, in the project CRS
     counties = pyogrio.read_dataframe(path, layer="counties")
     with_plants = sorted(counties.loc[counties["n_enterprises"] > 0, "name"])
