@@ -30,6 +30,7 @@ test: lint unit
 
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.bench_threads
 
 notebooks: $(NB_STAMP)
 	$(BIN)/jupyter lab notebooks/
