@@ -1029,19 +1029,27 @@ def in_scope(enterprises: pd.DataFrame, table: ZoneTable | str | Path | None = N
     )
 
 
-def _hits(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> list[list[int]]:
-    """For each point, the positions of the zones containing it (boundary counts as inside)."""
+def _hit_pairs(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(point, zone) positions of every zone containing a point (boundary counts as inside),
+    sorted by point then zone; one STRtree query for all points."""
     geoms = np.asarray([densify_geodesic(g) for g in zones.geometry], dtype=object)
     tree = shapely.STRtree(geoms)
-    pts = points.to_numpy()
-    ok = np.asarray([g is not None and not g.is_empty for g in pts])
-    hits: list[list[int]] = [[] for _ in range(len(pts))]
-    if ok.any():
-        p, z = tree.query(pts[ok], predicate="intersects")
-        idx = np.flatnonzero(ok)
-        for a, b in zip(p, z, strict=True):
-            hits[idx[a]].append(int(b))
-    return hits
+    pts = np.asarray(points.to_numpy(), dtype=object)
+    ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+    if not ok.any():
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    p, z = tree.query(pts[ok], predicate="intersects")
+    p = np.flatnonzero(ok)[p]
+    order = np.lexsort((z, p))
+    return p[order].astype(np.int64), z[order].astype(np.int64)
+
+
+def _hit_sets(p: np.ndarray, z: np.ndarray, n_points: int, n_zones: int) -> np.ndarray:
+    """Each point's set of zones as a row of bits (``uint64`` words, zone ``i`` is bit
+    ``i % 64`` of word ``i // 64``): equal rows, equal sets."""
+    words = np.zeros((n_points, max(1, -(-n_zones // 64))), dtype=np.uint64)
+    np.bitwise_or.at(words, (p, z // 64), np.left_shift(np.uint64(1), (z % 64).astype(np.uint64)))
+    return words
 
 
 def assign_zones(
@@ -1094,67 +1102,109 @@ def assign_zones(
     by_name = {_norm(n): i for i, n in enumerate(names)}
     subset = enterprises.iloc[scope]
     points = subset.geometry.to_crs(WGS84) if subset.crs is not None else subset.geometry
-    hits = _hits(points, zones)
-    columns = {
-        col: subset[col].map(_norm).to_numpy() if col in subset else np.full(len(subset), "")
-        for col in ("village", "township")
-    }
+    n = len(subset)
+    p, z = _hit_pairs(points, zones)
+    # the outcome of a plant depends only on the set of zones at its point, its village and
+    # township texts and whether it has a location: decide once per distinct combination
+    geoms = np.asarray(points.to_numpy(), dtype=object)
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    words = _hit_sets(p, z, n, len(zones))
     raw_columns = {
-        col: subset[col].to_numpy() if col in subset else np.full(len(subset), "")
+        col: subset[col].to_numpy() if col in subset else np.full(n, "")
         for col in ("village", "township")
     }
-    rows = []
-    for k in range(len(subset)):
-        hit = sorted(hits[k])
-        flags = []
-        geom = points.iloc[k]
-        if geom is None or geom.is_empty:
-            flags.append("no_location")
-        for col, kind in (("village", "village"), ("township", "township")):
-            value = columns[col][k]
-            if not value:
-                continue
-            hit_same_kind = [names[i] for i in hit if kinds[i] == kind]
-            named = by_name.get(value)
-            if hit and (
-                (named is not None and kinds[named] == kind and named not in hit)
-                or (hit_same_kind and value not in {_norm(n) for n in hit_same_kind})
-            ):
-                flags.append(f"columns_disagree:{col}={raw_columns[col][k]}")
-        winner = hit[0] if hit else None
-        if len(hit) > 1:
-            flags.append(
-                "overlap:" + ",".join(f"{names[i]}({zones['phase'].iloc[i]})" for i in hit)
-            )
-        if winner is None:
-            for col in ("village", "township"):
-                named = by_name.get(columns[col][k])
-                if named is not None and kinds[named] == col:
-                    winner = named
-                    flags.append(f"attribute_fallback:{col}={raw_columns[col][k]}")
-                    break
-        if winner is None:
-            flags.append("unassigned")
-            rows.append((pd.NA, None, None, None, "unassigned", pd.NA, ";".join(flags)))
-            continue
-        start = _as_date(zones["start"].iloc[winner])
-        end = _as_date(zones["end"].iloc[winner])
-        status, days = zone_status(start, end, as_of)
-        rows.append(
-            (
-                int(zones["phase"].iloc[winner]),
-                names[winner],
-                start.isoformat(),
-                end.isoformat(),
-                status,
-                days,
-                ";".join(flags) or None,
-            )
+    keys = pd.DataFrame({f"w{i}": words[:, i] for i in range(words.shape[1])})
+    keys["located"] = located
+    for col, values in raw_columns.items():
+        keys[col] = pd.Series(values, dtype=object).map(repr).to_numpy()
+    codes = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)  # a plant of each combination
+    own = first[codes[p]] == p  # the hits of those plants (pairs sorted: priority order)
+    sets: dict[int, list[int]] = {}
+    for a, b in zip(codes[p[own]].tolist(), z[own].tolist(), strict=True):
+        sets.setdefault(a, []).append(b)
+    phases = [int(v) for v in zones["phase"]]
+    starts = [_as_date(v) for v in zones["start"]]
+    ends = [_as_date(v) for v in zones["end"]]
+    decided = [
+        _zone_row(
+            sets.get(code, []),
+            bool(located[k]),
+            {col: raw_columns[col][k] for col in raw_columns},
+            names,
+            kinds,
+            by_name,
+            phases,
+            starts,
+            ends,
+            as_of,
         )
-    filled = pd.DataFrame(rows, columns=list(ASSIGN_COLUMNS), index=subset.index)
+        for code, k in enumerate(first.tolist())
+    ]
+    filled = pd.DataFrame(
+        {
+            col: np.array([row[i] for row in decided] or [], dtype=object)[codes]
+            for i, col in enumerate(ASSIGN_COLUMNS)
+        },
+        index=subset.index,
+    )
     for col in ASSIGN_COLUMNS:
         out.loc[filled.index, col] = filled[col].to_numpy()
     return out
+
+
+def _zone_row(
+    hit: list[int],
+    located: bool,
+    raw: dict[str, object],
+    names: list[str],
+    kinds: list[str],
+    by_name: dict[str, int],
+    phases: list[int],
+    starts: list[dt.date | None],
+    ends: list[dt.date | None],
+    as_of: dt.date,
+) -> tuple:
+    """The zone columns of a plant whose point lies in the zones ``hit`` (positions in
+    priority order), with its village and township texts ``raw``."""
+    flags = []
+    if not located:
+        flags.append("no_location")
+    for col, kind in (("village", "village"), ("township", "township")):
+        value = _norm(raw[col])
+        if not value:
+            continue
+        hit_same_kind = [names[i] for i in hit if kinds[i] == kind]
+        named = by_name.get(value)
+        if hit and (
+            (named is not None and kinds[named] == kind and named not in hit)
+            or (hit_same_kind and value not in {_norm(n) for n in hit_same_kind})
+        ):
+            flags.append(f"columns_disagree:{col}={raw[col]}")
+    winner = hit[0] if hit else None
+    if len(hit) > 1:
+        flags.append("overlap:" + ",".join(f"{names[i]}({phases[i]})" for i in hit))
+    if winner is None:
+        for col in ("village", "township"):
+            named = by_name.get(_norm(raw[col]))
+            if named is not None and kinds[named] == col:
+                winner = named
+                flags.append(f"attribute_fallback:{col}={raw[col]}")
+                break
+    if winner is None:
+        flags.append("unassigned")
+        return (pd.NA, None, None, None, "unassigned", pd.NA, ";".join(flags))
+    start, end = starts[winner], ends[winner]
+    status, days = zone_status(start, end, as_of)
+    return (
+        phases[winner],
+        names[winner],
+        start.isoformat(),
+        end.isoformat(),
+        status,
+        days,
+        ";".join(flags) or None,
+    )
 
 
 __all__ = [
