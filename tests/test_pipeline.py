@@ -54,6 +54,23 @@ def test_layers_and_contract_columns(demo_run):
     assert ((e.dist_builtup_m <= 10_000) == e.near_city.astype(bool)).all()
 
 
+def test_geopackage_for_qgis_heat_field_and_counties(demo_run):
+    """The heat sources carry the rule's own selection (≥300 MW CHP or industrial) and the
+    county outlines hold one Atlas page per county of the plants."""
+    out, result, _ = demo_run
+    heat = gpd.read_file(out / "screening.gpkg", layer="heat_sources").set_index("id")
+    counts = heat["counts_for_radius"].astype(bool)
+    assert counts["HS-01"] and counts["HS-05"]  # 700 MW CHP; industrial supplier
+    assert not counts["HS-06"] and not counts["HS-08"]  # 50 MW, 135 MW CHP
+    assert heat.loc["HS-06", "radius_basis_zh"].startswith("不符合：装机容量50 MW < 300 MW")
+    buffered = set(gpd.read_file(out / "screening.gpkg", layer="heat_radius_30km")["feature"])
+    assert buffered == set(counts[counts].index)  # the field and the 30 km buffers agree
+    counties = gpd.read_file(out / "screening.gpkg", layer="counties")
+    pages = counties[counties["n_enterprises"] > 0]
+    assert set(pages["name"]) == set(result.enterprises["county"].dropna())
+    assert pages["n_enterprises"].sum() == result.enterprises["county"].notna().sum()
+
+
 def test_gcj02_rows_are_converted_before_measuring(demo_run):
     """JZ-1025 is 10,150 m from a built-up area; read naively as WGS84 it would be 9,549 m."""
     _, result, _ = demo_run
