@@ -315,7 +315,7 @@ def _legend(parent: ET.Element, layers: Sequence[LegendLayer], box) -> ET.Elemen
         splitLayer="0",
         equalColumnWidth="0",
         symbolWidth="6",
-        symbolHeight="3.5",
+        symbolHeight="3.2",
         boxSpace="1.5",
         columnSpace="2",
         lineSpacing="0.5",
@@ -340,8 +340,8 @@ def _legend(parent: ET.Element, layers: Sequence[LegendLayer], box) -> ET.Elemen
         ("title", 11, True, 0),
         ("group", 9, True, 2),
         ("subgroup", 8, True, 1.8),
-        ("symbol", 7, False, 1.0),
-        ("symbolLabel", 7, False, 1.0),
+        ("symbol", 7, False, 0.8),
+        ("symbolLabel", 7, False, 0.8),
     ):
         element = ET.SubElement(
             styles,
@@ -484,22 +484,24 @@ def layouts_element(
     _locator(layout, crs_element, coverage, coverage_extent)
     _label(layout, "标题", title, (MARGIN, 6.0, PAGE[0] - 2 * MARGIN, 10.0), 16, True, 4)
     _label(layout, "副标题", subtitle, (MARGIN, 16.5, PAGE[0] - 2 * MARGIN, 6.0), 9, False, 4)
-    _north_arrow(layout, (SIDE_X + SIDE_W - 11.0, MAP_BOX[1], 10.0, 14.0))
-    _legend(layout, legend_layers, (SIDE_X, MAP_BOX[1] + 16.0, SIDE_W, MAP_BOX[3] - 42.0))
-    bar_y = MAP_BOX[1] + MAP_BOX[3] - 22.0
-    _scale_bar(layout, (SIDE_X, bar_y, SIDE_W, 10.0))
+    # the north arrow in the map's top right corner; the legend gets the whole side column
+    map_x, map_y, map_w, map_h = MAP_BOX
+    _north_arrow(layout, (map_x + map_w - 13.0, map_y + 3.0, 10.0, 14.0))
+    _legend(layout, legend_layers, (SIDE_X, map_y, SIDE_W, map_h))
+    # under the legend, beside the footer: the scale bar and the numeric scale
+    _scale_bar(layout, (SIDE_X, FOOTER_Y, SIDE_W, 10.0))
     _label(
         layout,
         "数字比例尺",
         "比例尺 1:[% format_number(item_variables('地图')['map_scale'], 0) %]",
-        (SIDE_X, bar_y + 12.0, SIDE_W, 5.0),
+        (SIDE_X, FOOTER_Y + 12.0, SIDE_W, 5.0),
         8,
     )
     _label(
         layout,
         "说明",
         "\n".join(footer),
-        (MARGIN, FOOTER_Y, PAGE[0] - 2 * MARGIN, PAGE[1] - FOOTER_Y - 4.0),
+        (MARGIN, FOOTER_Y, map_w, PAGE[1] - FOOTER_Y - 4.0),
         6.5,
     )
     ET.SubElement(ET.SubElement(layout, "customproperties"), "Option")
