@@ -340,6 +340,20 @@ def check_layout(out: str | None, problems: list[str], expected_counties: bool) 
             report["png"] = out
             if result != QgsLayoutExporter.Success:
                 problems.append(f"layout: export of the first Atlas page failed ({result})")
+        # does the legend's content fit its frame on this page? (resize to content, compare)
+        legends = [item for item in items if isinstance(item, QgsLayoutItemLegend)]
+        if legends:
+            legend = legends[0]
+            size = legend.sizeWithUnits()
+            frame = size.height()
+            legend.setResizeToContents(True)
+            legend.adjustBoxSize()
+            needed = legend.sizeWithUnits().height()
+            legend.setResizeToContents(False)  # as written, for the PDF below
+            legend.attemptResize(size)
+            report["legend_mm"] = {"frame": round(frame, 1), "content": round(needed, 1)}
+            if needed > frame + 0.5:
+                problems.append(f"layout: legend needs {needed:.0f} mm, its frame has {frame:.0f}")
     finally:
         atlas.endRender()
     if out:

@@ -175,6 +175,8 @@ def test_qgis_project_labels_value_maps_bookmarks_and_atlas_page(tmp_path, needs
     assert "2024年11月15日" in texts["副标题"] and "[%" not in texts["副标题"]
     assert "天地图行政区划数据" in texts["说明"] and "市工信产发〔2019〕79号" in texts["说明"]
     assert texts["数字比例尺"].startswith("比例尺 1:")
+    # every class of every layer (all 13 decisions here) fits the legend's frame
+    assert 90 < layout["legend_mm"]["content"] <= layout["legend_mm"]["frame"]
     shown = layout["labels_shown"]
     labelled = ["builtup", "heat_sources", "dingxiang_zones", "counties"]
     assert shown["page"] == dict.fromkeys(labelled, True)
