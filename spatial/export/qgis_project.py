@@ -279,17 +279,19 @@ def project_qgs(
     _text(units, "DistanceUnits", "meters", type="QString")
     _text(units, "AreaUnits", "m2", type="QString")
 
-    extents = [layer.extent for layer in layers if layer.extent is not None]
+    extents = crs_extents(layers)  # the project opens on the plants (else on every layer)
     if extents:
         canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
         _text(canvas, "units", "degrees" if CRS.from_user_input(crs).is_geographic else "meters")
         extent = ET.SubElement(canvas, "extent")
-        whole = to_project.transform_bounds(
+        xmin, ymin, xmax, ymax = to_project.transform_bounds(
             min(e[0] for e in extents),
             min(e[1] for e in extents),
             max(e[2] for e in extents),
             max(e[3] for e in extents),
         )
+        pad = 0.05 * max(xmax - xmin, ymax - ymin, 1000.0)
+        whole = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
         for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), whole, strict=True):
             _text(extent, tag, repr(float(value)))
         _text(canvas, "rotation", "0")

@@ -401,6 +401,10 @@ def test_project_stored_with_layers_grouped_and_relative(written):
     assert enterprises.findtext("srs/spatialrefsys/authid") == "EPSG:4490"
     canvas = project.find("mapcanvas/extent")
     assert 300_000 < float(canvas.findtext("xmin")) < float(canvas.findtext("xmax")) < 700_000
+    # it opens on the plants (5 % around them), not on the whole county layer
+    west, _, east, _ = screening_layers()["enterprises"].to_crs(4547).total_bounds
+    xmin, xmax = float(canvas.findtext("xmin")), float(canvas.findtext("xmax"))
+    assert xmin < west < east < xmax and (xmax - xmin) < 1.11 * (east - west)
 
 
 def test_missing_layers_and_no_metadata(tmp_path):
