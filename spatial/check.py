@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spatial.errors import SpatialError
-from spatial.inventory import REASONS, Inventory, load_enterprises
+from spatial.inventory import REASONS, Inventory, load_enterprises, problem_zh
 from spatial.vocabulary import column_label
 
 EXIT_CLEAN, EXIT_REJECTED, EXIT_FILE_ERROR = 0, 1, 2
@@ -70,6 +70,12 @@ class CheckReport:
         headers = "/".join(shown(inverse.get(p, column_label(p, short=True)), 40) for p in parts)
         return str(name) if headers == name else f"{headers} ({name})"
 
+    def _headers(self) -> dict[str, str]:
+        """Contract column → the planner's header."""
+        if self.inventory is None:
+            return {}
+        return {column: header for header, column in self.inventory.header_map.items()}
+
     def text(self, max_rows: int = 20) -> str:
         """The report; ``max_rows`` rows listed per reason (0: all)."""
         lines = [f"检查 Checking: {self.path}"]
@@ -82,7 +88,11 @@ class CheckReport:
             return "\n".join(lines)
         inv = self.inventory
         recognised = ", ".join(f"{shown(k, 40)}→{v}" for k, v in inv.header_map.items())
-        columns = [c for c in inv.rejected.columns if c not in {"row", "reason", "reason_code"}]
+        columns = [
+            c
+            for c in inv.rejected.columns
+            if c not in {"row", "reason", "reason_zh", "reason_code"}
+        ]
         known = set(inv.header_map.values()) | {"source"}
         other = [shown(c, 40) for c in columns if c not in known]
         other += [
@@ -133,7 +143,7 @@ class CheckReport:
             mine = problems[problems["reason_code"] == code]
             rows = sorted(mine["row"].unique())
             lines.append("")
-            lines.append(f"【{number}】{zh} {en} — {len(rows)} 行 rows  [{code}]")
+            lines.append(f"【{number}】{zh} {en} — {len(rows)} 行 rows")
             if fix_zh:
                 lines.append(f"    改法 fix: {fix_zh} / {fix_en}")
             listed = rows if max_rows == 0 else rows[:max_rows]
@@ -145,7 +155,8 @@ class CheckReport:
                     if where:
                         value = "" if record.value is None else record.value
                         cells.append(f"{where} = '{shown(value)}'")
-                    messages.append(shown(record.message, 300))
+                    words = problem_zh(code, record.column, record.value, self._headers())
+                    messages.append(f"{shown(words, 300)} / {shown(record.message, 300)}")
                 cell = f"  列 column {'; '.join(cells)}" if cells else ""
                 lines.append(f"    第 {row} 行 row {row}{cell} — {'; '.join(messages)}")
             if len(listed) < len(rows):

@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial import coords, schema
+from spatial import coords, schema, vocabulary
 from spatial._validate import Problems
 from spatial.errors import CoordinateSystemError, InputFileError
 from spatial.geodesic import WGS84
@@ -177,6 +177,53 @@ REASONS: dict[str, tuple[str, str, str, str]] = {
         "用企业位置的点代替线或面", "use a point at the facility instead of a line or area",
     ),
 }  # fmt: skip
+
+
+def _header_zh(column: str, headers: dict[str, str] | None) -> str:
+    if headers and headers.get(column):
+        return str(headers[column])
+    return vocabulary.column_label(column, short=True)
+
+
+def problem_zh(
+    code: str, column: object, value: object, headers: dict[str, str] | None = None
+) -> str:
+    """One problem of a rejected row as a Chinese sentence naming the planner's column as
+    headed in their sheet (``headers``: contract name → header) and saying how to fix it.
+
+    >>> problem_zh("unknown_code", "fuel", "柴油", {"fuel": "燃料种类"})
+    '「燃料种类」填写为“柴油”：取值不在代码表中，请填写：煤、燃气、生物质、电'
+    >>> problem_zh("lon_lat_swapped", "lon/lat", "37.7, 112.76")
+    '「经度」「纬度」填写为“37.7, 112.76”：经度、纬度填反，请交换经度、纬度两列的数值'
+    """
+    zh, _, fix_zh, _ = REASONS.get(code, ("无法使用", "", "请核实", ""))
+    columns = [] if column is None or column != column else str(column).split("/")
+    where = "".join(f"「{_header_zh(c, headers)}」" for c in columns)
+    text = "" if value is None or value != value else str(value)
+    shown = f"填写为“{text}”" if text.strip() else ("为空" if columns else "")
+    if code == "unknown_code" and columns:
+        kind = columns[0] if columns[0] in vocabulary.KINDS else "yesno"
+        allowed = dict.fromkeys(vocabulary.labels(kind).values())
+        fix_zh = "请填写：" + "、".join(allowed) + ("，不详的留空" if kind == "yesno" else "")
+    elif fix_zh and not fix_zh.startswith("请"):
+        fix_zh = "请" + fix_zh
+    head = f"{where}{shown}：" if where or shown else ""
+    return f"{head}{zh}，{fix_zh}" if fix_zh else f"{head}{zh}"
+
+
+def reasons_zh(problems: pd.DataFrame, headers: dict[str, str] | None = None) -> pd.Series:
+    """Per rejected row (indexed by ``row``): its problems as Chinese sentences (``；``)."""
+    if problems.empty:
+        return pd.Series(dtype=object)
+    texts = [
+        problem_zh(c, col, v, headers)
+        for c, col, v in zip(
+            problems["reason_code"], problems["column"], problems["value"], strict=True
+        )
+    ]
+    texts = [CONTROL_CHARACTERS.sub(_escape_control, t) for t in texts]  # shown, not obeyed
+    frame = pd.DataFrame({"row": problems["row"].to_numpy(), "text": texts})
+    return frame.groupby("row", sort=False)["text"].agg(lambda t: "；".join(dict.fromkeys(t)))
 
 
 @dataclass
@@ -1713,6 +1760,8 @@ def load_enterprises(path: str | Path, crs: str | None = None) -> Inventory:
     frame, header_map = map_headers(table.frame, path)
     system = _file_coord_sys(crs, table.crs, path)
     enterprises, rejected, problems, notes = _validate(frame, table.numbers, path, coord_sys=system)
+    headers = {column: header for header, column in header_map.items()}
+    rejected.insert(2, "reason_zh", rejected["row"].map(reasons_zh(problems, headers)))
     return Inventory(
         enterprises,
         rejected,

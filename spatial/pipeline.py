@@ -60,7 +60,7 @@ from spatial.inventory import Inventory, load_enterprises
 from spatial.layers import load_context_layer
 from spatial.policy import Policy, cite_ref, fact_specs, load_policies, status_on
 from spatial.progress import in_stage, reporting, stage
-from spatial.zones import assign_zones, load_zones
+from spatial.zones import assign_zones, load_zones, zone_flags_zh
 
 Progress = Callable[[int, int, str], None]
 ENGINES = ("local", "dask")
@@ -362,6 +362,7 @@ def after_facts(
     layers: dict[str, gpd.GeoDataFrame | None],
     policies: list[Policy],
     as_of,
+    headers: dict[str, str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """The steps after the distance facts: the county from place, Dingxiang zones, the
     policies, the summary.
@@ -371,13 +372,20 @@ def after_facts(
     and a disagreement is flagged in ``county_flag`` / ``county_note_zh``).
 
     Each reads an enterprise's own row only, so :mod:`spatial.scale` runs them per partition.
+    ``headers`` (contract column → the planner's header) lets a review or a zone flag name the
+    column as headed in their sheet.
     """
     n = len(enterprises)
     enterprises = in_stage("county from place", n)(assign_counties)(enterprises)
     if layers.get("dingxiang_zones") is not None:
         zones = in_stage("Dingxiang zones", n)(assign_zones)
         enterprises = enterprises.join(zones(enterprises, layers["dingxiang_zones"], as_of))
-    decisions = in_stage("applying policies", n)(evaluate)(enterprises, policies, as_of=as_of)
+        enterprises["zone_flags_zh"] = [
+            zone_flags_zh(f, headers) or None for f in enterprises["zone_flags"]
+        ]
+    decisions = in_stage("applying policies", n)(evaluate)(
+        enterprises, policies, as_of=as_of, headers=headers
+    )
     summary = in_stage("summarising decisions", n)(summarize)(
         enterprises, decisions, policies, as_of
     )
@@ -390,10 +398,11 @@ def screen_local(
     specs: dict,
     policies: list[Policy],
     as_of,
+    headers: dict[str, str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Facts, zones, decisions and the summary for the enterprises, on this machine."""
     facts = in_stage("measuring geodesic distances", len(enterprises))(add_facts)
-    return after_facts(facts(enterprises, layers, specs), layers, policies, as_of)
+    return after_facts(facts(enterprises, layers, specs), layers, policies, as_of, headers)
 
 
 def read_inventory(config: RunConfig) -> Inventory:
@@ -445,7 +454,8 @@ class LocalEngine:
         as_of,
     ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
         """Facts, zones, decisions and the summary (:func:`screen_local`)."""
-        return screen_local(inventory.enterprises, layers, specs, policies, as_of)
+        headers = {column: header for header, column in inventory.header_map.items()}
+        return screen_local(inventory.enterprises, layers, specs, policies, as_of, headers)
 
     def write_tables(
         self,

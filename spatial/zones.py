@@ -61,7 +61,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import LineString, Point
 
-from spatial import schema
+from spatial import schema, vocabulary
 from spatial.config import DEFAULT_OUTPUT_CRS
 from spatial.errors import InputWarning, LayerError, PolicyTableError
 from spatial.export.gpkg import write_gpkg
@@ -1052,6 +1052,68 @@ def _hit_sets(p: np.ndarray, z: np.ndarray, n_points: int, n_zones: int) -> np.n
     return words
 
 
+_FLAG_PART = re.compile(r"(.+?)\((\d+)\)(?:,|$)")
+
+
+def _header(column: str, headers: dict[str, str] | None) -> str:
+    """The planner's header of ``column`` (``village``/``township``), else its Chinese name."""
+    if headers and headers.get(column):
+        return str(headers[column])
+    return vocabulary.column_label(column)
+
+
+def zone_flags_zh(flags: object, headers: dict[str, str] | None = None) -> str:
+    """The zone flags of one plant (``zone_flags``) as sentences saying what the county must
+    check, naming the planner's columns as headed in their sheet (``headers``: contract name →
+    header); ``""`` without flags.
+
+    >>> print(zone_flags_zh("columns_disagree:township=神山乡;overlap:张村(1),宏道镇(2)",
+    ...     {"township": "所属乡镇"}))
+    「所属乡镇」填写为“神山乡”，与企业坐标所在的整治区域不一致，请核实坐标或「所属乡镇」；企业坐标同时落在张村（第一阶段）、宏道镇（第二阶段）整治区域内，已按最早的第一阶段（张村）确定整治期限，请核实。
+    >>> print(zone_flags_zh("unassigned"))
+    企业坐标不在任何整治区域内，「村」「乡镇」也未对应到整治区域，整治阶段未定，请县级核实所属区域。
+    """
+    if flags is None or (isinstance(flags, float) and np.isnan(flags)) or not str(flags).strip():
+        return ""
+    sentences = []
+    for flag in str(flags).split(";"):
+        code, _, rest = flag.partition(":")
+        column, _, value = rest.partition("=")
+        if code == "columns_disagree":
+            head = _header(column, headers)
+            sentences.append(
+                f"「{head}」填写为“{value}”，与企业坐标所在的整治区域不一致，请核实坐标或「{head}」"
+            )
+        elif code == "overlap":
+            areas = [(m.group(1), m.group(2)) for m in _FLAG_PART.finditer(rest)]
+            listed = "、".join(
+                f"{name}（{vocabulary.label('zone_phase', phase)}）" for name, phase in areas
+            )
+            first = (
+                f"{vocabulary.label('zone_phase', areas[0][1])}（{areas[0][0]}）" if areas else ""
+            )
+            sentences.append(
+                f"企业坐标同时落在{listed}整治区域内，已按最早的{first}确定整治期限，请核实"
+            )
+        elif code == "attribute_fallback":
+            head = _header(column, headers)
+            sentences.append(
+                f"企业坐标不在任何整治区域内，已按「{head}」填写的“{value}”归入该整治区域，"
+                "请核实坐标"
+            )
+        elif code == "no_location":
+            sentences.append("缺少企业坐标，无法按位置判断所在整治区域，请补填经纬度")
+        elif code == "unassigned":
+            sentences.append(
+                f"企业坐标不在任何整治区域内，「{_header('village', headers)}」"
+                f"「{_header('township', headers)}」也未对应到整治区域，整治阶段未定，"
+                "请县级核实所属区域"
+            )
+        else:
+            sentences.append(f"分区标记“{flag}”，请核实")
+    return "；".join(sentences) + "。"
+
+
 def assign_zones(
     enterprises: gpd.GeoDataFrame,
     zones: gpd.GeoDataFrame,
@@ -1229,5 +1291,6 @@ __all__ = [
     "read_sources",
     "ring_from_osm",
     "write_zones",
+    "zone_flags_zh",
     "zone_status",
 ]

@@ -41,9 +41,13 @@ def test_rejected_rows_are_listed_by_reason_with_column_and_value(csv_file):
     assert result.exit_code == 1, result.output
     out = result.output
     assert "5 data rows: 2 行通过 accepted, 3 行未通过 rejected" in out
-    assert "【" in out and "不是有效数字 not a number — 1 行 rows  [not_a_number]" in out
+    assert "【" in out and "不是有效数字 not a number — 1 行 rows\n" in out
+    assert "[not_a_number]" not in out and "not_a_number" not in out  # no raw code
     assert "第 3 行 row 3  列 column 经度 (lon) = 'abc'" in out
     assert "行业 (industry) = '飞船'" in out  # both problems of row 3 are reported
+    # in Chinese first, naming the column as the sheet heads it, with the values it accepts
+    assert "「行业」填写为“飞船”：取值不在代码表中，请填写：钢铁、铁合金、焦化" in out
+    assert "「经度」填写为“abc”：不是有效数字" in out
     assert "编号重复 duplicate id" in out and "id: duplicate of row 2 ('A1')" in out
     assert "编号为空 empty id" in out and "经度/纬度 (lon/lat) = '37.7, 112.76'" in out
     assert "改法 fix: 交换经度、纬度两列的数值 / exchange the lon and lat values" in out

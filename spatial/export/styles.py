@@ -541,19 +541,30 @@ def value_maps(
     >>> value_maps("heat_sources", ["fid", "kind", "name"])["kind"]["chp"]
     '热电联产'
     """
+    columns = list(columns)
     kinds = {**VALUE_MAPS, **LAYER_VALUE_MAPS.get(name, {})}
     out = {column: vocab.labels(kinds[column]) for column in columns if column in kinds}
-    if frame is not None and "rule_ref" in columns and "rule_ref" in frame:
-        from spatial.policy import cite_ref
+    if "fact" in columns:
+        out["fact"] = {fact: vocab.column_label(fact) for fact in _FACTS}
+    if "reason_code" in columns:
+        from spatial.inventory import REASONS
 
-        refs = pd.Series(frame["rule_ref"]).dropna().astype(str).unique()
-        out["rule_ref"] = {ref: cite_ref(ref) for ref in refs if ref.strip()}
-    if frame is not None and "policy" in columns and "policy" in frame:
-        from spatial.policy import cite
+        out["reason_code"] = {code: words[0] for code, words in REASONS.items()}
+    if frame is None:
+        return out
+    from spatial.policy import cite, cite_ref
 
+    for column in ("rule_ref", "ref"):
+        if column in columns and column in frame:
+            refs = pd.Series(frame[column]).dropna().astype(str).unique()
+            out[column] = {ref: cite_ref(ref) or ref for ref in refs if ref.strip()}
+    if "policy" in columns and "policy" in frame:
         ids = pd.Series(frame["policy"]).dropna().astype(str).unique()
         out["policy"] = {ident: cite(ident) for ident in ids if ident.strip()}
     return out
+
+
+_FACTS = ("near_city", "in_heat_radius", "in_eco_zone", "near_urban_area", "near_trunk_road")
 
 
 def _field_configuration(root: ET.Element, maps: Mapping[str, Mapping[str, str]]) -> None:

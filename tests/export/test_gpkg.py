@@ -311,7 +311,7 @@ def test_chinese_field_names_in_gpkg_data_columns_and_qml(written):
     assert names["enterprises", "dist_builtup_m"][0] == "距建成区距离(米)"
     assert names["enterprises", "action"][0] == "管控措施"
     assert names["heat_sources", "name"][0] == "热源名称"
-    assert names["rejected", "reason"][0] == "未接受原因"
+    assert names["rejected", "reason"][0] == "未接受原因（英文）"  # reason_zh: 未接受原因
     assert ("enterprises", "geom") not in names
     extensions = _sql(
         written,
