@@ -280,13 +280,12 @@ class Inventory:
     def summary(self) -> str:
         """A short text a planner reads at the end of a run."""
         lines = [
-            f"{self.source.name}: {self.n_input} rows read, {len(self.enterprises)} accepted, "
-            f"{len(self.rejected)} rejected"
+            f"{self.source.name}: 读取 {self.n_input} 行 rows read, {len(self.enterprises)} 行通过 "
+            f"accepted, {len(self.rejected)} 行未通过 rejected"
         ]
         for code, n in sorted(self.reject_counts().items()):
-            zh, en = REASONS.get(code, ("", code))[:2]
-            label = f" ({zh} / {en})" if zh else ""
-            lines.append(f"  rejected for {code}: {n}{label}")
+            zh, en = REASONS.get(code, ("无法使用", "unusable"))[:2]
+            lines.append(f"  未通过 rejected — {zh} / {en}: {n}")
         if self.blank_rows:
             lines.append(f"  blank rows skipped: {self.blank_rows}")
         lines += [f"  warning: {text}" for text in self.warnings]

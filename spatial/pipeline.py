@@ -29,6 +29,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from spatial import vocabulary
 from spatial._version import __version__
 from spatial.builtup import load_builtup
 from spatial.config import RunConfig
@@ -100,9 +101,12 @@ class RunResult:
 
     def summary(self) -> str:
         """The closing summary the CLI prints."""
-        lines = [self.inventory.summary(), "decisions (most severe per enterprise):"]
+        lines = [
+            self.inventory.summary(),
+            "管控措施（每家企业取最严格的一项）decisions (most severe per enterprise):",
+        ]
         counts = self.action_counts if self.action_counts is not None else pd.Series(dtype=int)
-        lines += [f"  {action}: {n}" for action, n in counts.items()]
+        lines += [f"  {vocabulary.label('action', action)}: {n}" for action, n in counts.items()]
         lines.append("outputs written:")
         lines += [f"  {role}: {path}" for role, path in self.outputs.items()]
         return "\n".join(lines)

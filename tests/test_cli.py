@@ -38,8 +38,9 @@ def test_screen_writes_gpkg_and_summary(csv_file, builtup_file, tmp_path):
         ["screen", "--enterprises", str(plants), "--builtup", str(builtup_file), "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert "2 rows read, 1 accepted, 1 rejected" in result.output
-    assert "rejected for not_a_number: 1" in result.output
+    assert "读取 2 行 rows read, 1 行通过 accepted, 1 行未通过 rejected" in result.output
+    assert "未通过 rejected — 不是有效数字 / not a number: 1" in result.output
+    assert "not_a_number" not in result.output  # no raw reason code
     layers = dict(pyogrio.list_layers(out / "screening.gpkg"))
     assert layers["enterprises"] == "Point" and layers["rejected"] is None
     assert (out / "run.json").exists()
