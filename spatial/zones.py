@@ -653,6 +653,40 @@ def _missing(sources: ZoneSources, layers: Sequence[str], area: ZoneArea, phase:
     )
 
 
+def _where_zh(where: str) -> str:
+    """A source as written in ``built_from``: ``x.gpkg, layer cluster`` → ``x.gpkg的cluster图层``.
+
+    >>> _where_zh("dingxiang_sources.gpkg, layer cluster"), _where_zh("OSM region.osm")
+    ('dingxiang_sources.gpkg的cluster图层', 'OpenStreetMap数据region.osm')
+    """
+    if where.startswith("OSM "):
+        return "OpenStreetMap数据" + where[4:]
+    file, _, layer = where.partition(", layer ")
+    return f"{file}的{layer}图层" if layer else where
+
+
+def _ring_note_zh(note: str) -> str:
+    """The note of :func:`close_ring` in Chinese.
+
+    >>> _ring_note_zh("gaps 30.1 m, 2.0 m snapped, "
+    ...     "1 dangling piece(s), 101 m, outside the ring ignored")
+    '闭合了30.1米、2.0米的缺口，环外1段悬挂线（共101米）未计入'
+    >>> _ring_note_zh("closed, no gap")
+    '闭合，无缺口'
+    """
+    out = []
+    gaps = re.search(r"gaps? (.+?) snapped", note)
+    if gaps:
+        sizes = "、".join(g.replace(" m", "米") for g in gaps.group(1).split(", "))
+        out.append(f"闭合了{sizes}的缺口")
+    elif "closed, no gap" in note:
+        out.append("闭合，无缺口")
+    dangling = re.search(r"(\d+) dangling piece\(s\), (\d+) m", note)
+    if dangling:
+        out.append(f"环外{dangling.group(1)}段悬挂线（共{dangling.group(2)}米）未计入")
+    return "，".join(out) or note
+
+
 def _build_area(
     sources: ZoneSources, phase: Phase, area: ZoneArea, options: ZoneOptions
 ) -> tuple[shapely.Geometry, str, float]:
@@ -662,7 +696,7 @@ def _build_area(
         polys = sources.features("village_areas", area.name)
         if polys is not None and len(polys):
             where = sources.origin["village_areas"]
-            return _polygons(polys, where), f"polygon from {where}", np.nan
+            return _polygons(polys, where), f"取自{_where_zh(where)}的面要素", np.nan
         points = sources.features("villages", area.name)
         if points is not None and len(points):
             where = sources.origin["villages"]
@@ -670,7 +704,8 @@ def _build_area(
                 raise LayerError(f"{where}: {area.name} should be a point")
             r = options.village_radius_m
             geom = geodesic_buffer(shapely.union_all(list(points.geometry)), r)
-            return geom, f"point from {where} + {r:g} m radius (no village polygon)", r
+            note = f"取自{_where_zh(where)}的点要素，按测地线半径{r:g}米缓冲（无村庄面要素）"
+            return geom, note, r
         raise LayerError(_missing(sources, layers, area, phase))
     layer = layers[0]
     found = sources.features(layer, area.name)
@@ -678,24 +713,24 @@ def _build_area(
         raise LayerError(_missing(sources, layers, area, phase))
     where = sources.origin[layer]
     if area.kind in ("cluster", "township"):
-        return _polygons(found, where), f"polygon from {where}", np.nan
+        return _polygons(found, where), f"取自{_where_zh(where)}的面要素", np.nan
     lines = _lines(found.geometry)
     if not lines:
         raise LayerError(f"{where}: {area.name} should be line(s), found no line geometry")
     if area.kind == "ring_road":
         tolerance = options.ring_snap_tolerance_m
         geom, note = close_ring(lines, tolerance, f"{area.name} ({where})")
-        what = "ways" if where.startswith("OSM") else "lines"
+        what = "条道路" if where.startswith("OSM") else "条线"
         return (
             geom,
-            f"ring polygonised from {where} {area.name} ({len(lines)} {what}), {note}",
+            f"由{_where_zh(where)}中{area.name}的{len(lines)}{what}围合成面（{_ring_note_zh(note)}）",
             np.nan,
         )
     # corridor: both sides of the road, geodesic
     w = options.corridor_half_width_m
     line = shapely.line_merge(shapely.union_all(lines))
     km = geodesic_length_m(line) / 1000
-    note = f"{area.name} from {where} ({km:.1f} km) buffered {w:g} m each side (geodesic)"
+    note = f"{area.name}（取自{_where_zh(where)}，长{km:.1f}公里）两侧各按测地线缓冲{w:g}米"
     return geodesic_buffer(line, w), note, w
 
 
@@ -909,7 +944,11 @@ def read_ready_zones(
         built = row.get("built_from")
         width = pd.to_numeric(pd.Series([row.get("width_m")]), errors="coerce").iloc[0]
         geom = shapely.make_valid(geom) if not geom.is_valid else geom
-        drawn = f"drawn as {name!r} in {where}" if name != area.name else f"ready {where}"
+        drawn = (
+            f"直接读取{_where_zh(where)}（图中名为“{name}”）"
+            if name != area.name
+            else f"直接读取{_where_zh(where)}"
+        )
         rows.append(
             {
                 "phase": phase.phase,

@@ -185,7 +185,7 @@ def test_corridor_width_is_geodesic_on_both_sides():
         sources_for(airport_avenue=[("机场大道", avenue)]), table, ZoneOptions(200.0)
     )
     row = zones.iloc[0]
-    assert row["width_m"] == 200.0 and "200 m each side (geodesic)" in row["built_from"]
+    assert row["width_m"] == 200.0 and "两侧各按测地线缓冲200米" in row["built_from"]
     outline = np.asarray(row.geometry.exterior.coords)[::7]
     d = distance_to_line_m(outline[:, 0], outline[:, 1], avenue)
     assert np.all(np.abs(d - 200.0) < 1.0), (d.min(), d.max())
@@ -203,7 +203,7 @@ def test_village_point_gets_geodesic_radius_and_polygon_wins():
     table = one_area_table("village", "杨芳村")
     zones = build_zones(sources_for(villages=[("杨芳村", Point(village))]), table, ZoneOptions())
     row = zones.iloc[0]
-    assert row["width_m"] == 500.0 and "500 m radius (no village polygon)" in row["built_from"]
+    assert row["width_m"] == 500.0 and "测地线半径500米缓冲（无村庄面要素）" in row["built_from"]
     ring = np.asarray(row.geometry.exterior.coords)
     d = GEOD.inv(
         np.full(len(ring), village[0]), np.full(len(ring), village[1]), ring[:, 0], ring[:, 1]
@@ -427,7 +427,7 @@ def test_demo_zones_from_sources_and_osm(demo_zones):
     assert len(demo_zones) == 13
     ring = demo_zones.set_index("area_name").loc["三环路"]
     assert ring["built_from"] == (
-        "ring polygonised from OSM region.osm 三环路 (3 ways), gap 30.1 m snapped"
+        "由OpenStreetMap数据region.osm中三环路的3条道路围合成面（闭合了30.1米的缺口）"
     )
     assert ring["area_km2"] == pytest.approx(np.pi * 1.8**2, rel=0.05)
     widths = demo_zones.set_index("area_name")["width_m"]
@@ -463,7 +463,7 @@ def test_cli_zones_build(tmp_path):
         main, [*args, "--osm", str(get_path("region.osm")), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "13 zones written" in result.output and "gap 30.1 m snapped" in result.output
+    assert "13 zones written" in result.output and "闭合了30.1米的缺口" in result.output
     assert dict(pyogrio.list_layers(out))[ZONE_LAYER] in ("Polygon", "MultiPolygon")
     result = CliRunner().invoke(
         main, [*args, "--ring-snap-m", "20", "--out", str(tmp_path / "x.gpkg")]

@@ -101,7 +101,14 @@ VALUE_MAPS = {
         "yesno",
     ),
 }
-LAYER_VALUE_MAPS = {"heat_sources": {"kind": "heat_kind"}, "dingxiang_zones": {"kind": "zone_kind"}}
+LAYER_VALUE_MAPS = {
+    "heat_sources": {"kind": "heat_kind"},
+    "dingxiang_zones": {"kind": "zone_kind"},
+    "builtup": {"source": "builtup_source"},
+}
+MACHINE_COLUMNS = ("flags", "zone_flags", "rule_id", "reason")
+"""Columns kept for machines (codes, English): hidden in QGIS's attribute table; their words are
+in ``flags_zh``, ``zone_flags_zh``, ``rule_ref`` (shown as its citation) and ``reason_zh``."""
 
 
 def field_aliases(layer: str, columns: Iterable[str]) -> dict[str, str]:
@@ -567,6 +574,18 @@ def value_maps(
 _FACTS = ("near_city", "in_heat_radius", "in_eco_zone", "near_urban_area", "near_trunk_road")
 
 
+def _attribute_table(root: ET.Element, columns: Iterable[str]) -> None:
+    """QGIS attribute table columns: the machine columns hidden (still in the data)."""
+    config = ET.SubElement(
+        root, "attributetableconfig", sortExpression="", sortOrder="0", actionWidgetStyle="dropDown"
+    )
+    columns_el = ET.SubElement(config, "columns")
+    for column in columns:
+        hidden = "1" if column in MACHINE_COLUMNS else "0"
+        ET.SubElement(columns_el, "column", type="field", name=column, width="-1", hidden=hidden)
+    ET.SubElement(columns_el, "column", type="actions", width="-1", hidden="1")
+
+
 def _field_configuration(root: ET.Element, maps: Mapping[str, Mapping[str, str]]) -> None:
     """QGIS ValueMap widgets: the attribute table shows labels, the data keep the codes."""
     config = ET.SubElement(root, "fieldConfiguration")
@@ -638,6 +657,7 @@ def layer_style(
     ET.SubElement(root, "legend", type="default-vector", showLabelLegend="0")
     _field_configuration(root, value_maps(name, columns, frame))
     add_rounded_fields(root, columns)
+    _attribute_table(root, columns)
     aliases_el = ET.SubElement(root, "aliases")
     for index, column in enumerate(columns):
         ET.SubElement(
