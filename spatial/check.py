@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spatial.errors import SpatialError
-from spatial.inventory import REASONS, Inventory, load_enterprises, problem_zh
+from spatial.inventory import REASONS, Inventory, load_enterprises, planner_headers, problem_zh
 from spatial.vocabulary import column_label
 
 EXIT_CLEAN, EXIT_REJECTED, EXIT_FILE_ERROR = 0, 1, 2
@@ -74,7 +74,7 @@ class CheckReport:
         """Contract column → the planner's header."""
         if self.inventory is None:
             return {}
-        return {column: header for header, column in self.inventory.header_map.items()}
+        return planner_headers(self.inventory.header_map)
 
     def text(self, max_rows: int = 20) -> str:
         """The report; ``max_rows`` rows listed per reason (0: all)."""

@@ -388,6 +388,7 @@ def _zone_status_zh(row: dict) -> str:
 
 
 CODED = ("industry", "subtype", "fuel", "policy_class")
+DATE_COLUMNS = ("zone_start", "zone_end", "deadline", "window_start", "window_end")
 
 
 def _template_values(row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ()) -> _Template:
@@ -421,6 +422,10 @@ def _template_values(row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ())
         values[f"{spec.name}_text"] = fact_text(spec, row.get(spec.distance_column), nearest)
         values[f"{spec.name}_place"] = "" if nearest is None else str(nearest)
     values["zone_status_zh"] = _zone_status_zh(row)
+    for key in DATE_COLUMNS:  # dates as an official writes them: 2024年5月1日
+        value = values.get(key)
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            values[key] = date_zh(value)
     if isinstance(outcome.get("curtail_pct"), float) and np.isfinite(outcome["curtail_pct"]):
         values["curtail_pct"] = number_zh(outcome["curtail_pct"])
     return values

@@ -179,6 +179,20 @@ REASONS: dict[str, tuple[str, str, str, str]] = {
 }  # fmt: skip
 
 
+def planner_headers(header_map: dict[str, str]) -> dict[str, str]:
+    """Contract column → the header the planner's sheet gives it, where that header is their
+    own word (a sheet headed with the contract's names, ``ultra_low``, gets the Chinese label).
+
+    >>> planner_headers({"锅炉蒸吨(t/h)": "boiler_tph", "ultra_low": "ultra_low"})
+    {'boiler_tph': '锅炉蒸吨(t/h)'}
+    """
+    return {
+        column: header
+        for header, column in header_map.items()
+        if schema.normalize_text(str(header)) != schema.normalize_text(column)
+    }
+
+
 def _header_zh(column: str, headers: dict[str, str] | None) -> str:
     if headers and headers.get(column):
         return str(headers[column])
@@ -1759,7 +1773,7 @@ def load_enterprises(path: str | Path, crs: str | None = None) -> Inventory:
     frame, header_map = map_headers(table.frame, path)
     system = _file_coord_sys(crs, table.crs, path)
     enterprises, rejected, problems, notes = _validate(frame, table.numbers, path, coord_sys=system)
-    headers = {column: header for header, column in header_map.items()}
+    headers = planner_headers(header_map)
     rejected.insert(2, "reason_zh", rejected["row"].map(reasons_zh(problems, headers)))
     return Inventory(
         enterprises,

@@ -57,7 +57,7 @@ from spatial.export.webmap import (
 from spatial.export.webmap_emissions import add_emission_panel
 from spatial.facts import add_facts, fact_buffers
 from spatial.heat import attribution, load_heat_sources
-from spatial.inventory import Inventory, load_enterprises
+from spatial.inventory import Inventory, load_enterprises, planner_headers
 from spatial.layers import load_context_layer
 from spatial.policy import Policy, cite_ref, fact_specs, load_policies, status_on
 from spatial.progress import in_stage, reporting, stage
@@ -458,7 +458,7 @@ class LocalEngine:
         as_of,
     ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
         """Facts, zones, decisions and the summary (:func:`screen_local`)."""
-        headers = {column: header for header, column in inventory.header_map.items()}
+        headers = planner_headers(inventory.header_map)
         return screen_local(inventory.enterprises, layers, specs, policies, as_of, headers)
 
     def write_tables(

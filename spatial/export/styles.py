@@ -549,7 +549,8 @@ def value_maps(
     '热电联产'
     """
     columns = list(columns)
-    kinds = {**VALUE_MAPS, **LAYER_VALUE_MAPS.get(name, {})}
+    # the rejected rows keep the cells as typed (not codes): only their reason is mapped
+    kinds = {} if name == "rejected" else {**VALUE_MAPS, **LAYER_VALUE_MAPS.get(name, {})}
     out = {column: vocab.labels(kinds[column]) for column in columns if column in kinds}
     if "fact" in columns:
         out["fact"] = {fact: vocab.column_label(fact) for fact in _FACTS}
