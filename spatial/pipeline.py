@@ -384,9 +384,11 @@ def after_facts(
     if layers.get("dingxiang_zones") is not None:
         zones = in_stage("Dingxiang zones", n)(assign_zones)
         enterprises = enterprises.join(zones(enterprises, layers["dingxiang_zones"], as_of))
-        enterprises["zone_flags_zh"] = [
-            zone_flags_zh(f, headers) or None for f in enterprises["zone_flags"]
-        ]
+        enterprises["zone_flags_zh"] = pd.Series(
+            [zone_flags_zh(f, headers) or None for f in enterprises["zone_flags"]],
+            index=enterprises.index,
+            dtype=object,  # text also on no rows (the Dask engine's meta)
+        )
     decisions = in_stage("applying policies", n)(evaluate)(
         enterprises, policies, as_of=as_of, headers=headers
     )

@@ -35,6 +35,7 @@ from spatial.scale import (
     screen_partitioned,
     write_partitioned,
 )
+from spatial.vocabulary import label
 
 GEOD = Geod(ellps="WGS84")
 AS_OF = dt.date(2024, 11, 15)
@@ -452,7 +453,7 @@ def test_the_partitioned_run_writes_the_emission_table_and_real_counts(demo, cli
     assert result.action_counts.to_dict() == local.enterprises["action"].value_counts().to_dict()
     summary = result.summary()
     for action, n in local.enterprises["action"].value_counts().items():
-        assert f"  {action}: {n}\n" in summary
+        assert f"  {label('action', action)}: {n}\n" in summary  # the words, not the code
     assert f"  emissions: {dask_config.out / 'emissions.parquet'}" in summary
 
     written = pd.read_parquet(result.outputs["emissions"])
