@@ -106,9 +106,10 @@ LAYER_VALUE_MAPS = {
     "dingxiang_zones": {"kind": "zone_kind"},
     "builtup": {"source": "builtup_source"},
 }
-MACHINE_COLUMNS = ("flags", "zone_flags", "rule_id", "reason")
+MACHINE_COLUMNS = ("flags", "zone_flags", "county_flag", "rule_id", "reason")
 """Columns kept for machines (codes, English): hidden in QGIS's attribute table; their words are
-in ``flags_zh``, ``zone_flags_zh``, ``rule_ref`` (shown as its citation) and ``reason_zh``."""
+in ``flags_zh``, ``zone_flags_zh``, ``county_note_zh``, ``rule_ref`` (shown as its citation) and
+``reason_zh``."""
 
 
 def field_aliases(layer: str, columns: Iterable[str]) -> dict[str, str]:
