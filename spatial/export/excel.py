@@ -101,6 +101,7 @@ LIST_COLUMNS = {
     "id": "企业编号",
     "name": "企业名称",
     "county": "所在县（区、市）",
+    "county_input": "清单填报县区",
     "township": "乡镇",
     "village": "村",
     "industry_zh": "行业",
@@ -338,6 +339,41 @@ def note_text(reason: str, flags: str, cite: str = "") -> str:
     return reason + (f"\n待核实：{''.join(kept)}" if kept else "")
 
 
+COUNTY_CHECK_FLAGS = ("county_mismatch", "county_unknown", "county_outside")
+"""County flags (:data:`spatial.counties.FLAGS`) that put a plant on its county's 待核实清单
+even when no measure applies to it: the county column disagrees with the location."""
+
+
+def _county_checks(
+    enterprises: pd.DataFrame, measures: pd.DataFrame, as_of: dt.date | None
+) -> pd.DataFrame:
+    """List rows for plants without a measure whose county column the county must confirm.
+
+    A plant written 定襄县 that lies in 忻府区 falls under 忻府区's documents; where none of them
+    gives it a measure it would be on no list, so it goes on the 待核实清单 of the county it
+    lies in, saying what was written and where it lies.
+    """
+    if "county_flag" not in enterprises or not len(enterprises):
+        return list_rows(enterprises.iloc[:0], measures.iloc[:0], as_of)
+    flagged = enterprises["county_flag"].isin(COUNTY_CHECK_FLAGS).to_numpy()
+    with_measure = set(measures["id"]) if len(measures) else set()
+    keep = flagged & ~enterprises["id"].isin(with_measure).to_numpy()
+    plants = enterprises[keep]
+    stand_in = pd.DataFrame(
+        {
+            "id": plants["id"].to_numpy(),
+            "policy": "",
+            "rule_id": "",
+            "action": "none",
+            "rule_ref": None,
+            "reason_zh": plants.get("reason_zh", pd.Series([""] * len(plants))).to_numpy(),
+            "flags": plants["county_flag"].to_numpy(),
+            "flags_zh": "",
+        }
+    )
+    return list_rows(enterprises, stand_in, as_of)
+
+
 def _deadline_state(deadline: dt.date | None, as_of: dt.date | None) -> str:
     if deadline is None or as_of is None:
         return ""
@@ -424,7 +460,10 @@ def list_rows(
         )
     )
     rows["reason_zh"] = column("reason_zh").fillna("")
-    rows["flags_zh"] = column("flags_zh").fillna("")
+    rows["flags_zh"] = [  # the county column checked against the location comes first
+        "".join(t for t in (note, flags) if isinstance(t, str) and t)
+        for note, flags in zip(column("county_note_zh"), column("flags_zh"), strict=True)
+    ]
     rows["note"] = [
         note_text(reason, flags, cite)
         for reason, flags, cite in zip(
@@ -778,6 +817,7 @@ def write_lists(
     seasonal = curtailment_policies(policies)
     measures = decisions[decisions["action"] != "none"] if len(decisions) else decisions
     rows = list_rows(enterprises, measures, as_of)
+    county_checks = _county_checks(enterprises, measures, as_of)
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: list[str] = []
@@ -835,6 +875,9 @@ def write_lists(
         rest = mine.drop(seasonal_rows.index)
         other = rest[rest["action"].isin(OTHER_ACTIONS)]
         review = rest[rest["action"] == "review"]
+        checks = county_checks[county_checks["county"] == county]
+        if len(checks):
+            review = pd.concat([review, checks], ignore_index=True)
         lists = []
         ids = {p for v in seasonal_rows["policy"] for p in str(v).split(";")}
         season = season_text(policies, ids) or f"截至{day}"
@@ -1116,10 +1159,10 @@ def _write_documents(
 
 
 FULL_COLUMNS = [
-    "id", "name", "county", "township", "village", "industry_zh", "action_zh", "curtail_pct",
-    "stop_days", "window_zh", "deadline", "deadline_state", "builtup_zh", "near_city_zh",
-    "dist_builtup_m", "nearest_builtup", "cite", "documents_zh", "reason_zh", "flags_zh", "lon",
-    "lat", "coord_sys_zh", "input_xy",
+    "id", "name", "county", "county_input", "township", "village", "industry_zh", "action_zh",
+    "curtail_pct", "stop_days", "window_zh", "deadline", "deadline_state", "builtup_zh",
+    "near_city_zh", "dist_builtup_m", "nearest_builtup", "cite", "documents_zh", "reason_zh",
+    "flags_zh", "lon", "lat", "coord_sys_zh", "input_xy",
 ]  # fmt: skip
 FULL_WIDTHS = {"name": 24, "reason_zh": 60, "flags_zh": 30, "cite": 24, "documents_zh": 24,
                "builtup_zh": 20, "input_xy": 24, "deadline": 14, "coord_sys_zh": 14}  # fmt: skip

@@ -128,6 +128,7 @@ ENTERPRISE_FIELDS: tuple[tuple[str, str, str], ...] = tuple(
         ("id", "text"),
         ("industry", "text"),
         ("county", "text"),
+        ("county_note_zh", "text"),
         ("township", "text"),
         ("dist_builtup_m", "metres"),
         ("nearest_builtup", "text"),

@@ -386,3 +386,31 @@ def test_written_atomically(tmp_path):
     enterprises, decisions = tiny()
     write_lists(tmp_path / "lists.xlsx", enterprises, decisions, as_of=AS_OF)
     assert [p.name for p in tmp_path.iterdir()] == ["lists.xlsx"]
+
+
+def test_a_plant_whose_county_column_disagrees_is_on_the_located_countys_review_list(tmp_path):
+    # written 定襄县, lies in 忻府区, and no document gives it a measure: it would be on no list
+    from shapely.geometry import Point
+
+    from spatial.counties import assign_counties
+
+    table = {
+        "id": ["A1", "A2"],
+        "name": ["甲法兰厂", "乙法兰厂"],
+        "industry": ["flange", "flange"],
+        "county": ["定襄县", "忻府"],
+        "reason_zh": ["无适用条款。", "无适用条款。"],
+    }
+    points = [Point(112.72, 38.45), Point(112.70, 38.42)]
+    plants = assign_counties(gpd.GeoDataFrame(table, geometry=points, crs="EPSG:4326"))
+    assert plants["county"].tolist() == ["忻府区", "忻府区"]
+    assert plants["county_flag"].tolist() == ["county_mismatch", ""]
+    none = pd.DataFrame({"id": ["A1", "A2"], "policy": "", "action": "none"})
+    path = write_lists(tmp_path / "lists.xlsx", plants, none, policies=[])
+    workbook = openpyxl.load_workbook(path)
+    assert "忻府区-待核实清单" in workbook.sheetnames
+    cells = [
+        str(v) for row in workbook["忻府区-待核实清单"].iter_rows(values_only=True) for v in row
+    ]
+    assert any("甲法兰厂" in c for c in cells) and not any("乙法兰厂" in c for c in cells)
+    assert any("清单填写县区为定襄县，坐标位于忻府区，请核实" in c for c in cells)
