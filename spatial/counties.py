@@ -473,16 +473,22 @@ def assign_counties(enterprises: gpd.GeoDataFrame, column: str = "county") -> gp
     flags = np.array([r[0] for r in results], dtype=object)
     normal = np.array([r[1] for r in results], dtype=object)
     county = np.array([r[2] or None for r in results], dtype=object)
-    out["county_input"] = given.to_numpy()
-    out["county"] = county
-    out["county_located"] = located["name"].to_numpy()
-    out["county_code"] = located["code"].to_numpy()
-    out["county_city"] = located["city"].to_numpy()
-    out["county_flag"] = flags
-    out["county_note_zh"] = [
+    notes = [
         _note(f, g, loc or "")
-        for f, g, loc in zip(flags, normal, out["county_located"], strict=True)
+        for f, g, loc in zip(flags, normal, located["name"].to_numpy(dtype=object), strict=True)
     ]
+    columns = {
+        "county_input": given.to_numpy(dtype=object),
+        "county": county,
+        "county_located": located["name"].to_numpy(dtype=object),
+        "county_code": located["code"].to_numpy(dtype=object),
+        "county_city": located["city"].to_numpy(dtype=object),
+        "county_flag": flags,
+        "county_note_zh": np.array(notes, dtype=object),
+    }
+    # object columns with or without rows (a Dask partition's meta has none), never inferred
+    for name, values in columns.items():
+        out[name] = pd.Series(values, index=out.index, dtype=object)
     return out
 
 

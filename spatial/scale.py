@@ -230,6 +230,8 @@ def fact_meta(
         columns[spec.name] = pd.Series(dtype="boolean")
         if spec.name_column:  # the nearest feature's name (facts._with_names)
             columns[spec.name_column] = pd.Series(dtype=_STR if found else object)
+        if spec.own_column:  # the enterprise is that feature itself (facts._with_own)
+            columns[spec.own_column] = pd.Series(dtype="boolean")
     return pd.DataFrame(columns)
 
 
@@ -285,7 +287,9 @@ def _facts_partition(points: pd.DataFrame, context: _Context, meta: pd.DataFrame
     if not len(points):
         return meta.iloc[:0].copy()
     geometry = gpd.GeoSeries(points.geometry.to_numpy(), crs=WGS84)
-    facts = add_facts(gpd.GeoDataFrame(geometry=geometry), context.layers, context.specs)
+    carried = {c: points[c].to_numpy() for c in ("id", "name") if c in points}
+    located = gpd.GeoDataFrame(carried, geometry=geometry)
+    facts = add_facts(located, context.layers, context.specs).drop(columns=list(carried))
     out = pd.DataFrame(facts.drop(columns=facts.geometry.name))
     out.insert(0, SEQ, points[SEQ].to_numpy())
     return _conform(out, meta)
@@ -434,8 +438,10 @@ def _screen_dask(enterprises, layers, specs, policies, as_of, client, npartition
     d_meta = decision_meta()
     shared = client.scatter(context, broadcast=True, hash=False) if client else context
 
-    # points only, along a Hilbert curve: compact spatial partitions for the measurement
-    points = wide[[wide.geometry.name]].reset_index()
+    # points only (with id and name where a fact tells a feature's own units by them,
+    # facts._with_own), along a Hilbert curve: compact spatial partitions for the measurement
+    carried = [c for c in ("id", "name") if c in wide and any(s.own_column for s in specs.values())]
+    points = wide[[*carried, wide.geometry.name]].reset_index()
     spatial = _spatial_shuffle(points, parts)
     facts = spatial.map_partitions(_facts_partition, shared, facts_meta, meta=facts_meta)
     # a barrier: the back-shuffle reads ``_seq`` and the columns from the same computed

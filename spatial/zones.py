@@ -1250,7 +1250,10 @@ def assign_zones(
         index=subset.index,
     )
     for col in ASSIGN_COLUMNS:
-        out.loc[filled.index, col] = filled[col].to_numpy()
+        values = filled[col].to_numpy(dtype=object)
+        if out[col].dtype == object:  # a blank text is None whatever pandas inferred for rows
+            values = np.array([None if pd.isna(v) else v for v in values], dtype=object)
+        out.loc[filled.index, col] = values
     return out
 
 

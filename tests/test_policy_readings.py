@@ -347,3 +347,14 @@ def test_short_county_names_decide_as_the_full_names(style):
     summary_written = summarize(written, got, policies, as_of)
     assert (summary_written["action"] == summary_full["action"]).all()
     assert "none" not in set(summary_written["action"])
+
+
+# 003 §一(四): 各县区、长治高新区、长治经开区 — the development zones the notice names are in
+# its area.
+@pytest.mark.parametrize("county", ["长治高新区", "长治经开区", "潞州区", "长治市潞州区"])
+def test_changzhi_clinker_window_covers_its_development_zones(county):
+    frame = pd.DataFrame(
+        [{"id": "C", "county": county, "industry": "cement", "subtype": "clinker", "bulk_10kt": 20}]
+    )
+    got = evaluate_policy(frame, load_policy("changzhi-2024"), as_of=dt.date(2024, 1, 10))
+    assert got["action"].tolist() == ["stop_season"]
