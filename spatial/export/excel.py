@@ -86,9 +86,10 @@ print at 798 / 868 = 92 %: 10 pt text stays at 9.2 pt or more."""
 LO_UNIT_PT = 7.0
 """The widest column unit measured (LibreOffice's Calibri fallback), in points."""
 PRINTABLE_PT = (11.69 - 0.6) * 72
-LINE_PT = 12.5
-"""Height of one wrapped line of 10 pt text: 宋体 (SimSun, 1.14 em) in Excel needs 11.4 pt;
-LibreOffice with Noto Sans CJK sets 10.9 pt (measured on the PDF). Rows get 12.5 pt a line + 5."""
+LINE_PT = 14.5
+"""Height of one wrapped line of 10 pt text: LibreOffice sets 14.5 pt a line (Noto Sans CJK's
+line spacing is 1.45 em; measured on the PDF), 宋体 in Excel about 13.5 pt. Rows get 14.5 pt a
+line + 5 pt, so wrapped text shows whole in both."""
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 FOOTER = "第 &P 页 共 &N 页"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -311,10 +312,17 @@ def _drop_citations(text: str, cite: str) -> str:
             depth += {"（": 1, "）": -1}.get(text[end], 0)
             if depth == 0:
                 break
-        inner = text[start + 3 : end]
-        cited = all(part.strip() in cite for part in re.split(r"[；;，,]", inner) if part.strip())
+        cited = all(_is_cited(part, cite) for part in text[start + 3 : end].split("；"))
         out.append(text[i:start] if cited else text[i : end + 1])
         i = end + 1
+
+
+def _is_cited(part: str, cite: str) -> bool:
+    """Whether a ``文号 条款，条款`` citation is all in ``cite`` (the document and each clause)."""
+    head, _, clauses = part.strip().rpartition(" ")
+    if not head:
+        return part.strip() in cite
+    return head in cite and all(c.strip() in cite for c in clauses.split("，") if c.strip())
 
 
 def note_text(reason: str, flags: str, cite: str = "") -> str:
@@ -324,8 +332,13 @@ def note_text(reason: str, flags: str, cite: str = "") -> str:
     >>> ref = "忻政发〔2024〕7号 三（二）8"
     >>> note_text(f"锅炉予以清零（依据{ref}）。", "", ref)
     '锅炉予以清零。'
+    >>> cited = "市工信产发〔2019〕79号 三（一）1，二、6"
+    >>> note_text("以热定产（依据市工信产发〔2019〕79号 二、6）。", "", cited)
+    '以热定产。'
     >>> note_text("「烧结」为空，请县级核实后补填。", "「烧结」为空，请补填后重新研判。")
     '「烧结」为空，请县级核实后补填。'
+    >>> note_text("（请核实是否为供热锅炉）", "请核实是否为供热锅炉（本条针对供热锅炉）。")
+    '（请核实是否为供热锅炉）'
     >>> note_text("限产40%。", "涉及安全生产负荷的，须报批。")
     '限产40%。\\n待核实：涉及安全生产负荷的，须报批。'
     """
@@ -334,7 +347,9 @@ def note_text(reason: str, flags: str, cite: str = "") -> str:
     for part in re.split(r"(?<=[。；])", str(flags or "")):
         part = part.strip()
         named = re.findall(r"「[^」]+」", part)
-        if part and part not in reason and not (named and all(n in reason for n in named)):
+        core = re.split(r"[（(]", part)[0].rstrip("。；;，, ")
+        said = part in reason or (len(core) >= 4 and core in reason)
+        if part and not said and not (named and all(n in reason for n in named)):
             kept.append(part)
     return reason + (f"\n待核实：{''.join(kept)}" if kept else "")
 
@@ -823,7 +838,8 @@ def write_lists(
     taken: list[str] = []
     day = date_zh(as_of.isoformat())
     link = [f"在线地图：{map_url}"] if map_url else []
-    drafts = [d for d in documents(policies) if d.draft]
+    cited = " ".join(rows["documents_zh"]) if len(rows) else ""
+    drafts = [d for d in documents(policies) if d.draft and d.short_zh in cited]
     draft_note = (
         "；".join(f"{d.title_zh}为征求意见稿，尚未正式印发，据其列入的结论仅供参考" for d in drafts)
         + "。"
@@ -910,7 +926,6 @@ def write_lists(
                 lines,
                 part,
                 SHEET_COLUMNS[kind],
-                unit=county,
             )
             sheets.append((name, f"{county}{heading}", len(part)))
     for title, phase_rows in phases.items():
@@ -930,7 +945,6 @@ def write_lists(
             lines_for(part, f"评估日：{day}"),
             part,
             SHEET_COLUMNS["other"],
-            unit="、".join(counties),
         )
         sheets.append((name, heading, len(part)))
     if emissions is not None:
@@ -964,18 +978,23 @@ def fit_emission_sheet(sheet: Worksheet) -> None:
     merged = {r.min_row: r for r in sheet.merged_cells.ranges if r.min_col == 1}
     for row in sheet.iter_rows():
         lines = 1
+        filled = [c for c in row if c.value is not None]
+        table = row[0].row not in merged and len(filled) > 1  # a header, body or total row
         for cell in row:
+            if table:
+                cell.border = BOX
             if cell.value is None:
                 continue
             bold = bool(cell.font and cell.font.bold)
             size = max(BODY_PT, min(cell.font.size or BODY_PT, 14)) if bold else BODY_PT
             cell.font = _font(bold, size)
-            if isinstance(cell.value, str):
-                cell.alignment = Alignment(
-                    wrap_text=True,
-                    vertical="center",
-                    horizontal=cell.alignment.horizontal if cell.alignment else None,
-                )
+            text = isinstance(cell.value, str)
+            cell.alignment = Alignment(
+                wrap_text=text,
+                vertical="center",
+                horizontal=cell.alignment.horizontal if cell.alignment else None,
+            )
+            if text:
                 span = total if cell.row in merged else widths[cell.column - 1]
                 lines = max(lines, text_lines(cell.value, span))
         if row[0].row > 1:
@@ -1052,7 +1071,8 @@ def _write_summary(
     put(sheet, row, 1, "一、各县（区、市）管控措施条数").font = _font(True, 12)
     row += 1
     _header_row(sheet, row, labels + [""] * (table_width - n), widths)
-    for county in counties:
+    listed = [c for c in counties if (rows["county"] == c).any()]
+    for county in listed:
         row += 1
         mine = rows[rows["county"] == county]
         counts = [int((mine["action"] == a).sum()) for a in actions]
@@ -1071,7 +1091,17 @@ def _write_summary(
         widths,
         bold=True,
     )
-    row += 2
+    row += 1
+    quiet = [c for c in counties if c not in listed]
+    if quiet:
+        text = f"评估日无管控措施的县（区、市）{len(quiet)}个：{'、'.join(quiet)}。"
+        cell = put(sheet, row, 1, text)
+        cell.font = _font()
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=table_width)
+        sheet.row_dimensions[row].height = LINE_PT * text_lines(text, sum(widths)) + 5
+        row += 1
+    row += 1
     put(sheet, row, 1, "二、适用文件及评估日执行状态").font = _font(True, 12)
     row += 1
     merge = [(1, 2), (3, 3), (4, table_width)]

@@ -71,7 +71,13 @@ def decision(id_: str, policy: str, action: str, ref: str, reason: str, **extra)
 def tiny() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     plants = pd.DataFrame(
         [
-            plant("A1", "甲铸造厂", "榆次区", "foundry"),
+            plant(
+                "A1",
+                "甲铸造厂",
+                "榆次区",
+                "foundry",
+                county_note_zh="清单填写县区为太谷区，坐标位于榆次区，请核实。",
+            ),
             plant(
                 "A2",
                 "乙钢铁厂",
@@ -88,6 +94,7 @@ def tiny() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
             plant("P2", "戊球团厂", "代县", "pellet"),
             plant("F1", "己法兰厂", "定襄县", "flange"),
             plant("G1", "庚锅炉房", "沙坡头区", "boiler"),
+            plant("Z1", "辛厂", "和顺县", "other"),  # no measure
         ]
     )
     decisions = pd.DataFrame(
@@ -172,7 +179,8 @@ def test_sheets_per_county_only_curtailment_documents_in_the_curtailment_lists(b
         row["企业名称"] == "甲铸造厂" and row["限产比例（%）"] == 40 and row["折算停产天数"] == 61
     )
     assert row["依据条款"] == "市工信产发〔2019〕79号\n三（一）4"
-    assert "待核实：「在线监测」为空" in row["说明及待核实事项"]
+    assert "「在线监测」为空，请核实" in row["说明及待核实事项"]
+    assert "坐标位于榆次区，请核实" in row["说明及待核实事项"]  # the county cross-check
 
 
 def test_one_row_per_enterprise_and_measure_and_the_total_counts_them(book):
@@ -221,6 +229,8 @@ def test_summary_counts_documents_and_status(book):
     assert counts["榆次区"]["错峰生产"] == 1 and counts["榆次区"]["豁免"] == 1
     assert counts["榆次区"]["待研判"] == 1 and counts["榆次区"]["合计（条）"] == 3
     assert counts["定襄县"]["限期整改"] == 1  # merged
+    assert "评估日无管控措施的县（区、市）1个：和顺县。" in texts
+    assert not any(r[0] == "和顺县" for r in rows)
     grand = next(r for r in rows if r[0] == "合计")
     assert grand[head.index("合计（条）")] == 7
     assert "有效" in texts and "尚未生效" in texts
@@ -372,8 +382,8 @@ def test_libreoffice_opens_the_workbook_and_prints_it(tmp_path):
 def test_phase_lists_one_sheet_per_phase_and_unassigned():
     enterprises, decisions = tiny()
     frame = enterprises.assign(
-        zone_phase=pd.array([1, 2, None, None, None, 2, None], dtype="Int64"),
-        zone_status=["due", "in_progress", None, None, None, "in_progress", "unassigned"],
+        zone_phase=pd.array([1, 2, None, None, None, 2, None, None], dtype="Int64"),
+        zone_status=["due", "in_progress", None, None, None, "in_progress", "unassigned", None],
     )
     lists = phase_lists(frame, decisions, AS_OF)
     assert list(lists) == ["整治第1阶段", "整治第2阶段", "整治阶段未定"]
