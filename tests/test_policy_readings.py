@@ -113,8 +113,13 @@ def test_a_foundry_with_blank_subtype_and_a_small_furnace_is_reviewed():
         pm_mg=15.0,
     )
     assert decision.action == "review", decision.reason_zh
+    assert decision.rule_ref == "004_8ff93025e2acb35e.txt §三(一)4"
     assert "blank:subtype" in decision["flags"]
-    assert "冲天炉" in decision.reason_zh
+    assert "采暖季停产" in decision.reason_zh  # the outcome the blank may hide
+    bigger = jinzhong(
+        True, industry="foundry", subtype=None, furnace_t=8.0, policy_class="permitted"
+    )
+    assert bigger.action == "review"  # no row of §三(一)4 fits without the type either
 
 
 # 004 §三(一)3: 对承担供气、供热任务的焦化企业……涉及居民供暖的焦化企业，应提前做好热源替代方案……
