@@ -18,6 +18,7 @@ from spatial.facts import add_facts, same_plant
 from spatial.policy import fact_specs, load_policies, load_policy, status_on
 
 JINZHONG = {"id": "E1", "county": "榆次区", "compliant": "yes"}
+HEAD_HEAT = "id,name,kind,capacity_mw,lon,lat\n"
 
 
 def decide(policy: str, **fields) -> pd.DataFrame:
@@ -363,3 +364,60 @@ def test_changzhi_clinker_window_covers_its_development_zones(county):
     )
     got = evaluate_policy(frame, load_policy("changzhi-2024"), as_of=dt.date(2024, 1, 10))
     assert got["action"].tolist() == ["stop_season"]
+
+
+def _xinzhou_sheet(path, named) -> None:
+    """Coal boilers and a coal unit at the seats of four Xinzhou counties, county as ``named``."""
+    from spatial.counties import seats
+
+    at = seats().query("city == '忻州市'").set_index("name").geometry
+    rows = [
+        ("B1", "甲供暖锅炉", "boiler", "忻府区", "coal", 20, "", "no", at["忻府区"]),
+        ("B2", "乙锅炉", "boiler", "定襄县", "coal", 50, "", "no", at["定襄县"]),
+        ("B3", "丙锅炉", "boiler", "原平市", "coal", 8, "", "yes", at["原平市"]),
+        ("U1", "丁电厂", "power", "五台县", "coal", "", 135, "yes", at["五台县"]),
+        ("B4", "戊锅炉", "boiler", "忻府区", "coal", 30, "", "yes", at["忻府区"]),
+    ]
+    lines = ["id,name,industry,county,fuel,boiler_tph,boiler_mw,ultra_low,compliant,lon,lat"]
+    for pid, name, industry, county, fuel, tph, mw, ultra, point in rows:
+        lines.append(
+            f"{pid},{name},{industry},{named(county)},{fuel},{tph},{mw},{ultra},yes,"
+            f"{point.x + 0.01:.6f},{point.y + 0.01:.6f}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_run_on_short_county_names_gives_the_decisions_of_full_names(tmp_path, builtup_file):
+    """Issue 15 item 1, through the whole run: 忻府, 定襄, 原平, 五台, 忻州市忻府区."""
+    from spatial.config import RunConfig
+    from spatial.pipeline import run
+
+    heat = tmp_path / "heat.csv"
+    heat.write_text(HEAD_HEAT + "H1,忻州热电厂,chp,600,112.75,38.43\n", encoding="utf-8")
+    short = {"忻府区": "忻府", "定襄县": "定襄", "原平市": "原平", "五台县": "五台"}
+    styles = {
+        "full": lambda c: c,
+        "short": lambda c: short[c],
+        "city": lambda c: "忻州市" + c,
+    }
+    results = {}
+    for style, named in styles.items():
+        sheet = tmp_path / f"{style}.csv"
+        _xinzhou_sheet(sheet, named)
+        config = RunConfig(
+            enterprises=sheet,
+            builtup=builtup_file,
+            heat_sources=heat,
+            out=tmp_path / f"out-{style}",
+            figures=False,
+            as_of=dt.date(2024, 6, 1),
+        )
+        results[style] = run(config)
+    want = results["full"]
+    assert set(want.decisions["action"]) >= {"close_or_merge", "clear", "rectify", "exit_by"}
+    for style in ("short", "city"):
+        got = results[style]
+        pd.testing.assert_frame_equal(got.decisions[COLUMNS], want.decisions[COLUMNS])
+        assert got.enterprises["action"].tolist() == want.enterprises["action"].tolist()
+        assert got.enterprises["county"].tolist() == want.enterprises["county"].tolist()
+        assert set(got.enterprises["county_flag"].fillna("")) == {""}  # the names agree
