@@ -184,3 +184,13 @@ def test_the_gppd_conversion():
     assert plants["same_site"].tolist() == ["", "GPPD-5", "GPPD-2"]
     assert counts["repeated_rows_dropped"] == 1 and counts["left_out_shutdown"] == 1
     assert counts["left_out_under_construction"] == 1
+
+
+def test_the_gppd_attribution_is_in_the_footer_sources():
+    from spatial.export.figures import source_phrases
+
+    phrases = source_phrases({"heat_sources": resolve("gppd")})
+    assert phrases[0].endswith(
+        "gppd_coal_plants.csv（Global Power Plant Database, World Resources Institute (CC BY 4.0)）"
+    )
+    assert attribution(get_path("heat_sources.csv")) == ""  # the demo's own file: no credit

@@ -1023,16 +1023,20 @@ _SOURCE_ROLES = {
 
 
 def source_phrases(inputs: dict[str, object]) -> list[str]:
-    """The data sources of a run, for the footer: "企业清单：enterprises.csv" (file names only).
+    """The data sources of a run, for the footer: "企业清单：enterprises.csv" (file names only);
+    a layer shipped with the package carries its attribution (CC BY: wherever it is shown).
 
     >>> source_phrases({"enterprises": "/data/e.csv", "layer:eco_zones": "eco.gpkg"})
     ['企业清单：e.csv', 'eco_zones：eco.gpkg']
     """
+    from spatial.heat import attribution
+
     out = []
     for role, path in inputs.items():
         name = role.split(":", 1)[1] if role.startswith("layer:") else role
         title = _SOURCE_ROLES.get(role) or LAYER_TITLES.get(name, name)
-        out.append(f"{title}：{Path(str(path)).name}")
+        credit = attribution(str(path))
+        out.append(f"{title}：{Path(str(path)).name}" + (f"（{credit}）" if credit else ""))
     return out
 
 
