@@ -299,6 +299,10 @@ def _coord_text(x: object, y: object, system: str) -> str:
     return f"{x:.{digits}f},{y:.{digits}f}"
 
 
+OVERDUE = re.compile(r"（完成时限[^（）]*已逾期\d+天）")
+"""The overdue remark of a reason, said by the 完成时限 and 截至评估日 columns of a list."""
+
+
 def _drop_citations(text: str, cite: str) -> str:
     """``text`` without its ``（依据…）`` parts whose clauses the 依据条款 column already cites."""
     out, i = [], 0
@@ -480,9 +484,9 @@ def list_rows(
         for note, flags in zip(column("county_note_zh"), column("flags_zh"), strict=True)
     ]
     rows["note"] = [
-        note_text(reason, flags, cite)
-        for reason, flags, cite in zip(
-            rows["reason_zh"], rows["flags_zh"], rows["cite"], strict=True
+        note_text(OVERDUE.sub("", reason) if deadline else reason, flags, cite)
+        for reason, flags, cite, deadline in zip(
+            rows["reason_zh"], rows["flags_zh"], rows["cite"], rows["deadline"], strict=True
         )
     ]
     systems = column("coord_sys").map(lambda v: "wgs84" if v is None or pd.isna(v) else str(v))

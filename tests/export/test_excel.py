@@ -109,7 +109,8 @@ def tiny() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
             decision("P1", "xinzhou-cluster-2024", "shutdown", f"{X} §三(一)", "竖炉关停。"),
             decision("P2", "xinzhou-cluster-2024", "exempt", f"{X} §二(一)", "长流程，不退出。"),
             decision(
-                "F1", "xinzhou-cluster-2024", "rectify", f"{X} §二(二)", "第2阶段综合整治。",
+                "F1", "xinzhou-cluster-2024", "rectify", f"{X} §二(二)",
+                "第2阶段综合整治。（完成时限2025年4月1日，截至评估日2026年12月7日已逾期615天）",
                 deadline="2025-04-01",
             ),
             decision("F1", "xinzhou-cluster-2024", "rectify", f"{X} §三(二)3", "二氧化硫超限值。"),
@@ -192,6 +193,7 @@ def test_one_row_per_enterprise_and_measure_and_the_total_counts_them(book):
     assert (
         "第2阶段综合整治" in row["说明及待核实事项"] and "二氧化硫超限值" in row["说明及待核实事项"]
     )
+    assert "已逾期615天" not in row["说明及待核实事项"]  # said by the two columns beside it
     assert row["完成时限"] == dt.datetime(2025, 4, 1)  # a real date
     assert row["截至评估日"] == f"剩余{(dt.date(2025, 4, 1) - AS_OF).days}天"  # 1948
     for sheet in book.worksheets[2:-1]:
