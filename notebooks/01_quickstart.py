@@ -15,26 +15,48 @@
 # ---
 
 # %% [markdown]
-# # 01 · Quickstart: from a county's spreadsheet to the screening map
+# # 01 · 快速上手：从县里报来的企业清单到筛查地图
 #
-# This notebook does the whole job once, on the demo region (illustrative data, see
-# `spatial/data/demo/README.md`):
+# 本笔记本在示范区域（示意数据，见 `spatial/data/demo/README.md`）上把整个流程走一遍：
 #
-# 1. read an enterprise inventory as county offices send it: a CSV saved by Excel on Chinese
-#    Windows (GBK), Chinese headers, coordinates picked on Amap (GCJ-02);
-# 2. see which rows were rejected and why;
-# 3. run the whole screening (`spatial.run`, the same function as `spatial screen`);
-# 4. open the map inline.
+# 1. 按县里常见的报送方式读取企业清单：中文 Windows 上 Excel 另存的 CSV（GBK 编码）、中文表头、
+#    在高德地图上取的坐标（GCJ-02）；
+# 2. 查看哪些行未通过检查、原因是什么；
+# 3. 运行完整筛查（`spatial.run`，与命令 `spatial screen` 是同一个函数）；
+# 4. 在页面中打开筛查地图。
 #
-# **To use your own files, change only the first code cell** (the block marked `INPUTS`).
-# Everything the notebook writes goes to `outputs/01_quickstart/` beside the notebook.
+# **换成本县的数据时，只需修改下面第一个代码格（`INPUTS` 输入区）。**
+# 本笔记本写出的文件都放在笔记本旁边的 `outputs/01_quickstart/` 文件夹中。
 
 # %%
+# ---- INPUTS 输入区：换成本县的文件（示范数据随软件包安装，由 spatial.datasets 找到）----
 import datetime as dt
-import html
-import json
 import os
 from pathlib import Path
+
+from spatial import datasets
+
+DEMO = datasets.DEMO_DIR  # 随软件包安装的示范数据，无论装在哪里都能找到
+INVENTORY = DEMO / "enterprises_gbk.csv"  # 企业清单：CSV（UTF-8 或 GBK）、.xlsx、.gpkg、.geojson
+INVENTORY_CRS = "gcj02"  # 坐标系：wgs84、cgcs2000、gcj02（高德/腾讯）、bd09（百度）、EPSG:xxxx
+BUILTUP = DEMO / "builtup.gpkg"  # 建成区：面数据、土地覆盖 .tif 或 .osm 提取
+HEAT_SOURCES = DEMO / "heat_sources.csv"  # 热电联产电厂和工业供热企业（或 None）
+ZONE_SOURCES = DEMO / "dingxiang_sources.gpkg"  # 定襄整治分区的来源或已画好的分区（或 None）
+ZONES_OSM = DEMO / "region.osm"  # 含三环路的 OSM XML（或 None）
+POLICIES = ()  # 政策表编号或本地 YAML 路径；() 表示全部随软件提供的政策表
+AS_OF = dt.date(2024, 11, 15)  # 评估日：判断整治阶段和完成时限的日期（今天用 dt.date.today()）
+BASEMAP = "osm"  # 底图：osm、none（离线）、tianditu（需密钥）或 amap（GCJ-02）
+FIGURES = True  # 同时输出可打印的专题图（PNG 和 PDF）：总图和各县一张
+# -----------------------------------------------------------------------------------------------
+
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # 输出放在笔记本旁边
+OUT = OUT / "01_quickstart"
+OUT.mkdir(parents=True, exist_ok=True)
+print(f"示范数据：{DEMO}\n输出文件夹：{OUT.resolve()}")
+
+# %%
+import html
+import json
 
 import pandas as pd
 import pyogrio
@@ -43,49 +65,34 @@ from openpyxl import load_workbook
 from pyproj import Geod
 
 import spatial
-from spatial import datasets
+from spatial import vocabulary
 from spatial.inventory import read_table
 
-DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
-
-# ---- INPUTS: point these at your own files ---------------------------------------------------
-INVENTORY = DEMO / "enterprises_gbk.csv"  # CSV (UTF-8 or GBK), .xlsx, .gpkg or .geojson
-INVENTORY_CRS = "gcj02"  # wgs84 (GPS), cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu), EPSG:xxxx
-BUILTUP = DEMO / "builtup.gpkg"  # built-up areas: polygons, a land-cover .tif or an .osm extract
-HEAT_SOURCES = DEMO / "heat_sources.csv"  # CHP plants and industrial heat suppliers (or None)
-ZONE_SOURCES = DEMO / "dingxiang_sources.gpkg"  # Dingxiang zone sources or ready zones (or None)
-ZONES_OSM = DEMO / "region.osm"  # OSM XML with the 三环路 ring road (or None)
-POLICIES = ()  # policy ids or your own YAML paths; () = every shipped policy
-AS_OF = dt.date(2024, 11, 15)  # the date phases and deadlines are judged on (dt.date.today())
-BASEMAP = "osm"  # map background: osm, none (offline), tianditu (needs a key) or amap (GCJ-02)
-FIGURES = True  # also write print-ready figures (PNG + PDF): the overview and one per county
-# -----------------------------------------------------------------------------------------------
-
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
-OUT = OUT / "01_quickstart"
-OUT.mkdir(parents=True, exist_ok=True)
 pd.set_option("display.max_colwidth", 80)
-print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
-# ## 1 · Read the inventory
+# ## 1 · 读取企业清单
 #
-# `spatial.load_enterprises` detects the encoding (UTF-8, UTF-8 with BOM, GBK/GB18030), finds
-# the header row, maps Chinese headers to the data contract (`spatial/data/columns.yaml`
-# lists every alias), translates Chinese values (是/否, 鼓励类, 铸造 ...) to codes and converts the
-# coordinates to WGS84. Every row ends up either accepted or rejected, never silently dropped.
+# `spatial.load_enterprises` 自动识别编码（UTF-8、带 BOM 的 UTF-8、GBK/GB18030），找到表头行，
+# 把中文表头对应到数据约定的列（`spatial/data/columns.yaml` 列出全部别名），把中文取值
+# （是/否、鼓励类、铸造……）换成代码，并把坐标统一转换为 WGS84。每一行要么通过、要么列入未通过
+# 清单并说明原因，不会悄悄丢掉。
 
 # %%
 inventory = spatial.load_enterprises(INVENTORY, crs=INVENTORY_CRS)
 print(inventory.summary())
-print(f"encoding detected: {inventory.encoding}")
-pd.Series(inventory.header_map, name="contract column").rename_axis("header in the file")
+print(f"识别的编码：{inventory.encoding}")
+pd.DataFrame(
+    {
+        "文件中的表头": list(inventory.header_map),
+        "对应的列": [vocabulary.column_label(c) for c in inventory.header_map.values()],
+    }
+)
 
 # %% [markdown]
-# The coordinates were given in GCJ-02, the shifted system of Amap and Tencent maps. Read as if
-# they were GPS (WGS84), every plant would sit a few hundred metres away from where it is, which
-# is enough to move a plant across the 10 km line of the near-city rule. `lon_input`/`lat_input`
-# keep what the file said; `lon`/`lat` are the converted WGS84 position used for every distance.
+# 坐标是按 GCJ-02（高德、腾讯地图使用的偏移坐标）填写的。如果当作 GPS（WGS84）坐标读取，每家企业
+# 都会偏离实际位置几百米，足以让企业跨过“建成区周边10公里”的界线。“原始经度/原始纬度”保留文件
+# 中的数值；“经度/纬度”是换算后的 WGS84 位置，所有距离都按它计算。
 
 # %%
 plants = inventory.enterprises
@@ -96,29 +103,28 @@ shift_m = Geod(ellps="WGS84").inv(
     plants["lat"].to_numpy(),
 )[2]
 print(
-    f"GCJ-02 → WGS84 shift: {shift_m.min():.0f}-{shift_m.max():.0f} m "
-    f"(median {pd.Series(shift_m).median():.0f} m)"
+    f"GCJ-02 → WGS84 偏移：{shift_m.min():.0f}～{shift_m.max():.0f} 米"
+    f"（中位数 {pd.Series(shift_m).median():.0f} 米）"
 )
-plants[["id", "name", "county", "industry", "lon_input", "lat_input", "lon", "lat"]].head()
+vocabulary.table(
+    plants, ["id", "name", "county", "industry", "lon_input", "lat_input", "lon", "lat"]
+).head()
 
 # %% [markdown]
-# ## 2 · What was rejected, and why
+# ## 2 · 哪些行未通过检查，为什么
 #
-# Rejected rows keep their spreadsheet row number, every reason (a row with three problems
-# lists all three, so the county fixes its sheet in one pass) and the raw values.
+# 未通过的行保留其在表格中的行号、全部原因（一行有三个问题就列出三个，县里一次改完）和原始取值。
 
 # %%
 if inventory.rejected.empty:
-    print(f"{INVENTORY.name}: no row rejected")
+    print(f"{INVENTORY.name}：全部行均通过检查")
 else:
-    display(inventory.rejected[["row", "reason_code", "reason"]])
+    display(vocabulary.table(inventory.rejected, ["row", "reason_zh"], layer="rejected"))
 
 # %% [markdown]
-# The demo file is clean. To see what rejections look like, here is a copy of its first eight
-# rows with mistakes planted that county sheets often have: longitude and latitude swapped, a
-# word in a number column, an empty id, a duplicated id, a yes/no column answered "也许" and an
-# industry the policies do not know. The copy is written as a UTF-8 CSV with the original headers
-# and read back exactly like the original.
+# 示范文件没有错误。为了看看未通过的行是什么样子，下面复制它的前八行，并加入县里表格常见的错误：
+# 经纬度填反、数字列填了文字、编号为空、编号重复、是/否列填了“也许”、行业填了政策中没有的行业。
+# 副本按原表头写成 UTF-8 CSV，再按同样方式读取。
 
 # %%
 table, _, _, _, _ = read_table(INVENTORY)
@@ -138,15 +144,13 @@ sample.to_csv(damaged, index=False, encoding="utf-8-sig")
 
 checked = spatial.load_enterprises(damaged, crs=INVENTORY_CRS)
 print(checked.summary())
-checked.rejected[["row", "reason_code", "reason"]]
+vocabulary.table(checked.rejected, ["row", "reason_zh"], layer="rejected")
 
 # %% [markdown]
-# ## 3 · Run the whole screening
+# ## 3 · 运行完整筛查
 #
-# `spatial.run` is what `spatial screen` calls: read and validate the inventory, read the
-# context layers (built-up areas, heat sources, Dingxiang zones), measure geodesic distances,
-# assign the zones, apply every policy table and write the outputs. The command-line equivalent
-# of this cell is
+# `spatial.run` 就是命令 `spatial screen` 调用的函数：读取并检查企业清单，读取背景图层（建成区、
+# 热源、定襄整治分区），计算测地线距离，划入整治分区，执行全部政策表并写出成果。与本格等价的命令是
 #
 # ```
 # D=spatial/data/demo
@@ -156,8 +160,8 @@ checked.rejected[["row", "reason_code", "reason"]]
 #     --as-of 2024-11-15 --basemap osm --out outputs/01_quickstart/screening
 # ```
 #
-# The outputs go to a folder of their own (`screening/`): `spatial` writes only into a new or
-# empty folder or one it wrote before, never among other files (here `damaged_copy.csv`).
+# 成果写入单独的文件夹（`screening/`）：`spatial` 只写入新建的、空的或它自己写过的文件夹，
+# 不会与其他文件（这里的 `damaged_copy.csv`）混在一起。
 
 # %%
 config = spatial.RunConfig(
@@ -177,52 +181,53 @@ result = spatial.run(config, progress=lambda step, total, text: print(f"[{step}/
 print(result.summary())
 
 # %% [markdown]
-# Each enterprise gets its most severe decision (`action`), with the clause it rests on
-# (`rule_ref`) and a Chinese explanation a planner can paste into a report (`reason_zh`). The
-# `decisions` table has every decision of every policy, one row per enterprise and rule group.
+# 每家企业取其最严格的一项管控措施，附依据条款（按文件名称、文号和条款引用）和可直接写入报告的
+# 中文说明。`decisions` 表列出每个政策文件的每项判定，每家企业每组条款一行。
 
 # %%
 screened = result.enterprises
-display(pd.crosstab(screened["county"], screened["action"], margins=True, margins_name="total"))
+by_county = pd.crosstab(
+    screened["county"],
+    screened["action"].map(lambda a: vocabulary.label("action", a)),
+    margins=True,
+    margins_name="合计",
+)
+display(by_county.rename_axis(index="所在县", columns="管控措施"))
 shown = ["id", "name", "county", "industry", "action", "curtail_pct", "rule_ref", "reason_zh"]
-screened[shown].head(8)
+vocabulary.table(screened, shown, layer="enterprises").head(8)
 
 # %% [markdown]
-# The outputs: a GeoPackage for QGIS (every layer styled), the lists for the county offices
-# (Excel), the web map, the print-ready figures and `run.json`, which records the inputs with
-# their checksums, the options and the counts.
+# 成果包括：供 QGIS 使用的 GeoPackage（每个图层都已配好样式）、报县里的清单（Excel）、网页地图、
+# 可打印的专题图，以及记录输入文件及其校验值、参数和统计数的 `run.json`。
 
 # %%
 for role, path in result.outputs.items():
     print(f"{role:>10}: {path.relative_to(OUT)}")  # screening/...
-print("\nscreening.gpkg layers:")
+print("\nscreening.gpkg 的图层：")
 for name, geometry_type in pyogrio.list_layers(result.outputs["screening"]):
-    print(f"  {name} ({geometry_type})")
+    print(f"  {vocabulary.layer_title(name)}（{name}，{geometry_type or '表'}）")
 workbook = load_workbook(result.outputs["lists"], read_only=True)
-print(f"\nlists.xlsx sheets: {', '.join(workbook.sheetnames)}")
+print(f"\nlists.xlsx 的工作表：{'、'.join(workbook.sheetnames)}")
 workbook.close()
 record = json.loads(result.outputs["run"].read_text(encoding="utf-8"))
 record["counts"]
 
 # %% [markdown]
-# ## 4 · The map
+# ## 4 · 筛查地图
 #
-# `map.html` is one self-contained file: every script and style is inside it, so it opens
-# offline (only the background tiles of the chosen basemap come from the internet; `BASEMAP =
-# "none"` fetches nothing). Send it by e-mail or put it on a web server. Click a plant for its
-# decision and the clause; the layer control switches the built-up areas, the 10 km and 30 km
-# buffers, the heat sources and the Dingxiang zones.
+# `map.html` 是一个自包含的文件：所有脚本和样式都在文件里，断网也能打开（只有所选底图的瓦片来自
+# 网络；`BASEMAP = "none"` 完全不联网）。可以用邮件发送，也可以放到网站上。点击企业可查看管控措施
+# 和依据条款；图层控件可切换建成区、10公里和30公里缓冲区、热源和定襄整治分区。
 
 # %%
 map_path = result.outputs["map"]
-print(f"{map_path}: {map_path.stat().st_size / 1e6:.1f} MB; open it in any browser")
+print(f"{map_path}：{map_path.stat().st_size / 1e6:.1f} MB，可用任何浏览器打开")
 page = html.escape(map_path.read_text(encoding="utf-8"))
 frame = f'<iframe srcdoc="{page}" style="width:100%; height:620px; border:1px solid #ccc"></iframe>'
 HTML(f"<div>{frame}</div>")
 
 # %% [markdown]
-# The static overview (`figures/overview.png`, also as PDF), for reports and for printing; the
-# same folder has one figure per county.
+# 总图（`figures/overview.png`，另有 PDF）供报告和打印使用；同一文件夹中还有各县一张。
 
 # %%
 if "figures" in result.outputs:

@@ -15,26 +15,47 @@
 # ---
 
 # %% [markdown]
-# # 02 · The near-city rule: built-up areas and the 10 km distance
+# # 02 · 建成区周边规则：建成区范围与10公里距离
 #
-# Jinzhong's 2019-2020 plan (004 §二4 and the industry rows of §三(一)) curtails a plant more when
-# its production facilities lie "in or within 10 km of a city or county built-up area"
-# (市、县建成区及周边10公里范围内). Two things decide that yes/no, and this notebook looks at both:
+# 《晋中市2019-2020年秋冬季工业企业错峰生产行动方案》（二、4 及三（一）各行业条款）对生产设施位于
+# “市、县建成区及周边10公里范围内”的企业执行更高的限产比例。决定“是”与“否”的有两件事，本笔记本
+# 分别查看：
 #
-# 1. **the built-up areas**: official polygons, a land-cover raster or OpenStreetMap give
-#    slightly different outlines; near 10 km that can change a plant's answer;
-# 2. **how the distance is measured**: the toolkit measures geodesic metres on the ellipsoid.
-#    Web Mercator (EPSG:3857, the projection of web maps) stretches distances by 1/cos(latitude),
-#    about 26 % at Jinzhong's latitude, and would put many plants on the wrong side of 10 km.
-#    A UTM or Gauss-Krüger projection is close; the notebook measures how close.
+# 1. **建成区范围**：官方面数据、土地覆盖栅格和 OpenStreetMap 给出的轮廓略有不同，在10公里线附近
+#    可能改变企业的判定；
+# 2. **距离怎么量**：本工具在椭球面上量测测地线距离（米）。网络地图使用的 Web 墨卡托投影
+#    （EPSG:3857）把距离放大 1/cos(纬度) 倍，在晋中的纬度约放大26%，会把许多企业划错到10公里线的
+#    另一侧。UTM 或高斯-克吕格投影误差很小，本笔记本量出小到什么程度。
 #
-# **To use your own files, change only the first code cell.** Outputs go to
-# `outputs/02_near_city_rule/` beside the notebook.
+# **换成本县的数据时，只需修改第一个代码格。**
+# 输出放在笔记本旁边的 `outputs/02_near_city_rule/`。
 
 # %%
+# ---- INPUTS 输入区：换成本县的文件（示范数据随软件包安装，由 spatial.datasets 找到）----
 import os
 from pathlib import Path
 
+from spatial import datasets
+
+DEMO = datasets.DEMO_DIR  # 随软件包安装的示范数据，无论装在哪里都能找到
+ENTERPRISES = DEMO / "enterprises.csv"  # 企业清单（load_enterprises 能读的任何格式）
+ENTERPRISES_CRS = None  # None：wgs84 或各行的坐标系列；也可填 gcj02、bd09……
+BUILTUP_SOURCES = {  # 可给一种、两种或三种；第一种作为基准
+    "面数据": DEMO / "builtup.gpkg",  # 官方建成区面数据（含名称列）
+    "栅格": DEMO / "builtup.tif",  # 土地覆盖栅格（第50类为建成区，ESA WorldCover 编码）
+    "OSM": DEMO / "region.osm",  # OpenStreetMap XML 提取
+}
+SEATS = None  # 给栅格/OSM 建成区命名的县城位置 CSV（名称、级别、经度、纬度）；None = 示范的13个
+POLICY = "jinzhong-2019"  # 查看其 near_city（建成区周边）条件的政策表
+SHOW_TOWNS = ("榆次区", "平遥县")  # 放大显示的城镇
+# -----------------------------------------------------------------------------------------------
+
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # 输出放在笔记本旁边
+OUT = OUT / "02_near_city_rule"
+OUT.mkdir(parents=True, exist_ok=True)
+print(f"示范数据：{DEMO}\n输出文件夹：{OUT.resolve()}")
+
+# %%
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,61 +64,45 @@ from IPython.display import display
 from pyproj import CRS, Geod
 
 import spatial
-from spatial import datasets
+from spatial import vocabulary
 from spatial.builtup import BuiltupOptions
 from spatial.coords import utm_epsg
 from spatial.facts import measure_fact
 from spatial.fonts import cjk_font
+from spatial.policy import cite_ref
 
-DEMO = datasets.DEMO_DIR  # the demo data shipped inside the package, found wherever it is installed
-
-# ---- INPUTS: point these at your own files ---------------------------------------------------
-ENTERPRISES = DEMO / "enterprises.csv"  # the inventory (any format load_enterprises reads)
-ENTERPRISES_CRS = None  # None: wgs84, or each row's coord_sys column; else gcj02, bd09 ...
-BUILTUP_SOURCES = {  # one, two or three of the forms; the first is the reference
-    "polygons": DEMO / "builtup.gpkg",  # official polygons with a name column
-    "raster": DEMO / "builtup.tif",  # land cover (class 50 = built-up, ESA WorldCover style)
-    "osm": DEMO / "region.osm",  # OpenStreetMap XML extract
-}
-SEATS = None  # CSV of name, level, lon, lat naming raster/OSM areas; None = the demo's 13 seats
-POLICY = "jinzhong-2019"  # the table whose near_city fact (layer, metres) is examined
-SHOW_TOWNS = ("榆次区", "平遥县")  # towns to draw in close-up
-# -----------------------------------------------------------------------------------------------
-
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
-OUT = OUT / "02_near_city_rule"
-OUT.mkdir(parents=True, exist_ok=True)
 font = cjk_font()  # Noto Sans CJK SC, from the noto-cjk-sans-otc dependency
 plt.rcParams["font.sans-serif"] = [f for f in (font, "DejaVu Sans") if f]
 GEOD = Geod(ellps="WGS84")
-print(f"demo data: {DEMO}\noutputs: {OUT.resolve()}")
 
 # %% [markdown]
-# ## 1 · The rule as data
+# ## 1 · 规则即数据
 #
-# The policy table defines the fact `near_city`: within `within_m` geodesic metres of a feature
-# of the `builtup` layer. Its rows apply in the counties of the table's scope.
+# 政策表定义了空间条件 `near_city`（建成区周边）：与 `builtup`（建成区）图层任一要素的测地线距离
+# 不超过 `within_m` 米。其条款适用于政策表所列的县。
 
 # %%
 policy = spatial.load_policy(POLICY)
 spec = spatial.fact_specs([policy])["near_city"]
 LIMIT_M = spec.within_m
 scope = {c for g in policy.raw.get("rules", []) for c in (g.get("scope") or {}).get("county", [])}
-print(f"{policy.id}: near_city = within {LIMIT_M:g} m of layer '{spec.layer}' ({spec.ref})")
+print(
+    f"{policy.document.short_zh}：{vocabulary.column_label('near_city')}"
+    f" = 距{vocabulary.layer_title(spec.layer)}不超过 {LIMIT_M:g} 米（{cite_ref(spec.ref)}）"
+)
 
 inventory = spatial.load_enterprises(ENTERPRISES, crs=ENTERPRISES_CRS)
 plants = inventory.enterprises
 if scope:
     plants = plants[plants["county"].isin(scope)]
 plants = plants.reset_index(drop=True)
-print(f"{len(plants)} plants in the counties of {policy.id} (of {len(inventory.enterprises)})")
+print(f"政策表适用的县共有 {len(plants)} 家企业（全部 {len(inventory.enterprises)} 家）")
 
 # %% [markdown]
-# ## 2 · Built-up areas from three sources
+# ## 2 · 三种来源的建成区
 #
-# Raster and OSM areas have no names of their own: each takes the name of the city or county
-# seat it contains or lies within 3 km of. The demo's seats are written to `seats.csv` so you
-# can see the format of that file.
+# 栅格和 OSM 提取的建成区本身没有名称：每块取其包含的、或3公里内的市、县城所在地的名称。示范的
+# 县城位置写到 `seats.csv`，可以看到该文件的格式。
 
 # %%
 if SEATS is None:
@@ -115,15 +120,14 @@ def area_km2(geom) -> float:
 
 areas = pd.DataFrame(
     {key: layer.set_index("name").geometry.map(area_km2).round(1) for key, layer in sources.items()}
-).rename_axis("built-up area")
-areas.columns = [f"{key} km²" for key in areas.columns]
+).rename_axis("建成区")
+areas.columns = [f"{key}（平方公里）" for key in areas.columns]
 display(areas)
 
 # %% [markdown]
-# Close-up of a few towns in the local UTM zone (metres true to a few parts in ten thousand).
-# The outlines agree to within a pixel or two; the differences are of three kinds: the raster's
-# 100 m stair steps, holes (an OSM multipolygon's inner ring), and small satellite parts that the
-# raster and OSM paths drop under `min_area_km2`. They matter only for plants near the 10 km line.
+# 在当地 UTM 带中放大几个城镇（距离误差在万分之几以内）。各来源的轮廓相差一两个像元；差别有三类：
+# 栅格100米的锯齿、空洞（OSM 多边形的内环），以及栅格和 OSM 途径按 `min_area_km2` 舍去的小块
+# 飞地。只有10公里线附近的企业会受影响。
 
 # %%
 lon0, lat0 = plants.geometry.x.median(), plants.geometry.y.median()
@@ -135,18 +139,18 @@ for ax, town in zip(axes[0], towns, strict=True):
     for key, layer in sources.items():
         part = layer[layer["name"] == town].to_crs(UTM)
         part.boundary.plot(ax=ax, color=colours[key], linewidth=1.4, label=key)
-    ax.set_title(f"{town}: built-up outline by source")
-    ax.set_xlabel(f"easting (m, {UTM})")
+    ax.set_title(f"{town}：各来源的建成区轮廓")
+    ax.set_xlabel(f"东坐标（米，{UTM}）")
     ax.set_aspect("equal")
     ax.legend(fontsize=8, loc="best")
 fig.tight_layout()
 fig.savefig(OUT / "builtup_sources.png", dpi=110)
 
 # %% [markdown]
-# ## 3 · The 10 km distances
+# ## 3 · 10公里距离
 #
-# `spatial.facts.measure_fact` gives each plant its geodesic distance to the nearest built-up
-# area (0 inside), the area's name and the yes/no fact. Measured once per source:
+# `spatial.facts.measure_fact` 给出每家企业到最近建成区的测地线距离（位于建成区内为0）、该建成区
+# 的名称和“是/否”判定。每种来源各量一次：
 
 # %%
 facts = {key: measure_fact(plants, layer, spec) for key, layer in sources.items()}
@@ -154,30 +158,29 @@ distance = pd.DataFrame({key: f[spec.distance_column] for key, f in facts.items(
 near = pd.DataFrame({key: f[spec.name] for key, f in facts.items()})
 summary = pd.DataFrame(
     {
-        "inside (0 m)": (distance == 0).sum(),
-        f"within {LIMIT_M / 1000:g} km": near.sum(),
-        f"differs from {REFERENCE}": near.ne(near[REFERENCE], axis=0).sum(),
+        "位于建成区内": (distance == 0).sum(),
+        f"{LIMIT_M / 1000:g}公里以内": near.sum(),
+        f"与{REFERENCE}不同": near.ne(near[REFERENCE], axis=0).sum(),
     }
 )
-display(summary)
+display(summary.rename_axis("建成区来源"))
 
 # %% [markdown]
-# The plants within 300 m of the line on any source, and each source's answer. These are the
-# plants for which the choice of built-up source matters; the demo places pairs at 9 970 m and
-# 10 030 m from the polygons on purpose. A larger difference comes from a small satellite part
-# of a town: the raster and OSM paths drop built-up patches under `min_area_km2` (1 km²), so a
-# plant near the 0.9 km² satellite of 平遥县 is "near" by the polygons and "far" by the others.
+# 按任一来源距10公里线不超过300米的企业，以及各来源的判定。对这些企业，选用哪种建成区会影响结果；
+# 示范数据特意在距面数据9970米和10030米处各放了几对企业。更大的差别来自城镇的小块飞地：栅格和
+# OSM 途径舍去小于 `min_area_km2`（1平方公里）的建成区斑块，所以平遥县0.9平方公里飞地旁的企业按
+# 面数据为“以内”，按另两种为“以外”。
 
 # %%
 close = (distance - LIMIT_M).abs().min(axis=1) <= 300
 table = plants.loc[close, ["id", "county", "industry"]].join(facts[REFERENCE][spec.nearest_column])
-table = table.join(distance.round(1).add_prefix("m_"))
-table = table.join(near.add_prefix("near_"))
-table.sort_values(f"m_{REFERENCE}")
+table = table.join(distance.round(1).add_prefix("距离（米）"))
+table = table.join(near.map(lambda v: vocabulary.label("yesno", v)).add_prefix("10公里以内"))
+vocabulary.table(table.sort_values(f"距离（米）{REFERENCE}"))
 
 # %% [markdown]
-# The whole region: the reference built-up areas, their 10 km geodesic buffer (what the GeoPackage
-# layer `near_city_10km` and the map show) and the plants by the answer.
+# 全区域：基准建成区、其10公里测地线缓冲区（即 GeoPackage 图层“建成区周边10公里”和地图上显示的
+# 范围）以及按判定着色的企业。
 
 # %%
 buffers = spatial.fact_buffers({spec.layer: sources[REFERENCE]}, {spec.name: spec})
@@ -185,25 +188,26 @@ zone = buffers[spec.buffer_layer]
 fig, ax = plt.subplots(figsize=(8, 8))
 zone.to_crs(UTM).plot(ax=ax, color="#6a3d9a", alpha=0.12, edgecolor="#6a3d9a")
 sources[REFERENCE].to_crs(UTM).plot(ax=ax, color="#8c7355")
-drawn = plants.assign(answer=np.where(near[REFERENCE].fillna(False), "near", "far")).to_crs(UTM)
-for answer, colour in (("near", "#d73027"), ("far", "#4575b4")):
+drawn = plants.assign(answer=np.where(near[REFERENCE].fillna(False), "以内", "以外")).to_crs(UTM)
+for answer, colour in (("以内", "#d73027"), ("以外", "#4575b4")):
     drawn[drawn["answer"] == answer].plot(ax=ax, markersize=4, color=colour, label=answer)
-ax.set_title(f"{spec.buffer_layer}: {LIMIT_M / 1000:g} km geodesic buffer of the built-up areas")
+ax.set_title(
+    f"{vocabulary.layer_title(spec.buffer_layer)}：建成区的{LIMIT_M / 1000:g}公里测地线缓冲区"
+)
 ax.set_aspect("equal")
 ax.legend()
 fig.savefig(OUT / "near_city_buffer.png", dpi=110)
 
 # %% [markdown]
-# ## 4 · Why not measure in Web Mercator?
+# ## 4 · 为什么不能在 Web 墨卡托投影中量距离？
 #
-# A GIS layer in EPSG:3857 (the projection of web maps) invites `distance()` in "metres". Those
-# are not metres on the ground: Web Mercator's scale factor is 1/cos(latitude), 1.26 at 37.5° N,
-# so a plant 8 km from a town measures 10.1 km and falls out of the near-city band. Transverse
-# Mercator projections (UTM, the CGCS2000 Gauss-Krüger zones of Chinese surveying) keep the
-# scale within a few parts in ten thousand near their central meridian.
+# EPSG:3857（网络地图的投影）中的图层很容易让人直接用 `distance()` 量“米”。但那不是地面上的米：
+# Web 墨卡托的比例因子是 1/cos(纬度)，北纬37.5°时为1.26，距城镇8公里的企业会量成10.1公里，
+# 被划出建成区周边范围。横轴墨卡托投影（UTM、我国测绘使用的 CGCS2000 高斯-克吕格分带）在中央
+# 经线附近的比例误差只有万分之几。
 #
-# Below, the same nearest distances are measured in the plane of each projection (shapely on
-# projected coordinates, as a desktop GIS would do) and compared with the geodesic ones.
+# 下面在各投影的平面上量同样的最近距离（像桌面 GIS 那样用 shapely 在投影坐标上计算），并与测地线
+# 距离比较。
 
 # %%
 zone6 = int(lon0 // 6) + 1  # CGCS2000 6° Gauss-Krüger zones 13-23: EPSG:4491-4501
@@ -232,17 +236,15 @@ error = planar.sub(geodesic, axis=0)
 band = geodesic.between(1, 15_000)
 comparison = pd.DataFrame(
     {
-        "error at 10 km (m, median)": error[geodesic.between(9_000, 11_000)].median().round(1),
-        "largest |error| up to 15 km (m)": error[band].abs().max().round(1),
-        "scale (planar / geodesic, median)": (planar[band].div(geodesic[band], axis=0))
-        .median()
-        .round(5),
-        f"plants on the wrong side of {LIMIT_M / 1000:g} km": planar.le(LIMIT_M)
+        "10公里处误差（米，中位数）": error[geodesic.between(9_000, 11_000)].median().round(1),
+        "15公里内最大误差（米）": error[band].abs().max().round(1),
+        "比例（平面/测地线，中位数）": (planar[band].div(geodesic[band], axis=0)).median().round(5),
+        f"划错到{LIMIT_M / 1000:g}公里线另一侧的企业": planar.le(LIMIT_M)
         .ne(geodesic.le(LIMIT_M), axis=0)
         .sum(),
     }
 )
-display(comparison)
+display(comparison.rename_axis("投影"))
 
 # %%
 fig, (left, middle, right) = plt.subplots(1, 3, figsize=(17, 4.8))
@@ -254,35 +256,33 @@ for ax, labels in ((left, list(projections)[:1]), (middle, list(projections)[1:]
         colour = palette[list(projections).index(label) % len(palette)]
         ax.scatter(km, error.loc[outside, label], s=4, color=colour, label=label)
     ax.axvline(LIMIT_M / 1000, color="k", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("geodesic distance to the nearest built-up area (km)")
-    ax.set_ylabel("planar distance − geodesic distance (m)")
+    ax.set_xlabel("到最近建成区的测地线距离（公里）")
+    ax.set_ylabel("平面距离 − 测地线距离（米）")
     ax.legend()
-left.set_title("Web Mercator: kilometres of error")
-middle.set_title("UTM and Gauss-Krüger: metres of error")
+left.set_title("Web 墨卡托：误差以公里计")
+middle.set_title("UTM 和高斯-克吕格：误差以米计")
 
 lat = plants.geometry.y
 ratio = planar.loc[outside, "Web Mercator"] / geodesic[outside]
-right.scatter(lat[outside], ratio, s=4, color="#d62728", label="Web Mercator, measured")
+right.scatter(lat[outside], ratio, s=4, color="#d62728", label="Web 墨卡托实测")
 grid = np.linspace(lat.min() - 0.1, lat.max() + 0.1, 50)
-right.plot(grid, 1 / np.cos(np.radians(grid)), "k-", label="1 / cos(latitude)")
-right.set_xlabel("latitude (°N)")
-right.set_ylabel("Web Mercator metres per true metre")
-right.set_title("Web Mercator stretches distances by 1/cos(latitude)")
+right.plot(grid, 1 / np.cos(np.radians(grid)), "k-", label="1 / cos(纬度)")
+right.set_xlabel("纬度（北纬，度）")
+right.set_ylabel("每实地米对应的 Web 墨卡托“米”")
+right.set_title("Web 墨卡托把距离放大 1/cos(纬度) 倍")
 right.legend()
 fig.tight_layout()
 fig.savefig(OUT / "mercator_error.png", dpi=110)
 
 # %% [markdown]
-# In the middle panel, a 6° Gauss-Krüger zone and a 3° zone that share their central meridian
-# (111°E for the demo) are the same projection, scale 1 on the meridian, so their points
-# coincide. UTM is a transverse Mercator too, with scale 0.9996 on its meridian: distances near
-# the meridian come out a little short, hence its negative errors.
+# 中图中，中央经线相同（示范为东经111°）的6°带和3°带高斯-克吕格投影是同一个投影，中央经线上比例
+# 为1，所以点重合。UTM 也是横轴墨卡托投影，中央经线上比例为0.9996：中央经线附近的距离略短，
+# 所以误差为负。
 #
-# ## 5 · Flipped decisions
+# ## 5 · 判定被改变的企业
 #
-# What the wrong projection would do to the lists: the Jinzhong table applied once with the
-# geodesic distances and once with each projection's planar distances in their place. A plant
-# counts as flipped when its action or its curtailment percentage changes.
+# 投影用错对清单的影响：晋中政策表先按测地线距离执行一次，再分别用各投影的平面距离代替执行。
+# 管控措施或限产比例发生变化的企业，计为判定被改变。
 
 # %%
 base = plants.join(facts[REFERENCE])
@@ -308,13 +308,11 @@ for label in projections:
     flipped[label] = int(changed.sum())
     if label == "Web Mercator":
         examples = truth[changed].join(other[changed].add_suffix(f" ({label})"))
-print(pd.Series(flipped, name="plants whose decision changes").to_string())
-examples.head(10)
+print(pd.Series(flipped, name="判定被改变的企业数").rename_axis("投影").to_string())
+vocabulary.table(examples.reset_index()).head(10)
 
 # %% [markdown]
-# **Reading the result.** On the demo region, Web Mercator moves well over a hundred plants to
-# the wrong side of 10 km and changes their curtailment; UTM and Gauss-Krüger change none, but
-# their error (a few metres) is not zero, and a plant placed a few metres from the line could
-# still flip. The toolkit therefore reports geodesic distances and uses a projection only to
-# find candidate edges (see `spatial/measure.py`). The choice of built-up source moves more
-# plants than a good projection does: agree with the county which outline is official.
+# **结论。** 在示范区域，Web 墨卡托把一百多家企业划错到10公里线另一侧，改变了其限产比例；UTM 和
+# 高斯-克吕格没有改变任何企业，但误差（几米）不为零，距界线几米的企业仍可能被改变。因此本工具报告
+# 测地线距离，投影只用于查找候选边（见 `spatial/measure.py`）。建成区来源的选择比好的投影影响更多
+# 企业：请与县里确认以哪一种轮廓为准。

@@ -27,10 +27,10 @@
 # |---|---|---|
 # | 限产 p%，采暖季 D 天 | 年排放量 × p/100 × D/365 | 采暖季 |
 # | 停产治理、采暖季停产（停产时段 D 天，含首尾两日） | 年排放量 × D/365 | 采暖季 |
-# | 关停或整合、清零淘汰、限期退出 | 自完成时限起每年减少全部年排放量 | 年 |
+# | 关停或整合、淘汰清零、限期退出 | 自完成时限起每年减少全部年排放量 | 年 |
 # | 限期整改至排放限值（法兰炉、燃气锅炉）¹ | 年排放量 × (1 − 限值/折算浓度)，未超限为0 | 年 |
 # | 待研判、以热定产 | 不计减排量，年排放量单列为“待研判排放量” | — |
-# | 豁免、无适用条款 | 0 | — |
+# | 豁免、无管控措施 | 0 | — |
 #
 # ¹ 法兰炉：颗粒物10、二氧化硫50、氮氧化物200毫克/立方米（基准含氧量8%）；燃气锅炉：氮氧化物50。
 #
@@ -46,30 +46,12 @@
 # **使用自己的数据时只需修改第一个代码单元。** 输出写入笔记本旁的 `outputs/06_emission_effect/`。
 
 # %%
+# ---- INPUTS 输入区：换成本县的文件（示范数据随软件包安装，由 spatial.datasets 找到）----
 import os
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import yaml
-from IPython.display import display
-from openpyxl import Workbook
-
-import spatial
 from spatial.datasets import get_path
-from spatial.emissions import (
-    EMISSION_COLUMNS,
-    POLLUTANT_ZH,
-    county_summary,
-    emission_table,
-)
-from spatial.export.excel import INDUSTRY_ZH
-from spatial.export.excel_emissions import write_emission_sheet
-from spatial.fonts import cjk_font
-from spatial.policy import ACTION_ZH
 
-# ---- INPUTS: point these at your own files ---------------------------------------------------
 ENTERPRISES = get_path(
     "enterprises.csv"
 )  # 企业清单；自有清单可含 pm_t/so2_t/nox_t/vocs_t 年排放量（吨）
@@ -87,13 +69,35 @@ WHAT_IF = {  # 假设情景：某县提高某行业限产比例（只能提高�
 POLLUTANT = "nox"  # 图表和排名所用的污染物：pm、so2、nox、vocs
 # -----------------------------------------------------------------------------------------------
 
-OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # beside the notebook
+OUT = Path(os.environ.get("SPATIAL_NOTEBOOKS_OUT", "outputs"))  # 输出放在笔记本旁边
 OUT = OUT / "06_emission_effect"
 OUT.mkdir(parents=True, exist_ok=True)
+print(f"输出文件夹：{OUT.resolve()}")
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import yaml
+from IPython.display import display
+from openpyxl import Workbook
+
+import spatial
+from spatial.emissions import (
+    EMISSION_COLUMNS,
+    POLLUTANT_ZH,
+    county_summary,
+    emission_table,
+)
+from spatial.export.excel_emissions import write_emission_sheet
+from spatial.fonts import cjk_font
+from spatial.vocabulary import ACTION_LABELS as ACTION_ZH
+from spatial.vocabulary import labels
+
+INDUSTRY_ZH = labels("industry")
 font = cjk_font()  # Noto Sans CJK SC
 plt.rcParams["font.sans-serif"] = [f for f in (font, "DejaVu Sans") if f]
 pd.set_option("display.max_colwidth", 80)
-print(f"outputs: {OUT.resolve()}")
 
 # %% [markdown]
 # ## 1 · 筛查并附加年排放量

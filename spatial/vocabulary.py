@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 
+import pandas as pd
 import yaml
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "layer_column_labels",
     "layer_names",
     "layer_title",
+    "table",
 ]
 
 
@@ -208,3 +210,59 @@ def layer_names() -> tuple[str, ...]:
 def layer_column_labels() -> dict[str, dict[str, str]]:
     """Layer → {column: header} where a layer heads a column its own way."""
     return {k: dict(v) for k, v in (_data().get("layer_columns") or {}).items()}
+
+
+CODED_COLUMNS: dict[str, str] = {
+    "action": "action",
+    "industry": "industry",
+    "subtype": "subtype",
+    "fuel": "fuel",
+    "policy_class": "policy_class",
+    "zone_status": "zone_status",
+    "zone_phase": "zone_phase",
+    "deadline_status": "deadline_status",
+    "none_kind": "none_kind",
+    "pollutant": "pollutant",
+    "period": "period",
+    "status": "emission_status",
+    "coord_sys": "coord_sys",
+    **dict.fromkeys(
+        (
+            "compliant", "ultra_low", "clean_transport", "green_factory", "online_monitoring",
+            "special_limits", "supplies_heat", "sintering", "suction_crane", "clean_energy",
+            "near_city", "in_heat_radius", "in_eco_zone", "near_urban_area", "near_trunk_road",
+        ),
+        "yesno",
+    ),
+}  # fmt: skip
+"""Column → the kind of its codes, for :func:`table`."""
+
+
+def table(
+    frame: pd.DataFrame, columns: list[str] | None = None, layer: str | None = None
+) -> pd.DataFrame:
+    """A table as a person reads it (a notebook's display): coded values as their labels, the
+    clause cited by document, headers in Chinese; the data passed in are not changed.
+
+    >>> table(pd.DataFrame({"id": ["A1"], "action": ["curtail"], "near_city": [True]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+       编号  管控措施 建成区周边10公里内
+    0  A1  错峰生产          是
+    """
+    out = pd.DataFrame(frame[list(columns)] if columns else frame).copy()
+    out = out.drop(columns=[c for c in ("geometry", "geom") if c in out])
+    for column in out.columns:
+        kind = CODED_COLUMNS.get(column)
+        if kind is not None:
+            out[column] = [label(kind, v) if not _blank(v) else "" for v in out[column]]
+    if "rule_ref" in out:
+        from spatial.policy import cite_ref
+
+        out["rule_ref"] = [
+            "" if _blank(r) else (cite_ref(str(r)) or str(r)) for r in out["rule_ref"]
+        ]
+    return out.rename(columns={c: column_label(c, layer) for c in out.columns})
+
+
+def _blank(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
