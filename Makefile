@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB_STAMP := $(VENV)/.notebooks
 
-.PHONY: install demo test lint unit bench fuzz notebooks clean
+.PHONY: install demo test lint unit bench bench-screen bench-policy fuzz notebooks clean
 
 install: $(STAMP)
 
@@ -29,8 +29,14 @@ unit: install
 test: lint unit
 
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks --suite engine,screen,policy
 	$(BIN)/python -m benchmarks.bench_threads
+
+bench-screen: install
+	$(BIN)/python -m benchmarks --suite screen
+
+bench-policy: install
+	$(BIN)/python -m benchmarks --suite policy
 
 notebooks: $(NB_STAMP)
 	$(BIN)/jupyter lab notebooks/

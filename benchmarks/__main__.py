@@ -2,6 +2,14 @@
 
     python -m benchmarks            # Shanxi and China, 100k x 2k and 1M x 20k (about 10 min)
     python -m benchmarks --quick    # a smoke run on 20k x 400 (about a minute)
+    python -m benchmarks --suite screen,policy   # `spatial screen` end to end, policy engine
+    python -m benchmarks --suite engine,screen,policy   # everything (what `make bench` runs)
+
+Suites: ``engine`` (this module: the geodesic engine against its peers), ``screen``
+(:mod:`benchmarks.bench_screen`: every default output at 200k × 5k beside the geopandas route,
+results checked against the code before the speed work) and ``policy``
+(:mod:`benchmarks.bench_policy`: the policy engine and zone assignment per million
+enterprises beside the code before). Each suite prints its own report.
 
 Each measurement runs in its own process (see :mod:`benchmarks.cases`), so its peak memory is
 its own. The table is printed and written to ``benchmarks/results.md`` (``--quick``:
@@ -372,7 +380,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=None, help="quick,100k,1M (default: 100k,1M)")
     parser.add_argument("--no-postgis", action="store_true", help="skip PostGIS")
     parser.add_argument("--out", type=Path, default=None, help="the Markdown report")
+    parser.add_argument("--suite", default="engine", help="engine,screen,policy (default: engine)")
     args = parser.parse_args(argv)
+    suites = [s.strip() for s in args.suite.split(",") if s.strip()]
+    unknown = sorted(set(suites) - {"engine", "screen", "policy"})
+    if unknown:
+        parser.error(f"unknown suite {', '.join(unknown)}: choose from engine, screen, policy")
+    status = 0
+    for suite, module in (("screen", "bench_screen"), ("policy", "bench_policy")):
+        if suite in suites:
+            extra = ["--size", "quick"] if suite == "screen" and args.quick else []
+            extra += ["--n", "100000"] if suite == "policy" and args.quick else []
+            status |= subprocess.run(
+                [sys.executable, "-m", f"benchmarks.{module}", *extra], cwd=ROOT
+            ).returncode
+    if "engine" not in suites:
+        return status
     sizes = (args.sizes or ("quick" if args.quick else "100k,1M")).split(",")
     regions = args.regions.split(",")
     out = args.out or (

@@ -95,7 +95,7 @@ def _evaluate(node: ast.AST, frame: pd.DataFrame):
 def add_derived(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Columns a table computes from others, e.g. ``pm_ref: "pm_mg * 13 / (21 - o2_pct)"``."""
     derived = policy.raw.get("derived") or {}
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: new columns never reach the caller's frame
     for name, expression in derived.items():
         tree = compile_expression(str(expression), f"{policy.path}: derived.{name}")
         values = _evaluate(tree, out)
@@ -120,9 +120,64 @@ def _column_kind(column: str, facts: set[str]) -> str:
     return "value"
 
 
+BLANK_TEXTS = frozenset({"", "nan", "None", "<NA>"})
+
+
+def _factorizable(values: pd.Series) -> bool:
+    """Text, numbers and booleans: ``str`` of a distinct value is the column's ``astype(str)``
+    of it, so a test on the distinct values decides for every row (object columns, which may
+    mix 1 and 1.0, and dates are read value by value)."""
+    dtype = values.dtype
+    return isinstance(dtype, pd.StringDtype) or (
+        not pd.api.types.is_object_dtype(dtype) and pd.api.types.is_numeric_dtype(dtype)
+    )
+
+
 def _blank(values: pd.Series) -> np.ndarray:
+    if _factorizable(values):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        blank = [str(u).strip() in BLANK_TEXTS for u in uniques]
+        return np.asarray([*blank, True], dtype=bool)[codes]  # code -1 (missing): blank
     text = values.astype(object)
-    return (text.isna() | text.astype(str).str.strip().isin(["", "nan", "None", "<NA>"])).to_numpy()
+    return (text.isna() | text.astype(str).str.strip().isin(list(BLANK_TEXTS))).to_numpy()
+
+
+def _text_isin(values: pd.Series, options: list[str]) -> np.ndarray:
+    """``values.astype(str).isin(options)``, decided once per distinct value where it can be."""
+    if _factorizable(values):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        wanted = set(options)
+        hit = [str(u) in wanted for u in uniques]
+        missing = values[codes < 0]
+        na_hit = bool(missing.astype(str).isin(options).iloc[0]) if len(missing) else False
+        return np.asarray([*hit, na_hit], dtype=bool)[codes]
+    return values.astype(str).isin(options).to_numpy()
+
+
+#: per evaluated frame: column -> its blank mask (shared by the tables of one ``evaluate``)
+_COLUMN_BLANKS: dict[int, dict[str, np.ndarray]] = {}
+#: id of a table's frame -> (blank masks and condition masks shared with the other tables of
+#: one :func:`evaluate`, the table's derived columns, which are its own)
+_SHARED: dict[int, tuple[dict, dict, set[str]]] = {}
+
+
+def _forget(frame: pd.DataFrame) -> None:
+    """Drop what was memoised for ``frame`` (its evaluation is over)."""
+    _MEMO.pop(id(frame), None)
+    _COLUMN_BLANKS.pop(id(frame), None)
+    _SHARED.pop(id(frame), None)
+
+
+def column_blank(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """:func:`_blank` of ``frame[column]``, computed once per frame (and once per column for
+    the tables of one :func:`evaluate`, whose frames share every column but the derived)."""
+    shared, _, derived = _SHARED.get(id(frame), (None, None, set()))
+    memo = shared if shared is not None and column not in derived else None
+    if memo is None:
+        memo = _COLUMN_BLANKS.setdefault(id(frame), {})
+    if column not in memo:
+        memo[column] = _blank(frame[column]) if column in frame else np.ones(len(frame), bool)
+    return memo[column]
 
 
 def _normalise_wanted(wanted, kind: str):
@@ -142,7 +197,9 @@ def condition_masks(
     Results are memoised while one table is evaluated, since a table tests the same conditions
     in many rows.
     """
-    memo = _MEMO.setdefault(id(frame), {})
+    _, shared, derived = _SHARED.get(id(frame), (None, None, set()))
+    own = shared is None or column in derived or (column == "county" and "county_input" in derived)
+    memo = _MEMO.setdefault(id(frame), {}) if own else shared
     key = (column, repr(wanted), tuple(sorted(facts)))
     if key not in memo:
         memo[key] = _condition_masks(frame, column, wanted, facts)
@@ -154,7 +211,7 @@ def _condition_masks(
 ) -> tuple[np.ndarray, np.ndarray, str]:
     kind = _column_kind(column, facts)
     values = frame[column] if column in frame else pd.Series([None] * len(frame), frame.index)
-    blank = _blank(values).copy()
+    blank = column_blank(frame, column).copy()
     if isinstance(wanted, dict) and "contains" in wanted:
         return (*_contains(frame, column, str(wanted["contains"]), values, blank), kind)
     if isinstance(wanted, dict):
@@ -178,7 +235,7 @@ def _condition_masks(
         truth = values.astype("boolean")
         ok = truth.isin([bool(o) for o in options]).fillna(False).to_numpy(dtype=bool)
     else:
-        ok = values.astype(str).isin([str(o) for o in options]).to_numpy()
+        ok = _text_isin(values, [str(o) for o in options])
     return ok & ~blank, blank, kind
 
 
@@ -194,6 +251,11 @@ def _contains(
         columns.append(frame["county_input"])
     ok = np.zeros(len(frame), dtype=bool)
     for series in columns:
+        if _factorizable(series):  # folded once per distinct value
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            hit = [wanted in schema.normalize_text(u) for u in uniques]
+            ok |= np.asarray([*hit, not wanted], dtype=bool)[codes]  # a blank folds to ""
+            continue
         folded = series.map(lambda v: "" if v is None or pd.isna(v) else schema.normalize_text(v))
         ok |= folded.str.contains(wanted, regex=False).to_numpy(dtype=bool)
     return ok, blank & ~ok
@@ -220,9 +282,9 @@ def county_matches(values: pd.Series, options: list) -> np.ndarray:
     """A county condition compares counties, not spellings: the short name, a city prefix or
     a renamed district in the sheet decides as the full name in the table."""
     wanted = {str(o).strip() for o in options} | {canonical_county(o) for o in options}
-    distinct = pd.unique(values.astype(object))
-    hits = {v for v in distinct if str(v).strip() in wanted or canonical_county(v) in wanted}
-    return values.astype(object).isin(hits).to_numpy(dtype=bool)
+    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+    hits = [str(v).strip() in wanted or canonical_county(v) in wanted for v in distinct]
+    return np.asarray([*hits, False], dtype=bool)[codes]
 
 
 def excluded(frame: pd.DataFrame, policy: Policy, facts: set[str]) -> tuple[np.ndarray, list]:
@@ -235,7 +297,7 @@ def excluded(frame: pd.DataFrame, policy: Policy, facts: set[str]) -> tuple[np.n
         _excluded(frame, policy, facts, out, reasons)
     finally:
         if owner:
-            _MEMO.pop(id(frame), None)
+            _forget(frame)
     return out, reasons
 
 
@@ -557,6 +619,12 @@ class _Context:
 
     def inputs_of(self, column: str) -> list[str]:
         """The inventory columns a derived column is computed from (itself otherwise)."""
+        memo = self.__dict__.setdefault("_inputs", {})
+        if column not in memo:
+            memo[column] = self._inputs_of(column)
+        return memo[column]
+
+    def _inputs_of(self, column: str) -> list[str]:
         expression = (self.policy.raw.get("derived") or {}).get(column)
         if expression is None:
             return [column]
@@ -570,10 +638,33 @@ class _Context:
                 return spec
         return None
 
+    def cite(self, ref: str) -> str:
+        """:func:`spatial.policy.cite_ref` of ``ref``, once per reference and table."""
+        memo = self.__dict__.setdefault("_cited", {})
+        if ref not in memo:
+            memo[ref] = cite_ref(ref)
+        return memo[ref]
+
     def blank_labels(self, columns: list[str], p: int) -> str:
         """The blanks behind ``columns`` for row ``p`` in words: ``「蒸吨」、「燃料」为空`` (the
         planner's headers; a derived value names its blank inputs); an unmeasured fact as
-        ``与建成区的距离未知``."""
+        ``与建成区的距离未知``. Worded once per set of columns and blanks among their inputs."""
+        columns = tuple(columns)
+        inputs = self.__dict__.setdefault("_all_inputs", {})
+        if columns not in inputs:
+            inputs[columns] = tuple(
+                dict.fromkeys(c for column in columns for c in self.inputs_of(column))
+            )
+        blanks = tuple(
+            c not in self.frame or column_blank(self.frame, c)[p] for c in inputs[columns]
+        )
+        memo = self.__dict__.setdefault("_labels_memo", {})
+        key = (columns, blanks)
+        if key not in memo:
+            memo[key] = self._blank_labels(list(columns), p)
+        return memo[key]
+
+    def _blank_labels(self, columns: list[str], p: int) -> str:
         cells: list[str] = []
         unknown: list[str] = []
         for column in columns:
@@ -591,7 +682,7 @@ class _Context:
                     unknown.append(text)
                 continue
             inputs = self.inputs_of(column)
-            blank = [c for c in inputs if c not in self.frame or _blank(self.frame[c].iloc[[p]])[0]]
+            blank = [c for c in inputs if c not in self.frame or column_blank(self.frame, c)[p]]
             for c in blank or inputs:
                 text = f"「{column_label(c, self.headers)}」"
                 if text not in cells:
@@ -625,12 +716,124 @@ def _review_templates(
 ) -> list[str]:
     """Why each enterprise needs review: which blank kept the row from deciding."""
     action = ACTION_ZH.get(row_spec["action"], row_spec["action"])
-    ref = cite_ref(row_spec["ref"])
+    ref = context.cite(row_spec["ref"])
     outcome = "" if row_spec["action"] == "review" else f"（适用则{action}）"
     return [
         context.blank_labels([c for c, blank in reviewed if blank[p]], int(p))
         + f"，无法判断是否适用{ref}{outcome}，请县级核实后补填。"
         for p in positions
+    ]
+
+
+def _once_per_value(function, values: list) -> list:
+    """``[function(v) for v in values]``, calling ``function`` once per distinct value."""
+    done: dict = {}
+    out = []
+    for value in values:
+        try:
+            out.append(done[value])
+        except KeyError:
+            out.append(done.setdefault(value, function(value)))
+        except TypeError:  # unhashable
+            out.append(function(value))
+    return out
+
+
+class _Rows:
+    """The enterprises' values by column and position, read as ``frame.to_dict("records")``
+    gives them (native Python scalars), one column at a time and only when asked for."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.columns: dict[str, list] = {}
+
+    def __contains__(self, column: str) -> bool:
+        return column in self.frame
+
+    def value(self, column: str, p: int):
+        if column not in self.columns:
+            self.columns[column] = self.frame[[column]].to_dict("list")[column]
+        return self.columns[column][p]
+
+    def get(self, column: str | None, p: int):
+        return self.value(column, p) if column is not None and column in self.frame else None
+
+
+def _blank_value(value: object) -> bool:
+    """:func:`_blank` of one value."""
+    try:
+        if pd.isna(value):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return str(value).strip() in BLANK_TEXTS
+
+
+class _Values(dict):
+    """What a reason template reads for one decision: the values of
+    :func:`_template_values`, each computed when the template asks for it."""
+
+    def __init__(self, rows: _Rows, p: int, outcome: dict, specs: tuple[FactSpec, ...]) -> None:
+        super().__init__()
+        self.rows, self.p, self.outcome, self.specs = rows, p, outcome, specs
+
+    def __missing__(self, key: str):
+        value = self[key] = self._value(key)
+        return value
+
+    def _value(self, key: str):
+        rows, p, outcome = self.rows, self.p, self.outcome
+        if key == "curtail_pct":
+            pct = outcome.get("curtail_pct")
+            if isinstance(pct, float) and np.isfinite(pct):
+                return number_zh(pct)
+        if key == "zone_status_zh":
+            return _zone_status_zh(
+                {c: rows.value(c, p) for c in ("zone_status", "zone_days_left") if c in rows}
+            )
+        for spec in reversed(self.specs):
+            if key in (f"{spec.name}_text", f"{spec.name}_place"):
+                nearest = rows.get(spec.name_column, p) if spec.name_column else None
+                if nearest is None or (isinstance(nearest, float) and np.isnan(nearest)):
+                    nearest = rows.get(spec.nearest_column, p)
+                if key == f"{spec.name}_place":
+                    return "" if nearest is None else str(nearest)
+                return fact_text(spec, rows.get(spec.distance_column, p), nearest)
+        if key in outcome:
+            value = outcome[key]
+            if np.isscalar(value) and not pd.isna(value) and value is not None:
+                return value
+        if key not in rows:
+            return "（未填）"
+        raw = rows.value(key, p)
+        value = "（未填）" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else raw
+        if isinstance(value, float):
+            value = number_zh(value)
+        if key in CODED:
+            value = code_label(key, raw) or "（空）"
+        spec = schema.columns().get(key)
+        if spec is not None and spec.type == schema.YESNO and not _blank_value(raw):
+            value = code_label(key, raw)
+        return value
+
+
+def _fill(template: str, values: dict) -> str:
+    """A reason template filled (as :func:`_explain`)."""
+    try:
+        return template.format_map(values)
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: str(values[m.group(1)]), template)
+
+
+def _reasons(g: pd.DataFrame, pos: np.ndarray, context: _Context) -> list[str]:
+    """The reason of every decision of a group: its template filled with the enterprise's
+    values and the outcome (:func:`_explain`, reading only the values a template names)."""
+    rows = context.__dict__.setdefault("_rows", _Rows(context.frame))
+    columns = [c for c in g.columns if c not in ("flags",)]
+    outcomes = g[columns].to_dict("records")
+    return [
+        _fill(o["_template"], _Values(rows, int(p), o, context.specs))
+        for o, p in zip(outcomes, pos.tolist(), strict=True)
     ]
 
 
@@ -644,10 +847,12 @@ def _finish_group(
     frame, policy, facts = context.frame, context.policy, context.facts
     g = group_rows.sort_values("_pos", kind="stable").reset_index(drop=True)
     pos = g["_pos"].to_numpy()
-    for i, p in enumerate(pos):
+    flags = g["flags"].to_numpy()  # the rows' own lists: appended to in place
+    for i in np.flatnonzero(np.isin(pos, np.fromiter(blank_selectors, dtype=np.int64))):
+        p = pos[i]
         missing = sorted(blank_selectors.get(int(p), set()))
-        if missing and not any(f.startswith("blank:") for f in g.at[i, "flags"]):
-            g.at[i, "flags"].append("blank:" + ",".join(missing))
+        if missing and not any(f.startswith("blank:") for f in flags[i]):
+            flags[i].append("blank:" + ",".join(missing))
     for column in g["_deadline_from"].dropna().unique():
         rows = (g["_deadline_from"] == column) & (g["action"] != "review")
         values = (
@@ -658,20 +863,23 @@ def _finish_group(
             if values is not None
             else None
         )
-    g["deadline_status"] = [_deadline_status(d, context.as_of) for d in g["deadline"]]
+    g["deadline_status"] = _once_per_value(
+        lambda d: _deadline_status(d, context.as_of), g["deadline"].tolist()
+    )
     season = _season_days(policy)
-    g["stop_days"] = [
-        _stop_days_of(a, pct, ws, we, season)
-        for a, pct, ws, we in zip(
-            g["action"], g["curtail_pct"], g["window_start"], g["window_end"], strict=True
-        )
-    ]
-    rows = frame.iloc[np.unique(pos)].to_dict("records")
-    by_pos = dict(zip(np.unique(pos).tolist(), rows, strict=True))
-    g["reason_zh"] = [
-        _explain(t, by_pos[int(p)], r, context.specs)
-        for t, p, r in zip(g["_template"], pos, g.to_dict("records"), strict=True)
-    ]
+    g["stop_days"] = _once_per_value(
+        lambda key: _stop_days_of(*key, season),
+        list(
+            zip(
+                g["action"].tolist(),
+                g["curtail_pct"].tolist(),
+                g["window_start"].tolist(),
+                g["window_end"].tolist(),
+                strict=True,
+            )
+        ),
+    )
+    g["reason_zh"] = _reasons(g, pos, context)
     overdue = (g["deadline_status"] == "overdue").to_numpy()
     if overdue.any():
         g.loc[overdue, "reason_zh"] = [
@@ -686,7 +894,7 @@ def _finish_group(
         # the action (a shut-down heat supplier) only adds its duty as a flag
         suffix = ":upper_bound" if modifier["action"] == "heat_determined" else ""
         for i in np.flatnonzero(hit):
-            g.at[i, "flags"].append(f"{modifier['id']}{suffix}")
+            flags[i].append(f"{modifier['id']}{suffix}")
         g.loc[hit, "action"] = modifier["action"]
         g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + modifier["ref"]
         g.loc[hit, "rule_id"] = g.loc[hit, "rule_id"] + "+" + modifier["id"]
@@ -699,7 +907,7 @@ def _finish_group(
         "；".join(dict.fromkeys(context.flag_zh(f, {"_pos": int(p)}) for f in flags)) + "。"
         if flags
         else ""
-        for flags, p in zip(g["flags"], pos, strict=True)
+        for flags, p in zip(g["flags"].tolist(), pos.tolist(), strict=True)
     ]
     g["flags"] = g["flags"].map(";".join)
     return g
@@ -784,6 +992,7 @@ def evaluate_policy(
     policy: Policy,
     headers: dict[str, str] | None = None,
     as_of: dt.date | str | None = None,
+    _shared: tuple[dict, dict] | None = None,
 ) -> pd.DataFrame:
     """Every decision one policy makes on the enterprises (one row per enterprise and group).
 
@@ -793,10 +1002,12 @@ def evaluate_policy(
     deadlines before it are ``overdue`` (逾期). None: every rule, no deadline status.
     """
     frame = add_derived(frame.reset_index(drop=True), policy)
+    if _shared is not None:  # the tables of one evaluate() read the same rows
+        _SHARED[id(frame)] = (*_shared, set(policy.raw.get("derived") or {}))
     try:
         return _evaluate_policy(frame, policy, headers, as_date(as_of))
     finally:
-        _MEMO.pop(id(frame), None)
+        _forget(frame)
 
 
 def _evaluate_policy(
@@ -863,7 +1074,7 @@ def _evaluate_policy(
                     missed_rows.setdefault(int(p), {})[row_spec["ref"]] = row_spec["action"]
         otherwise = group.get("otherwise")
         rest = np.flatnonzero(undecided)
-        blanks = np.array([int(p) in blank_selectors for p in rest], dtype=bool)
+        blanks = np.isin(rest, np.fromiter(blank_selectors, dtype=np.int64))
         if not otherwise and blanks.any():
             chunks.append(
                 _blank_review_chunk(rest[blanks], group, context, blank_selectors, missed_rows)
@@ -871,16 +1082,15 @@ def _evaluate_policy(
             rest = rest[~blanks]
         if otherwise and rest.size:
             outcome = _outcome(dict(otherwise, id=f"{group['id']}:otherwise"))
-            templates = [
-                (
-                    context.blank_labels(sorted(blank_selectors[int(p)]), int(p))
+            cited = _cited(otherwise.get("reason_zh", ""), otherwise["ref"])
+            templates = [cited] * len(rest)
+            for i in np.flatnonzero(np.isin(rest, np.fromiter(blank_selectors, dtype=np.int64))):
+                p = int(rest[i])
+                templates[i] = (
+                    context.blank_labels(sorted(blank_selectors[p]), p)
                     + "，无法选定适用条款；"
-                    if int(p) in blank_selectors
-                    else ""
+                    + cited
                 )
-                + _cited(otherwise.get("reason_zh", ""), otherwise["ref"])
-                for p in rest
-            ]
             chunks.append(_chunk(rest, outcome, templates, [], otherwise.get("flags", [])))
         if chunks:
             rows = pd.concat(chunks, ignore_index=True)
@@ -922,7 +1132,7 @@ def _blank_review_chunk(
         actions = "、".join(dict.fromkeys(ACTION_ZH.get(a, a) for a in rows.values()))
         templates.append(
             context.blank_labels(sorted(blank_selectors[int(p)]), int(p))
-            + f"，无法判断是否适用{cite_ref('; '.join(rows))}（适用则{actions}），"
+            + f"，无法判断是否适用{context.cite('; '.join(rows))}（适用则{actions}），"
             "请县级核实后补填。"
         )
     chunk = _chunk(positions, outcome, templates, [], [])
@@ -944,7 +1154,8 @@ def evaluate(
     (:func:`spatial.policy.status_on` says which and why); None applies every rule.
     """
     headers = headers if headers is not None else enterprises.attrs.get("headers")
-    frames = [evaluate_policy(enterprises, p, headers, as_of) for p in policies]
+    shared: tuple[dict, dict] = ({}, {})  # blank masks and conditions of the shared columns
+    frames = [evaluate_policy(enterprises, p, headers, as_of, shared) for p in policies]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=DECISION_COLUMNS)
@@ -967,62 +1178,90 @@ def none_reasons(
     day = as_date(as_of)
     frame = enterprises.reset_index(drop=True)
     n = len(frame)
-    covered = np.zeros(n, dtype=bool)
-    covered_by: list[list[str]] = [[] for _ in range(n)]
-    asleep = np.zeros(n, dtype=bool)
-    asleep_by: list[list[str]] = [[] for _ in range(n)]
-    left_out: list[list[str]] = [[] for _ in range(n)]
+    # every (policy, group) in order adds a label to one of three lists of the enterprises in
+    # its mask: left out (the exclusion's own reason), covered, or out of force
+    events: list[tuple[str, np.ndarray, object]] = []
     try:
         for policy in policies:
             facts = {s.name for s in policy.facts}
             table_on = in_force_on(policy.raw, day)
             out, why = excluded(frame, policy, facts)
+            why = np.asarray(why, dtype=object)
             for group in policy.raw.get("rules") or []:
                 scope = _scope_mask(frame, group.get("scope"), facts)
-                for p in np.flatnonzero(scope & out):
-                    if why[p] not in left_out[p]:
-                        left_out[p].append(why[p])
-                mask = scope & ~out
+                events.append(("left_out", scope & out, why))
                 on = table_on and in_force_on(group, day)
-                target, names = (covered, covered_by) if on else (asleep, asleep_by)
-                target |= mask
                 label = policy.document.short_zh
                 if not on:
                     found = periods(group) or periods(policy.raw)
                     spans = "、".join(p.text_zh() for p in found)
                     label = f"{policy.document.title_zh}（执行期{spans}）"
-                for p in np.flatnonzero(mask):
-                    if label not in names[p]:
-                        names[p].append(label)
+                events.append(("covered" if on else "asleep", scope & ~out, label))
     finally:
-        _MEMO.pop(id(frame), None)
+        _forget(frame)
     industry = frame["industry"] if "industry" in frame else pd.Series([None] * n)
     county = frame["county"] if "county" in frame else pd.Series([None] * n)
     titles = "、".join(dict.fromkeys(p.document.short_zh for p in policies)) or "无"
     day_zh = date_zh(day.isoformat()) if day else ""
-    kinds, reasons = [], []
-    for p in range(n):
-        if covered[p]:
-            kinds.append("no_clause")
+
+    def lists_of(p: int) -> dict[str, list[str]]:
+        lists: dict[str, list[str]] = {"left_out": [], "covered": [], "asleep": []}
+        for target, mask, label in events:
+            if mask[p]:
+                text = label[p] if isinstance(label, np.ndarray) else label
+                if text not in lists[target]:
+                    lists[target].append(text)
+        return lists
+
+    def decide(p: int) -> tuple[str, str]:
+        lists = lists_of(p)
+        if lists["covered"]:
             label = code_label("industry", industry.iloc[p]) or "未填"
-            reasons.append(
-                f"位于{'、'.join(covered_by[p])}的适用范围内，但其条款均不涉及该企业"
+            return "no_clause", (
+                f"位于{'、'.join(lists['covered'])}的适用范围内，但其条款均不涉及该企业"
                 f"（行业：{label}），无管控措施。"
             )
-        elif left_out[p]:
-            kinds.append("excluded")
-            reasons.append("".join(left_out[p]))
-        elif asleep[p]:
-            kinds.append("not_in_force")
-            reasons.append(
-                f"适用{'、'.join(asleep_by[p])}，评估日{day_zh}不在执行期内，本次无当期管控结论。"
+        if lists["left_out"]:
+            return "excluded", "".join(lists["left_out"])
+        if lists["asleep"]:
+            return "not_in_force", (
+                f"适用{'、'.join(lists['asleep'])}，评估日{day_zh}不在执行期内，本次无当期管控结论。"
             )
+        place = county.iloc[p]
+        place = "（未填）" if place is None or pd.isna(place) or place == "" else place
+        return "outside_area", f"所在县（区）{place}不在所选政策文件（{titles}）的适用地区内。"
+
+    if n == 0:
+        return np.array([], dtype=object), np.array([], dtype=object)
+    # an enterprise's sentence follows from which events hold it (and with which label), its
+    # industry when covered and its county when outside every area: decided once per distinct
+    # combination of those
+    keys = {}
+    covered = np.zeros(n, dtype=bool)
+    outside = np.ones(n, dtype=bool)
+    for j, (target, mask, label) in enumerate(events):
+        if isinstance(label, np.ndarray):
+            codes, _ = pd.factorize(pd.Series(label, dtype=object).map(repr))
+            keys[f"e{j}"] = np.where(mask, codes + 1, 0)
         else:
-            kinds.append("outside_area")
-            place = county.iloc[p]
-            place = "（未填）" if place is None or pd.isna(place) or place == "" else place
-            reasons.append(f"所在县（区）{place}不在所选政策文件（{titles}）的适用地区内。")
-    return np.array(kinds, dtype=object), np.array(reasons, dtype=object)
+            keys[f"e{j}"] = mask
+        covered |= mask if target == "covered" else False
+        outside &= ~mask
+    keys["industry"] = np.where(covered, _value_codes(industry), -2)
+    keys["county"] = np.where(outside, _value_codes(county), -2)
+    groups = pd.DataFrame(keys).groupby(list(keys), sort=False).ngroup().to_numpy()
+    _, first = np.unique(groups, return_index=True)
+    decided = [decide(int(p)) for p in first]
+    kinds = np.array([k for k, _ in decided], dtype=object)[groups]
+    reasons = np.array([r for _, r in decided], dtype=object)[groups]
+    return kinds, reasons
+
+
+def _value_codes(values: pd.Series) -> np.ndarray:
+    """Codes of a column's values, equal only for values that read the same."""
+    if _factorizable(values):
+        return pd.factorize(values, use_na_sentinel=True)[0]
+    return pd.factorize(values.astype(object).map(repr))[0]  # None, NaN and <NA> apart
 
 
 def summarize(
