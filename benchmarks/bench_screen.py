@@ -149,7 +149,9 @@ def _peak_mb() -> float:
     return float("nan")
 
 
-def child_screen(folder: Path, figures: bool = True, save: Path | None = None) -> dict:
+def child_screen(
+    folder: Path, figures: bool = True, save: Path | None = None, out_name: str = "out"
+) -> dict:
     """The pipeline with the CLI's defaults; stage seconds from :class:`Timings`."""
     from spatial.config import RunConfig
     from spatial.pipeline import run
@@ -159,7 +161,7 @@ def child_screen(folder: Path, figures: bool = True, save: Path | None = None) -
         enterprises=folder / "enterprises.csv",
         builtup=folder / "builtup.gpkg",
         heat_sources=folder / "heat_sources.csv",
-        out=folder / ("out" if figures else "out-reference"),
+        out=folder / out_name,
         as_of=AS_OF,
         figures=figures,
     )
@@ -351,7 +353,8 @@ def report(result: dict) -> str:
     screen, base = result["screen"], result["geopandas"]
     lines = [
         f"spatial screen, every default output, {result['enterprises']:,} enterprises × "
-        f"{result['polygons']:,} built-up polygons (Shanxi, synthetic), {result['date']}",
+        f"{result['polygons']:,} built-up polygons (Shanxi, synthetic), {result['date']}"
+        + ("" if result.get("figures", True) else " — WITHOUT the figures (--no-figures)"),
         f"load average (1 min) at start {result['load_start']}, end {result['load_end']}; "
         f"{os.cpu_count()} cores",
     ]
@@ -400,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the geopandas route")
     parser.add_argument("--json", type=Path, help="write the raw numbers there")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="leave out the figures (not every default output: said so in the report)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("NAME", "FOLDER"), help=argparse.SUPPRESS)
     parser.add_argument("--save", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -408,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         name, folder = args.child[0], Path(args.child[1])
         if name == "screen":
             out = child_screen(folder, figures=True, save=args.save)
-        elif name == "reference":
-            out = child_screen(folder, figures=False, save=args.save)
+        elif name in ("screen-no-figures", "reference"):
+            out = child_screen(folder, figures=False, save=args.save, out_name=name)
         elif name == "geopandas":
             out = child_geopandas(folder)
         else:
@@ -432,8 +440,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_baseline:
             result["geopandas"] = _run_child(["--child", "geopandas", str(folder)])
             print(f"geopandas: {json.dumps(result['geopandas'])}", flush=True)
+        kind = "screen-no-figures" if args.no_figures else "screen"
+        result["figures"] = not args.no_figures
         result["screen"] = _run_child(
-            ["--child", "screen", str(folder), "--save", str(folder / "fast")]
+            ["--child", kind, str(folder), "--save", str(folder / "fast")]
         )
         print(f"screen: {json.dumps(result['screen'])}", flush=True)
         reference = args.reference
