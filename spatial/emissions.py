@@ -51,7 +51,7 @@ import pandas as pd
 
 from spatial.decisions import excluded
 from spatial.errors import PolicyTableError
-from spatial.policy import ACTION_ZH, Policy
+from spatial.policy import ACTION_ZH, Policy, date_zh
 from spatial.vocabulary import labels
 
 POLLUTANTS = ("pm", "so2", "nox", "vocs")
@@ -198,7 +198,7 @@ def _decision_terms(decisions: pd.DataFrame, policies: list[Policy]) -> pd.DataF
             kind[i], share[i], period[i] = "permanent", 1.0, "year"
             from_date[i] = None if _missing(deadline[i]) else str(deadline[i])[:10]
             basis[i] = (
-                f"{ACTION_ZH[a]}：自{from_date[i]}起每年减少全部年排放量"
+                f"{ACTION_ZH[a]}：自{date_zh(from_date[i])}起每年减少全部年排放量"
                 if from_date[i]
                 else f"{ACTION_ZH[a]}（文件未给出时限）：每年减少全部年排放量"
             )

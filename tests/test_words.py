@@ -5,7 +5,8 @@ other plant and the bad rows, on a date when the Xinzhou tables and the Dingxian
 force. The lists (every cell), the GeoPackage (every text a QGIS user sees: field names, legend
 labels, value-map labels, and the text of every column not hidden as a machine column) and the
 map (legend, layer names, popup labels and every value a popup shows) must hold no code: no
-snake_case token, no hashed file name, no ``§``, no English code of the vocabulary.
+snake_case token, no hashed file name, no ``§``, no English code of the vocabulary; and a date
+in a sentence (``*_zh``) is written as an official writes it (2024年5月1日), not 2024-05-01.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ def test_geopackage_shows_no_code(outputs):
                             _found(f"{table}.{column} (label)", shown, problems)
                     continue
                 for value in values:
+                    if column.endswith("_zh") and re.search(r"\d{4}-\d{2}-\d{2}", value):
+                        problems.append(f"{table}.{column}: ISO date in words: {value[:120]!r}")
                     if column in PROVENANCE:  # names the planner's own files and layers
                         value = re.sub(
                             r"[\w.-]+\.(?:gpkg|osm|csv|xlsx|tif|geojson)|\w+图层", "", value
