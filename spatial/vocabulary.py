@@ -64,6 +64,7 @@ __all__ = [
     "column_label",
     "column_names",
     "fact_distance",
+    "fact_metres",
     "label",
     "labels",
     "layer_column_labels",
@@ -135,6 +136,18 @@ def _shipped_distances() -> dict[str, float]:
     return {name: spec.within_m for name, spec in fact_specs(load_policies()).items()}
 
 
+def fact_metres(fact: str, within: Mapping[str, float] | None = None) -> float | None:
+    """The distance of a spatial fact in metres, from ``within`` or the shipped rule tables.
+
+    >>> fact_metres("near_city"), fact_metres("in_heat_radius"), fact_metres("x")
+    (10000.0, 30000.0, None)
+    """
+    metres = (within or {}).get(fact)
+    if metres is None:
+        metres = _shipped_distances().get(fact)
+    return None if metres is None else float(metres)
+
+
 def fact_distance(fact: str, within: Mapping[str, float] | None = None) -> str:
     """The distance of a spatial fact in words (``10公里``), from ``within`` (fact → metres,
     e.g. the run's own tables) or else the shipped rule tables.
@@ -144,10 +157,8 @@ def fact_distance(fact: str, within: Mapping[str, float] | None = None) -> str:
     """
     from spatial.decisions import distance_zh
 
-    metres = (within or {}).get(fact)
-    if metres is None:
-        metres = _shipped_distances().get(fact)
-    return "" if metres is None else distance_zh(float(metres))
+    metres = fact_metres(fact, within)
+    return "" if metres is None else distance_zh(metres)
 
 
 def _fill(text: str, within: Mapping[str, float] | None) -> str:

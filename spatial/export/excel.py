@@ -60,7 +60,7 @@ from spatial.policy import (
     periods,
 )
 from spatial.vocabulary import ACTION_LABELS as ACTION_ZH
-from spatial.vocabulary import labels
+from spatial.vocabulary import fact_distance, fact_metres, labels
 
 CURTAIL_ACTIONS = ("curtail", "heat_determined", "stop_season", "rotate")
 """Measures that only a curtailment document gives."""
@@ -113,7 +113,7 @@ LIST_COLUMNS = {
     "deadline": "完成时限",
     "deadline_state": "截至评估日",
     "builtup_zh": "与建成区的关系",
-    "near_city_zh": "是否位于建成区及周边10公里",
+    "near_city_zh": f"是否位于建成区及周边{fact_distance('near_city')}",
     "dist_builtup_m": "距建成区距离（米）",
     "nearest_builtup": "最近建成区",
     "cite": "依据条款",
@@ -287,8 +287,9 @@ def _builtup_zh(row: dict) -> str:
     place = f"{place}建成区" if place and not place.endswith("建成区") else (place or "建成区")
     if metres == 0:
         return f"位于{place}内"
-    inside = "在" if metres <= 10000 else "不在"
-    return f"距{place}{distance_zh(metres, 10000)}，{inside}周边10公里范围内"
+    limit = fact_metres("near_city") or 10_000.0  # the rule tables' distance (10 km in Jinzhong)
+    inside = "在" if metres <= limit else "不在"
+    return f"距{place}{distance_zh(metres, limit)}，{inside}周边{distance_zh(limit)}范围内"
 
 
 def _coord_text(x: object, y: object, system: str) -> str:
