@@ -22,7 +22,7 @@ from pyproj import Geod
 
 from spatial import pipeline
 from spatial.config import RunConfig
-from spatial.decisions import evaluate, summarize
+from spatial.decisions import evaluate
 from spatial.facts import add_facts
 from spatial.inventory import load_enterprises, validate
 from spatial.pipeline import demo_config
@@ -205,9 +205,10 @@ def test_national_inventory_spans_several_zones(national):
 def test_national_inventory_is_identical_to_the_local_engine(national, client, monkeypatch):
     _, enterprises, _, layers, policies = national
     specs = fact_specs(policies)
-    local = add_facts(enterprises, layers, specs)
-    decisions_local = evaluate(local, policies, as_of=SEASON)
-    local = summarize(local, decisions_local, policies, SEASON)
+    # the local engine's steps after the facts (county from the place, zones, decisions)
+    local, decisions_local = pipeline.after_facts(
+        add_facts(enterprises, layers, specs), layers, policies, SEASON
+    )
 
     evaluated = []  # each input partition is evaluated once, though two frames come out of it
 
@@ -232,9 +233,10 @@ def test_an_index_with_gaps_and_names_comes_back_as_given(national, client):
     subset = enterprises.iloc[::7].copy()
     subset.index = [f"k{i}" for i in range(len(subset))][::-1]
     subset = subset.iloc[::-1]  # a descending, non-numeric index
-    local = add_facts(subset, layers, specs)
-    decisions_local = evaluate(local, policies, as_of=SEASON)
-    local = summarize(local, decisions_local, policies, SEASON)
+    # the local engine's steps after the facts (county from the place, zones, decisions)
+    local, decisions_local = pipeline.after_facts(
+        add_facts(subset, layers, specs), layers, policies, SEASON
+    )
     screened, decisions = screen_partitioned(
         subset, layers, specs, policies, as_of=SEASON, client=client, npartitions=4
     )
@@ -350,9 +352,10 @@ def test_partitioned_in_and_out_is_identical_to_the_local_engine(
 
     # the local engine on the same accepted rows, in memory
     accepted = inventory.accepted.compute()
-    local = add_facts(accepted, layers, specs)
-    decisions_local = evaluate(local, policies, as_of=SEASON)
-    local = summarize(local, decisions_local, policies, SEASON)
+    # the local engine's steps after the facts (county from the place, zones, decisions)
+    local, decisions_local = pipeline.after_facts(
+        add_facts(accepted, layers, specs), layers, policies, SEASON
+    )
 
     lazy = screen_dask(
         inventory.accepted, layers, specs, policies, as_of=SEASON, client=client, npartitions=6
