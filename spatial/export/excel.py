@@ -31,6 +31,7 @@ text when edited); sheet names are cleaned of the characters Excel forbids (see
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import math
@@ -953,11 +954,18 @@ def write_lists(
         )
         sheets.append((name, heading, len(part)))
     if emissions is not None:
-        write_emission_sheet(workbook, emissions, emission_targets, link="")
+        write_emission_sheet(
+            workbook, emissions, emission_targets, link=f"  在线地图：{map_url}" if map_url else ""
+        )
         emission_sheet = workbook.worksheets[-1]
+        targets_sheet = split_targets(workbook, emission_sheet)
         fit_emission_sheet(emission_sheet)
         taken.append(emission_sheet.title)
         sheets.append((emission_sheet.title, "减排量测算（按县区和管控措施）", 0))
+        if targets_sheet is not None:
+            fit_emission_sheet(targets_sheet, TARGET_WIDTHS)
+            taken.append(targets_sheet.title)
+            sheets.append((targets_sheet.title, "减排目标对照（规划目标与已定措施减排量）", 0))
     _write_full_data(workbook, sheet_name("全部数据", taken), rows, day)
     sheets.append(("全部数据", "全部清单行及全部字段（筛选、核对用，不需打印）", len(rows)))
     _write_documents(documents_sheet, policies, policy_status, day)
@@ -968,15 +976,45 @@ def write_lists(
     return path
 
 
-def fit_emission_sheet(sheet: Worksheet) -> None:
+TARGETS_TITLE = "减排目标对照"
+TARGET_WIDTHS = [15, 15, 7, 6, 6, 7, 7, 8, 9, 9, 9, 10, 8, 8]
+"""Columns of the 减排目标对照 sheet (14, as :data:`excel_emissions.TARGET_COLUMNS`): 124 units."""
+
+
+def split_targets(workbook: Workbook, sheet: Worksheet) -> Worksheet | None:
+    """Move the 减排目标对照 block below the 减排量测算 table to a sheet of its own, so that each
+    printed page repeats the header of its own table; returns that sheet (None without it)."""
+    start = next(
+        (c.row for c in sheet["A"] if isinstance(c.value, str) and c.value == TARGETS_TITLE),
+        None,
+    )
+    if start is None:
+        return None
+    target = workbook.create_sheet(title=TARGETS_TITLE)
+    for row in sheet.iter_rows(min_row=start, max_row=sheet.max_row):
+        for cell in row:
+            if cell.value is None:
+                continue
+            new = put(target, cell.row - start + 1, cell.column, cell.value)
+            new.font = Font(bold=bool(cell.font and cell.font.bold), size=cell.font.size)
+            new.number_format = cell.number_format
+            new.fill = copy.copy(cell.fill)
+    sheet.delete_rows(start, sheet.max_row - start + 1)
+    target.print_title_rows = "2:2"
+    return target
+
+
+def fit_emission_sheet(sheet: Worksheet, widths: list[float] | None = None) -> None:
     """The 减排量测算 sheet (:mod:`spatial.export.excel_emissions`) set for print like the lists:
     10 pt, headers wrapped, columns narrowed to fit A4 landscape at 100 %, the merged method
     lines given the height their text needs, page numbers and a sign block."""
     width = sheet.max_column
-    widths = [11, 9, 6, 10, 6] + [9.0] * max(width - 5, 0)
-    if width > 5:
-        room = (PRINTABLE_WIDTH - sum(widths[:5])) / (width - 5)
-        widths[5:] = [min(room, 11.0)] * (width - 5)
+    if widths is None:
+        widths = [11, 9, 6, 10, 6] + [9.0] * max(width - 5, 0)
+        if width > 5:
+            room = (PRINTABLE_WIDTH - sum(widths[:5])) / (width - 5)
+            widths[5:] = [min(room, 11.0)] * (width - 5)
+    widths = (list(widths) + [9.0] * width)[:width]
     for j in range(1, width + 1):
         sheet.column_dimensions[get_column_letter(j)].width = widths[j - 1]
     total = sum(widths)
@@ -1001,9 +1039,10 @@ def fit_emission_sheet(sheet: Worksheet) -> None:
             )
             if text:
                 span = total if cell.row in merged else widths[cell.column - 1]
+                span = span / (size / BODY_PT)  # wider characters in the 14 pt title
                 lines = max(lines, text_lines(cell.value, span))
-        if row[0].row > 1:
-            sheet.row_dimensions[row[0].row].height = LINE_PT * lines + 5
+        line = LINE_PT if row[0].row > 1 else LINE_PT * 1.4  # the title is 14 pt
+        sheet.row_dimensions[row[0].row].height = line * lines + 5
     sign_block(sheet, sheet.max_row + 2, width)
     print_setup(sheet, sheet.print_title_rows)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from spatial.emissions import emission_table, target_check
-from spatial.export.excel import write_lists
+from spatial.export.excel import LO_UNIT_PT, PRINTABLE_PT, PRINTABLE_WIDTH, write_lists
 from spatial.export.excel_emissions import SHEET_TITLE, emission_sheet_rows, write_emission_sheet
 from spatial.policy import load_policies
 from spatial.vocabulary import label
@@ -117,4 +118,17 @@ def test_write_lists_adds_the_sheet_only_when_given(table, tmp_path):
         emissions=table,
         emission_targets=target_check(table, enterprises, POLICIES),
     )
-    assert load_workbook(with_sheet).sheetnames[-2:] == [SHEET_TITLE, "全部数据"]
+    book = load_workbook(with_sheet)
+    assert book.sheetnames[-3:] == [SHEET_TITLE, "减排目标对照", "全部数据"]
+    targets = book["减排目标对照"]  # its own sheet: every page repeats its own header
+    assert targets["A1"].value == "减排目标对照" and targets["A2"].value == "规划（文件）"
+    assert targets.print_title_rows == "$2:$2" and targets.page_setup.orientation == "landscape"
+    assert not any(c.value == "减排目标对照" for c in book[SHEET_TITLE]["A"])
+    for sheet in (book[SHEET_TITLE], targets):  # print like the lists: A4 width, >= 9 pt
+        columns = range(1, sheet.max_column + 1)
+        width = sum(sheet.column_dimensions[get_column_letter(j)].width for j in columns)
+        assert width <= PRINTABLE_WIDTH + 0.01, sheet.title
+        scale = min(1.0, PRINTABLE_PT / (width * LO_UNIT_PT))
+        sizes = [c.font.sz for r in sheet.iter_rows() for c in r if c.value is not None]
+        assert min(sizes) * scale >= 9, (sheet.title, min(sizes), scale)
+        assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
