@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB_STAMP := $(VENV)/.notebooks
 
-.PHONY: install demo test lint unit bench bench-screen bench-policy fuzz notebooks clean
 
 install: $(STAMP)
 
@@ -25,6 +24,9 @@ lint: install
 
 unit: install
 	$(BIN)/python -m pytest -q
+
+quick: install  # everything but the tests marked slow (`make unit` runs them all)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 test: lint unit
 

@@ -484,10 +484,32 @@ def test_demo_raster_gap_closed_and_specks_gone(demo_sources):
 
 
 def test_render_figure(demo_sources, tmp_path):
-    from tools.figures_builtup import render_builtup_sources
+    """One row per town, one column per source: each column is drawn in its source's colour
+    (and only there), with the seat's star in every panel."""
+    from PIL import Image
+
+    from tools.figures_builtup import COLUMNS, TOWNS, render_builtup_sources
 
     out = render_builtup_sources(tmp_path / "sources.png", demo_sources)
-    assert out.stat().st_size > 10_000
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert image.shape[:2] == (round(3.2 * len(TOWNS) * 110), 10 * 110)  # figsize × dpi
+
+    def near(rgb, part) -> int:
+        return int((np.abs(part - np.asarray(rgb)).sum(axis=-1) < 24).sum())
+
+    def blended(hex_colour: str) -> list[float]:  # alpha 0.75 over white
+        rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+        return [0.75 * c + 0.25 * 255 for c in rgb]
+
+    width = image.shape[1]
+    for i, (_, _, colour) in enumerate(COLUMNS):
+        column = image[:, i * width // 3 : (i + 1) * width // 3]
+        assert near(blended(colour), column) > 5_000, colour  # the towns' areas filled
+        for j, (_, _, other) in enumerate(COLUMNS):
+            if j != i:
+                assert near(blended(other), column) < 500, (colour, other)
+        rows = np.array_split(column, len(TOWNS))
+        assert all(near((220, 20, 60), row) > 20 for row in rows)  # crimson seat star
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pyogrio
 from click.testing import CliRunner
 
 from spatial.cli import main
-from tests.conftest import HEADER
+from tests.helpers import HEADER
 
 GOOD = "A1,甲铸造厂,foundry,榆次区,permitted,yes,112.75,37.69"
 
@@ -43,7 +45,18 @@ def test_screen_writes_gpkg_and_summary(csv_file, builtup_file, tmp_path):
     assert "not_a_number" not in result.output  # no raw reason code
     layers = dict(pyogrio.list_layers(out / "screening.gpkg"))
     assert layers["enterprises"] == "Point" and layers["rejected"] is None
-    assert (out / "run.json").exists()
+    enterprises = pyogrio.read_dataframe(out / "screening.gpkg", layer="enterprises")
+    assert enterprises["id"].tolist() == ["A1"] and enterprises["name"].tolist() == ["甲铸造厂"]
+    rejected = pyogrio.read_dataframe(out / "screening.gpkg", layer="rejected")
+    assert rejected["row"].tolist() == [3] and rejected["reason_code"].tolist() == ["not_a_number"]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["engine"] == "local"
+    assert record["inputs"]["enterprises"]["path"] == str(plants)
+    counts = record["counts"]
+    assert (counts["rows_read"], counts["accepted"], counts["rejected"]) == (2, 1, 1)
+    assert counts["rejected_by_reason"] == {"not_a_number": 1}
+    assert record["outputs"]["screening"] == "screening.gpkg"
+    assert f"screening: {out / 'screening.gpkg'}" in result.output  # the summary says where
 
 
 def test_user_error_is_a_clean_exit_without_traceback(csv_file, builtup_file, tmp_path):

@@ -30,35 +30,12 @@ from spatial.errors import PolicyTableError
 from spatial.inventory import load_enterprises
 from spatial.policy import load_policies, load_policy
 from spatial.schema import canonical_column
-from tests.conftest import HEADER
+from tests.helpers import HEADER, decision, plant
 
 POLICIES = load_policies()
 JINZHONG = "jinzhong-2019"
 FLANGE_REF = "000_76214740fd4dcd9a.txt §三(二)3"
 GAS_BOILER_REF = "002_44512477227ed7b1.txt ch.3 §二(四)2"
-
-
-def decision(id_, policy, action, **extra) -> dict:
-    row = {
-        "id": id_,
-        "policy": policy,
-        "rule_id": "r",
-        "action": action,
-        "curtail_pct": None,
-        "stop_days": None,
-        "deadline": None,
-        "window_start": None,
-        "window_end": None,
-        "rule_ref": "x §1",
-        "reason_zh": "",
-        "flags": "",
-    }
-    row.update(extra)
-    return row
-
-
-def plant(id_, county="榆次区", **columns) -> dict:
-    return {"id": id_, "county": county, **columns}
 
 
 def table_for(plants: list[dict], decisions: list[dict]) -> pd.DataFrame:

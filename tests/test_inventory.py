@@ -13,7 +13,7 @@ from pyproj import Geod, Transformer
 from spatial import coords
 from spatial.errors import InputFileError
 from spatial.inventory import detect_encoding, load_enterprises, parse_numbers
-from tests.conftest import HEADER
+from tests.helpers import HEADER
 
 GEOD = Geod(ellps="WGS84")
 GOOD = "A1,甲铸造厂,foundry,榆次区,permitted,yes,112.75,37.69"
@@ -174,10 +174,26 @@ def test_title_row_above_the_header(csv_file):
     assert inv.enterprises.row.tolist() == [3]
 
 
-def test_semicolon_and_tab_delimiters(csv_file):
-    for sep in (";", "\t"):
-        inv = load_enterprises(csv_file([HEADER.replace(",", sep), GOOD.replace(",", sep)]))
-        assert len(inv.enterprises) == 1
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_delimiters(csv_file, sep):
+    """Every cell lands in its column (a comma inside a name stays in the name), as with
+    commas."""
+    lines = [
+        HEADER.replace(",", sep),
+        GOOD.replace(",", sep),
+        sep.join(["A2", "乙铸造厂,二分厂", "coking", "太谷区", "restricted", "no"])
+        + f"{sep}112.55{sep}37.42",
+    ]
+    inv = load_enterprises(csv_file(lines))
+    assert len(inv.rejected) == 0
+    e = inv.enterprises
+    assert e["id"].tolist() == ["A1", "A2"]
+    assert e["name"].tolist() == ["甲铸造厂", "乙铸造厂,二分厂"]
+    assert e["industry"].tolist() == ["foundry", "coking"]
+    assert e["county"].tolist() == ["榆次区", "太谷区"]
+    assert e["policy_class"].tolist() == ["permitted", "restricted"]
+    assert e["lon"].tolist() == [112.75, 112.55] and e["lat"].tolist() == [37.69, 37.42]
+    assert e.geometry.x.tolist() == [112.75, 112.55]
 
 
 @pytest.mark.parametrize(

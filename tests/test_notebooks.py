@@ -142,6 +142,7 @@ def test_first_code_cell_names_the_inputs_and_the_output_folder(name):
     assert "find_root" not in cell and "pyproject.toml" not in cell
 
 
+@pytest.mark.slow
 def test_setup_cell_finds_the_demo_data_from_outside_the_project(kernel, tmp_path, monkeypatch):
     """Started from a folder outside the project, the first cell finds the installed demo data."""
     monkeypatch.setenv("SPATIAL_NOTEBOOKS_OUT", str(tmp_path / "out"))
@@ -163,6 +164,58 @@ def test_setup_cell_finds_the_demo_data_from_outside_the_project(kernel, tmp_pat
     printed = probe.cells[1].outputs[0]["text"].split()
     assert printed[:2] == [str(DEMO_DIR), "True"]
     assert printed[2] == str(tmp_path / "out" / NAMES[0])
+
+
+def assert_readable_content(path: Path) -> None:
+    """An output as the planner opens it, read back: a picture with something drawn, a
+    workbook or table with a header and rows, a GeoPackage with features, a screening record
+    that accounts for every row, a web map with its data, a rule table that loads."""
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        import numpy as np
+        from PIL import Image
+
+        image = np.asarray(Image.open(path).convert("RGB"))
+        assert min(image.shape[:2]) >= 200, (path, image.shape)
+        colours = np.unique(image.reshape(-1, 3), axis=0)
+        assert len(colours) > 16, f"{path.name}: {len(colours)} colours, nothing drawn"
+    elif suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(path, read_only=True)
+        filled = []
+        for sheet in workbook.worksheets:
+            rows = [r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r)]
+            filled.append(len(rows))
+        workbook.close()
+        assert max(filled) >= 2, f"{path.name}: no sheet with a header and a row ({filled})"
+    elif suffix == ".csv":
+        import pandas as pd
+
+        table = pd.read_csv(path, encoding="utf-8-sig")
+        assert len(table) >= 1 and len(table.columns) >= 2, (path.name, table.shape)
+    elif suffix == ".gpkg":
+        import pyogrio
+
+        layers = pyogrio.list_layers(path)
+        assert len(layers), path.name
+        first = pyogrio.read_info(path, layer=str(layers[0][0]))
+        assert first["features"] > 0, (path.name, layers[0][0])
+    elif suffix == ".json":
+        record = json.loads(path.read_text(encoding="utf-8"))
+        assert record["tool"] == "spatial-screening"
+        counts = record["counts"]
+        assert counts["accepted"] > 0
+        assert counts["accepted"] + counts["rejected"] == counts["rows_read"]
+    elif suffix == ".html":
+        text = path.read_text(encoding="utf-8")
+        assert "leaflet" in text.lower() and 'id="sm-data-0"' in text, path.name
+    elif suffix == ".yaml":
+        from spatial.policy import load_policy
+
+        assert load_policy(path).raw["rules"], path.name  # a rule table the engine accepts
+    else:
+        raise AssertionError(f"{path.name}: no content check for {suffix} outputs")
 
 
 @pytest.mark.slow
@@ -189,6 +242,8 @@ def test_notebook_runs_top_to_bottom(name, kernel, tmp_path, monkeypatch):
     written = tmp_path / name
     missing = [f for f in EXPECTED_OUTPUTS[name] if not (written / f).is_file()]
     assert not missing, f"{name} did not write {missing} under {written}"
+    for relative in EXPECTED_OUTPUTS[name]:
+        assert_readable_content(written / relative)
     images = [
         output
         for cell in notebook.cells

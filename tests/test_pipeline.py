@@ -11,25 +11,16 @@ import pytest
 from spatial.pipeline import demo_config, run
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    steps = []
-    result = run(demo_config(out), progress=lambda i, n, text: steps.append((i, n)))
-    return out, result, steps
-
-
 def test_every_input_row_is_accounted_for(demo_run):
-    out, _, steps = demo_run
-    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    record = json.loads((demo_run.out / "run.json").read_text(encoding="utf-8"))
     counts = record["counts"]
-    assert counts["accepted"] + counts["rejected"] == counts["rows_read"]
+    assert counts["accepted"] + counts["rejected"] == counts["rows_read"] == 2111
     assert counts["rejected"] == 13
-    assert steps[-1][0] == steps[-1][1]
+    assert [step for step, _, _ in demo_run.timings.steps] == [1, 2, 3, 4, 5]
 
 
 def test_layers_and_contract_columns(demo_run):
-    out, _, _ = demo_run
+    out = demo_run.out
     layers = dict(pyogrio.list_layers(out / "screening.gpkg"))
     for name in [
         "enterprises",
@@ -73,8 +64,7 @@ def test_geopackage_for_qgis_heat_field_and_counties(demo_run):
 
 def test_gcj02_rows_are_converted_before_measuring(demo_run):
     """JZ-1025 is 10,150 m from a built-up area; read naively as WGS84 it would be 9,549 m."""
-    _, result, _ = demo_run
-    e = result.enterprises.set_index("id")
+    e = demo_run.result.enterprises.set_index("id")
     assert e.loc["JZ-1025", "coord_sys"] == "gcj02"
     assert e.loc["JZ-1025", "dist_builtup_m"] == pytest.approx(10_150, abs=1)
     assert not e.loc["JZ-1025", "near_city"]
@@ -82,8 +72,7 @@ def test_gcj02_rows_are_converted_before_measuring(demo_run):
 
 
 def test_run_json_names_inputs_policies_and_thresholds(demo_run):
-    out, _, _ = demo_run
-    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    record = json.loads((demo_run.out / "run.json").read_text(encoding="utf-8"))
     assert set(record["inputs"]) == {"enterprises", "builtup", "heat_sources", "zones", "zones_osm"}
     assert all(len(v["sha256"]) == 64 for v in record["inputs"].values())
     assert record["facts"]["near_city"]["within_m"] == 10_000
@@ -102,7 +91,7 @@ def test_a_second_run_into_a_busy_folder_is_refused(tmp_path):
 def test_emission_table_and_summary_without_emission_columns(demo_run):
     """The demo inventory has no annual emissions: every plant with a measure is "no data",
     never 0 t, and the table is in the GeoPackage."""
-    out, _, _ = demo_run
+    out = demo_run.out
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     pm = record["emissions"]["by_pollutant"]["pm"]
     assert pm["plants_with_data"] == 0 and pm["no_data_plants"] > 0

@@ -111,11 +111,8 @@ def test_as_reporter_keeps_a_reporter():
     assert isinstance(progress.as_reporter(None), Reporter)
 
 
-def test_a_run_reports_its_stages(tmp_path):
-    from spatial.pipeline import demo_config, run
-
-    timings = Timings()
-    run(demo_config(tmp_path / "out", figures=False), progress=timings)
+def test_a_run_reports_its_stages(demo_run):
+    timings = demo_run.timings  # the shared demo run reported to a Timings (no figures)
     names = [name for name, _, _ in timings.stages]
     for expected in (
         "reading enterprises",

@@ -555,6 +555,7 @@ def write_table(path: Path, rows, options, header_at: int) -> bool:
     return clear
 
 
+@pytest.mark.slow
 @fuzz(3.0)
 @given(table=tables())
 def test_generated_tables_account_for_every_row(tmp_path_factory, table):
@@ -779,16 +780,16 @@ def test_hostile_text_is_neutralised_in_the_lists_and_kept_in_the_gpkg(tmp_path,
 
 
 @pytest.mark.slow
-def test_the_same_inputs_give_the_same_decisions_in_the_same_order(tmp_path):
-    import datetime as dt
+def test_the_same_inputs_give_the_same_decisions_in_the_same_order(demo_run, tmp_path):
+    """The shared demo run (tests/conftest.py) and a second run of the same config."""
+    import dataclasses
 
     from openpyxl import load_workbook
 
-    from spatial.pipeline import demo_config, run
+    from spatial.pipeline import run
 
-    outs = [tmp_path / "a", tmp_path / "b"]
-    for out in outs:
-        run(demo_config(out, as_of=dt.date(2024, 12, 1), figures=False))
+    outs = [demo_run.out, tmp_path / "b"]
+    run(dataclasses.replace(demo_run.config, out=outs[1]))
     for layer in ("enterprises", "decisions", "rejected"):
         a, b = (gpd.read_file(out / "screening.gpkg", layer=layer) for out in outs)
         pd.testing.assert_frame_equal(a, b)
@@ -880,6 +881,7 @@ def test_a_failed_second_run_leaves_the_first_complete_set(
     assert sorted(p.name for p in out.iterdir()) == sorted(first)  # nothing hidden left
 
 
+@pytest.mark.slow
 def test_run_json_always_lists_the_files_beside_it_and_stale_figures_go(
     tmp_path, plants, builtup_file
 ):
@@ -1069,6 +1071,7 @@ cp {mount}/*.txt {keep}/
 """
 
 
+@pytest.mark.slow
 def test_a_really_full_disk_keeps_the_previous_outputs(tmp_path, plants, builtup_file):
     """On a tmpfs with room for one output set but not for two side by side."""
     import shutil

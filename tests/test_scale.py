@@ -1,7 +1,9 @@
 """The dask engine against the local engine, row by row: same ids, same order, the same
 distances (to 1e-6 m; in practice to the bit), the same decisions.
 
-One small local cluster (two single-threaded in-process workers) serves the whole module.
+One small local cluster (two single-threaded in-process workers) serves the whole module; the
+local engine's run of the demo is the session's shared one (``demo_run`` in tests/conftest.py).
+Marked slow: a cluster and a dozen runs (about 90 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -36,15 +38,18 @@ from spatial.scale import (
     write_partitioned,
 )
 from spatial.vocabulary import label
+from tests.helpers import DEMO_AS_OF
 
 GEOD = Geod(ellps="WGS84")
-AS_OF = dt.date(2024, 11, 15)
+AS_OF = DEMO_AS_OF  # the date of the shared demo run
 SEASON = dt.date(2019, 12, 1)  # inside the Jinzhong 2019-2020 season: its rules are in force
 COUNTIES = ["榆次区", "太谷区", "祁县", "平遥县", "介休市", "忻府区", "原平市", "定襄县", "潞州区"]
 INDUSTRIES = ["foundry", "coking", "cement", "brick_kiln", "chemical", "carbon", "steel"]
 CLASSES = ["encouraged", "permitted", "restricted"]
 YESNO = ["yes", "no", ""]
-NO_FIGURES = {"figures": False} if "figures" in RunConfig.__dataclass_fields__ else {}
+NO_FIGURES = {"figures": False}
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +99,10 @@ def _distances(specs) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    config = demo_config(tmp_path_factory.mktemp("demo-local"), as_of=AS_OF, **NO_FIGURES)
-    return config, pipeline.run(config)
+def demo(demo_run):
+    """The shared local run of the demo region (tests/conftest.py), as of ``AS_OF``."""
+    assert demo_run.config.as_of == AS_OF and not demo_run.config.figures
+    return demo_run.config, demo_run.result
 
 
 def test_demo_is_identical_to_the_local_engine(demo, client):

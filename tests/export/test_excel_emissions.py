@@ -13,7 +13,7 @@ from spatial.export.excel import LO_UNIT_PT, PRINTABLE_PT, PRINTABLE_WIDTH, writ
 from spatial.export.excel_emissions import SHEET_TITLE, emission_sheet_rows, write_emission_sheet
 from spatial.policy import load_policies
 from spatial.vocabulary import label
-from tests.test_emissions import decision, plant
+from tests.helpers import decision, plant
 
 POLICIES = load_policies()
 

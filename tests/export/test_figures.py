@@ -41,7 +41,7 @@ from spatial.export.figures import (
 )
 from spatial.policy import load_policies
 from spatial.vocabulary import label
-from tests.export.test_webmap import sample
+from tests.helpers import sample
 
 URL = "https://intranet.example.gov.cn/screening/2024/map.html"
 GK114 = pyproj.CRS.from_epsg(4547)
@@ -59,6 +59,7 @@ def counties_layer() -> gpd.GeoDataFrame:
     )
 
 
+@pytest.mark.slow
 def test_png_and_pdf_per_county_and_overview(tmp_path):
     enterprises, layers = sample()
     with warnings.catch_warnings():

@@ -13,115 +13,21 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
 from spatial.export import gpkg, qgis_project
 from spatial.export.gpkg import write_gpkg
 from spatial.export.styles import ACTIONS
 from spatial.vocabulary import label
+from tests.helpers import METADATA, screening_layers
 
 ACTION_CODES = [code for code, _, _ in ACTIONS]
-METADATA = {
-    "tool": "spatial-screening",
-    "version": "0.1.0",
-    "as_of": dt.date(2024, 11, 15),  # not JSON: stored as text
-    "policies": [
-        {"id": "jinzhong-2019", "version": "1", "issued": "2019-08-21", "source": "004.txt"},
-        {"id": "xinzhou-2024", "version": "2", "issued": "2024-04-09", "source": "001.txt"},
-    ],
-    "inputs": {"enterprises": {"path": "/data/企业.csv", "sha256": "ab" * 32}},
-}
 
 
 def _points() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"id": ["A1"], "name": ["甲"]}, geometry=gpd.points_from_xy([112.75], [37.69]), crs=4326
     )
-
-
-def screening_layers(action: bool = True) -> dict[str, pd.DataFrame]:
-    """Every layer of the contract, tiny: one enterprise per action (and one undecided)."""
-    n = len(ACTION_CODES) + 1
-    enterprises = gpd.GeoDataFrame(
-        {
-            "id": [f"E{i:02d}" for i in range(n)],
-            "name": [f"企业{i}" for i in range(n)],
-            "industry": "foundry",
-            "dist_builtup_m": [i * 1500.0 for i in range(n)],
-            "nearest_builtup": "榆次区",
-            "near_city": [i * 1500.0 <= 10000 for i in range(n)],
-            "heat_source_id": "HS-1",
-            "dist_heat_m": 12000.0,
-            "in_heat_radius": True,
-            "action": [*ACTION_CODES, None],
-            "curtail_pct": [30.0] * n,
-            "stop_days": [46.0] * n,
-            "rule_ref": "004.txt §三(一)4",
-            "reason_zh": "铸造企业，位于建成区周边10公里内",
-            "zone_phase": [1.0] + [None] * (n - 1),
-            "lon": [112.60 + 0.02 * i for i in range(n)],
-            "lat": [37.60 + 0.01 * i for i in range(n)],
-            "lon_input": [112.60 + 0.02 * i for i in range(n)],
-        },
-        geometry=gpd.points_from_xy([112.60 + 0.02 * i for i in range(n)], [37.6] * n),
-        crs=4326,
-    )
-    if not action:
-        enterprises = enterprises.drop(columns=["action", "curtail_pct", "stop_days"])
-    builtup = gpd.GeoDataFrame(
-        {"name": ["榆次区", "太谷区"], "level": ["city", "county"], "source": "polygons"},
-        geometry=[box(112.72, 37.67, 112.78, 37.72), box(112.53, 37.40, 112.57, 37.44)],
-        crs=4326,
-    )
-    heat = gpd.GeoDataFrame(
-        {
-            "id": ["HS-1", "HS-2", "HS-3"],
-            "name": ["甲热电", "乙热电", "丙供热"],
-            "kind": ["chp", "chp", "industrial"],
-            "capacity_mw": [600.0, 100.0, 200.0],
-            # the pipeline's field (the policy table's selection): HS-2 is below 300 MW
-            "counts_for_radius": [True, False, True],
-        },
-        geometry=gpd.points_from_xy([112.7, 112.9, 112.5], [37.8, 37.9, 37.5]),
-        crs=4326,
-    )
-
-    def buffers(features, fact, within, centres):
-        return gpd.GeoDataFrame(
-            {"feature": features, "fact": fact, "within_m": within, "policy": "p", "rule_ref": "r"},
-            geometry=[Point(x, y).buffer(within / 111000) for x, y in centres],
-            crs=4326,
-        )
-
-    zones = gpd.GeoDataFrame(
-        {
-            "phase": [1, 2, 3],
-            "start": ["2024-05-01", "2024-10-01", "2025-04-01"],
-            "end": ["2024-10-01", "2025-04-01", "2025-10-01"],
-            "area_name": ["三环路范围以内", "神山乡", "蒋村镇"],
-            "kind": ["ring_road", "township", "township"],
-        },
-        geometry=[box(112.9 + i * 0.05, 38.4, 112.94 + i * 0.05, 38.44) for i in range(3)],
-        crs=4326,
-    )
-    return {
-        "enterprises": enterprises,
-        "decisions": pd.DataFrame(
-            {"id": ["E00", "E00"], "policy": ["jinzhong-2019", "xinzhou-2024"],
-             "action": ["shutdown", "clear"], "rule_ref": ["a", "b"], "flags": ["", ""]}
-        ),
-        "rejected": pd.DataFrame(
-            {"row": [3], "reason": ["经度不是数字"], "reason_code": ["not_a_number"],
-             "source": ["plants.csv"], "lon": ["abc"]}
-        ),
-        "builtup": builtup,
-        "heat_sources": heat,
-        "near_city_10km": buffers(["榆次区", "太谷区"], "near_city", 10000.0,
-                                  [(112.75, 37.69), (112.55, 37.42)]),
-        "heat_radius_30km": buffers(["HS-1", "HS-3"], "in_heat_radius", 30000.0,
-                                    [(112.7, 37.8), (112.5, 37.5)]),
-        "dingxiang_zones": zones,
-    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 
 from spatial.export.gpkg import write_gpkg
 from spatial.export.styles import ACTIONS
-from tests.export.test_gpkg import METADATA, screening_layers
+from tests.helpers import METADATA, screening_layers
 
 QGIS_PYTHON = os.environ.get("SPATIAL_QGIS_PYTHON", "/usr/bin/python3")
 CHECK = Path(__file__).with_name("qgis_check.py")

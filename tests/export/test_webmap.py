@@ -22,7 +22,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import Polygon
 
 from spatial.errors import SpatialError
 from spatial.export import webmap
@@ -30,13 +30,10 @@ from spatial.export.webmap import tile_templates, write_map
 from spatial.policy import FactSpec, load_policy
 from spatial.vocabulary import label
 from tests.export.browser import Browser, browser_missing, find_chromium
+from tests.helpers import CURTAIL_NAME, XSS_AREA, XSS_NAME, XSS_SCRIPT, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "spatial" / "export" / "assets"
-XSS_NAME = "<img src=x onerror=\"window.__xss=1;alert('xss')\">"
-XSS_SCRIPT = "</script><script>window.__xss=2</script>"
-XSS_AREA = "<svg onload=window.__xss=3>东关片区"
-CURTAIL_NAME = "晋中市祁县昌源铸造有限公司"
 URL_RE = re.compile(r"https?://[^\s\"'<>()\\]+")
 # Not fetched by the page: the SVG namespace and the href of Leaflet's attribution link.
 NOT_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
@@ -45,126 +42,6 @@ TIANDITU_TEST_KEY = "0123456789abcdef0123456789abcdef"
 
 
 STACKED = ["祁县甲厂", "同址甲厂", "同址<i>乙</i>厂"]  # three plants at one spot: rows 4, 6, 7
-
-
-def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
-    """Eight plants around Qixian with decisions, hostile names, three at one spot, and every
-    context layer."""
-    lons = [112.30, 112.36, 112.42, 112.48, 112.54, 112.60, 112.54, 112.54]
-    lats = [37.35, 37.40, 37.35, 37.40, 37.35, 37.40, 37.35, 37.35]
-    enterprises = gpd.GeoDataFrame(
-        {
-            "id": ["QX-001", "QX-002", "QX-003", "QX-004", "QX-005", "QX-006", "QX-007", "QX-008"],
-            "name": [
-                CURTAIL_NAME,
-                XSS_NAME,
-                XSS_SCRIPT,
-                "山西鑫磊焦化有限公司",
-                "祁县甲厂",
-                "乙厂",
-                "同址甲厂",
-                "同址<i>乙</i>厂",
-            ],
-            "industry": [
-                "foundry",
-                "coking",
-                "steel",
-                "coking",
-                "flange",
-                "mystery",
-                "coking",
-                None,
-            ],
-            "county": ["祁县", "祁县", "祁县", "<b>太谷区</b>", "太谷区", None, "太谷区", "太谷区"],
-            "dist_builtup_m": [2973.4, 0.0, 15000.0, 8123.9, None, 420.0, 100.0, 100.0],
-            "nearest_builtup": ["祁县", "祁县", "祁县", "太谷区", None, "太谷区", None, None],
-            "near_city": [True, True, False, True, None, True, True, True],
-            "action": [
-                "curtail",
-                "shutdown",
-                "exempt",
-                "review",
-                "rotate",
-                None,
-                "review",
-                "exempt",
-            ],
-            "curtail_pct": [30.0, None, None, None, None, None, None, None],
-            "stop_days": [None, 120.0, None, None, None, None, None, None],
-            "rule_ref": [
-                "004_8ff93025e2acb35e.txt §三(一)4",
-                "004.txt §二4",
-                "",
-                None,
-                "x",
-                None,
-                None,
-                None,
-            ],
-            "reason_zh": [
-                "铸造企业，位于建成区周边10公里内",
-                "<b>粗体</b>",
-                None,
-                None,
-                "轮产",
-                "",
-                None,
-                None,
-            ],
-        },
-        geometry=gpd.points_from_xy(lons, lats),
-        crs="EPSG:4490",
-    )
-    builtup = gpd.GeoDataFrame(
-        {"name": ["祁县", "太谷区"], "level": ["county", "county"]},
-        geometry=[box(112.30, 37.34, 112.34, 37.37), box(112.50, 37.38, 112.53, 37.41)],
-        crs="EPSG:4490",
-    )
-    near = gpd.GeoDataFrame(
-        {"feature": ["祁县"], "fact": ["near_city"], "within_m": [10000.0]},
-        geometry=[Point(112.32, 37.355).buffer(0.12)],
-        crs="EPSG:4490",
-    )
-    heat = gpd.GeoDataFrame(
-        {
-            "id": ["HS-1", "HS-2"],
-            "name": ["祁县热电厂", "工业锅炉房"],
-            "kind": ["chp", "industrial"],
-            "capacity_mw": [350.0, 40.0],
-        },
-        geometry=gpd.points_from_xy([112.45, 112.33], [37.45, 37.44]),
-        crs="EPSG:4490",
-    )
-    radius = gpd.GeoDataFrame(
-        {"feature": ["HS-1"], "fact": ["in_heat_radius"], "within_m": [30000.0]},
-        geometry=[Point(112.45, 37.45).buffer(0.35)],
-        crs="EPSG:4490",
-    )
-    zones = gpd.GeoDataFrame(
-        {
-            "phase": [1, 2, 2],
-            "start": ["2024-10-01", "2025-03-01", "2025-03-01"],
-            "end": ["2025-02-28", "2025-10-31", "2025-10-31"],
-            "area_name": ["晋昌镇环路", XSS_AREA, "宏道片区"],
-            "kind": ["ring_road", "cluster", "village"],
-            "status": ["active", "planned", "planned"],
-        },
-        geometry=[
-            box(112.40, 37.30, 112.44, 37.33),
-            box(112.55, 37.30, 112.58, 37.33),
-            box(112.59, 37.30, 112.62, 37.33),
-        ],
-        crs="EPSG:4490",
-    )
-    layers = {
-        "builtup": builtup,
-        "near_city_10km": near,
-        "heat_sources": heat,
-        "heat_radius_30km": radius,
-        "dingxiang_zones": zones,
-        "rejected": None,
-    }
-    return enterprises, layers
 
 
 def counties() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

@@ -10,7 +10,7 @@ import pytest
 from spatial.emissions import county_panel, emission_table
 from spatial.export.webmap_emissions import PANEL_ID, add_emission_panel, panel_html
 from spatial.policy import load_policies
-from tests.test_emissions import decision, plant
+from tests.helpers import decision, plant
 
 POLICIES = load_policies()
 REMOTE = re.compile(r"<script\b|<link\b|@import\b|url\(", re.I)
