@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB_STAMP := $(VENV)/.notebooks
 
+.PHONY: install demo test lint unit quick bench bench-screen bench-policy fuzz notebooks clean
 
 install: $(STAMP)
 

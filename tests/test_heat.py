@@ -12,7 +12,7 @@ from spatial.cli import main
 from spatial.datasets import get_path
 from spatial.errors import LayerError
 from spatial.heat import attribution, load_heat_sources, resolve
-from tests.conftest import HEADER
+from tests.helpers import HEADER
 
 
 def test_chinese_headers_and_kinds(tmp_path):

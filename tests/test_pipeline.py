@@ -48,7 +48,7 @@ def test_layers_and_contract_columns(demo_run):
 def test_geopackage_for_qgis_heat_field_and_counties(demo_run):
     """The heat sources carry the rule's own selection (≥300 MW CHP or industrial) and the
     county outlines hold one Atlas page per county of the plants."""
-    out, result, _ = demo_run
+    out, result = demo_run.out, demo_run.result
     heat = gpd.read_file(out / "screening.gpkg", layer="heat_sources").set_index("id")
     counts = heat["counts_for_radius"].astype(bool)
     assert counts["HS-01"] and counts["HS-05"]  # 700 MW CHP; industrial supplier
