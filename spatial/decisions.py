@@ -451,6 +451,7 @@ def _zone_status_zh(row: dict) -> str:
 
 CODED = ("industry", "subtype", "fuel", "policy_class")
 DATE_COLUMNS = ("zone_start", "zone_end", "deadline", "window_start", "window_end")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _template_values(row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ()) -> _Template:
@@ -778,7 +779,10 @@ class _Values(dict):
         self.rows, self.p, self.outcome, self.specs = rows, p, outcome, specs
 
     def __missing__(self, key: str):
-        value = self[key] = self._value(key)
+        value = self._value(key)
+        if key in DATE_COLUMNS and isinstance(value, str) and _ISO_DAY.fullmatch(value):
+            value = date_zh(value)  # dates as an official writes them: 2024年5月1日
+        self[key] = value
         return value
 
     def _value(self, key: str):
