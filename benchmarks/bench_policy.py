@@ -131,9 +131,14 @@ def repeat(enterprises, n: int, counties: list[str], seed: int = 19):
     return out
 
 
+CPU: dict[str, float] = {}
+
+
 def timed(function, *args, **kwargs):
-    start = time.perf_counter()
+    """``function(*args)``, its wall seconds; its CPU seconds go to ``CPU["last"]``."""
+    cpu, start = time.process_time(), time.perf_counter()
     result = function(*args, **kwargs)
+    CPU["last"] = time.process_time() - cpu
     return result, time.perf_counter() - start
 
 
@@ -174,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = {}
     (new_decisions, new_summary), runs["policies_now_s"] = timed(policy_engine, decisions, frame)
+    runs["policies_now_cpu_s"] = CPU["last"]
     print(f"policies now: {runs['policies_now_s']:.2f} s", flush=True)
     new_zones, runs["zones_now_s"] = timed(zones.assign_zones, plain, zone_layer, AS_OF)
     print(f"zones now: {runs['zones_now_s']:.2f} s", flush=True)
@@ -182,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     result["in_zone_scope"] = int(zones.in_scope(plain).sum())
     if old_d is not None:
         (old_decisions, old_summary), runs["policies_before_s"] = timed(policy_engine, old_d, frame)
+        runs["policies_before_cpu_s"] = CPU["last"]
         print(f"policies before: {runs['policies_before_s']:.2f} s", flush=True)
         old_zones, runs["zones_before_s"] = timed(old_z.assign_zones, plain, zone_layer, AS_OF)
         print(f"zones before: {runs['zones_before_s']:.2f} s", flush=True)
@@ -200,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     result |= {k: round(v, 3) for k, v in runs.items()}
     per_million = runs["policies_now_s"] * 1_000_000 / args.n
     result["policies_now_s_per_million"] = round(per_million, 2)
+    result["policies_now_cpu_s_per_million"] = round(
+        runs["policies_now_cpu_s"] * 1_000_000 / args.n, 2
+    )
     result["load_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result, ensure_ascii=False, indent=1))
     verdict = "met" if per_million <= TARGET_S_PER_MILLION else "NOT met"

@@ -744,8 +744,10 @@ class _Rows:
     """The enterprises' values by column and position, read as ``frame.to_dict("records")``
     gives them (native Python scalars), one column at a time and only when asked for."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, positions: np.ndarray) -> None:
         self.frame = frame
+        self.positions = np.unique(positions)  # the rows read: those with a decision
+        self.index = {p: i for i, p in enumerate(self.positions.tolist())}
         self.columns: dict[str, list] = {}
 
     def __contains__(self, column: str) -> bool:
@@ -753,8 +755,9 @@ class _Rows:
 
     def value(self, column: str, p: int):
         if column not in self.columns:
-            self.columns[column] = self.frame[[column]].to_dict("list")[column]
-        return self.columns[column][p]
+            rows = self.frame[[column]].iloc[self.positions]
+            self.columns[column] = rows.to_dict("list")[column]
+        return self.columns[column][self.index[p]]
 
     def get(self, column: str | None, p: int):
         return self.value(column, p) if column is not None and column in self.frame else None
@@ -832,7 +835,7 @@ def _fill(template: str, values: dict) -> str:
 def _reasons(g: pd.DataFrame, pos: np.ndarray, context: _Context) -> list[str]:
     """The reason of every decision of a group: its template filled with the enterprise's
     values and the outcome (:func:`_explain`, reading only the values a template names)."""
-    rows = context.__dict__.setdefault("_rows", _Rows(context.frame))
+    rows = _Rows(context.frame, pos)
     columns = [c for c in g.columns if c not in ("flags",)]
     outcomes = g[columns].to_dict("records")
     return [

@@ -112,7 +112,7 @@ OUTCOMES = [
 def test_reason_values_like_the_whole_row(p, outcome):
     row = ROWS.iloc[[p]].to_dict("records")[0]
     want = _template_values(row, OUTCOMES[outcome], SPECS)
-    got = _Values(_Rows(ROWS), p, OUTCOMES[outcome], SPECS)
+    got = _Values(_Rows(ROWS, np.array([2, p, 0])), p, OUTCOMES[outcome], SPECS)
     for key in KEYS:
         assert repr(got[key]) == repr(want[key]), key
 
