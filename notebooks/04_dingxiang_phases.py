@@ -65,6 +65,7 @@ from spatial import vocabulary
 from spatial.coords import utm_epsg
 from spatial.errors import LayerError
 from spatial.export.excel import list_rows, write_lists
+from spatial.export.gpkg import write_zones
 from spatial.export.webmap import write_map
 from spatial.fonts import cjk_font
 from spatial.policy import cite_ref
@@ -74,7 +75,6 @@ from spatial.zones import (
     in_scope,
     load_zone_table,
     read_sources,
-    write_zones,
     zone_flags_zh,
     zone_status,
 )

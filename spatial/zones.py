@@ -62,9 +62,7 @@ import shapely.ops
 from shapely.geometry import LineString, Point
 
 from spatial import schema, vocabulary
-from spatial.config import DEFAULT_OUTPUT_CRS
 from spatial.errors import InputWarning, LayerError, PolicyTableError
-from spatial.export.gpkg import write_gpkg
 from spatial.geodesic import (
     GEOD,
     WGS84,
@@ -1029,11 +1027,6 @@ def load_zones(
     return build_zones(read_sources(path, osm=osm, table=table), table, options)
 
 
-def write_zones(zones: gpd.GeoDataFrame, path: str | Path, crs: str = DEFAULT_OUTPUT_CRS) -> Path:
-    """Write the ready zone layer (``dingxiang_zones``) to a GeoPackage, atomically."""
-    return write_gpkg({ZONE_LAYER: zones}, path, crs)
-
-
 # --------------------------------------------------------------------------------------------
 # Assignment
 
@@ -1332,7 +1325,6 @@ __all__ = [
     "read_ready_zones",
     "read_sources",
     "ring_from_osm",
-    "write_zones",
     "zone_flags_zh",
     "zone_status",
 ]

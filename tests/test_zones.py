@@ -20,6 +20,7 @@ from shapely.geometry import LineString, Point, Polygon
 from spatial.cli import main
 from spatial.datasets import get_path
 from spatial.errors import InputWarning, LayerError, PolicyTableError
+from spatial.export.gpkg import write_zones
 from spatial.inventory import load_enterprises
 from spatial.policy import load_policy
 from spatial.zones import (
@@ -36,7 +37,6 @@ from spatial.zones import (
     match_area,
     parse_zone_table,
     ring_from_osm,
-    write_zones,
     zone_status,
 )
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from spatial.errors import SpatialError
+from spatial.export.gpkg import write_zones
 from spatial.zones import (
     DEFAULT_TABLE,
     ZONE_LAYER,
     build_zones,
     load_zone_table,
     read_sources,
-    write_zones,
 )
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)

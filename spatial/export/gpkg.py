@@ -37,6 +37,7 @@ from spatial.export.styles import (
     field_description,
     layer_style,
 )
+from spatial.zones import ZONE_LAYER
 
 GPKG_OPTIONS = {"VERSION": "1.2"}  # QGIS 3.22's GDAL warns on 1.3/1.4 files
 RUN_METADATA_URI = "urn:spatial-screening:run"  # md_standard_uri of the run record (JSON)
@@ -188,6 +189,12 @@ def write_gpkg(
         if styles and frames:
             write_qgis_extras(tmp, frames, crs, metadata, gpkg_name=path.name, project=project)
     return path
+
+
+def write_zones(zones: gpd.GeoDataFrame, path: str | Path, crs: str = DEFAULT_OUTPUT_CRS) -> Path:
+    """Write the ready Dingxiang zone layer (:func:`spatial.zones.build_zones`) to a GeoPackage
+    as the layer ``dingxiang_zones`` (what ``spatial screen --zones`` reads), atomically."""
+    return write_gpkg({ZONE_LAYER: zones}, path, crs)
 
 
 def county_layer(enterprises: pd.DataFrame, margin_deg: float = 0.05) -> gpd.GeoDataFrame | None:
