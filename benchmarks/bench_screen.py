@@ -280,17 +280,9 @@ def compare(fast: Path, reference: Path, tolerance_m: float = 1e-6) -> dict:
                 else:
                     bad = int((diff > 0).sum())
             else:
-                xs = (
-                    x.astype(object)
-                    .where(x.notna(), None)
-                    .map(lambda v: None if v is None else str(v))
-                )
-                ys = (
-                    y.astype(object)
-                    .where(y.notna(), None)
-                    .map(lambda v: None if v is None else str(v))
-                )
-                bad = int((xs != ys).sum())
+                # as Python lists: pandas' != calls two missing values different
+                xs, ys = map(_texts, (x, y))
+                bad = sum(u != v for u, v in zip(xs, ys, strict=True))
             if bad:
                 deciding = (
                     column in DECIDING
@@ -303,6 +295,11 @@ def compare(fast: Path, reference: Path, tolerance_m: float = 1e-6) -> dict:
         out[f"{name}_max_distance_diff_m"] = worst
     out["identical"] = not out["problems"]
     return out
+
+
+def _texts(values: pd.Series) -> list:
+    """Values as text, every kind of missing value as None."""
+    return [None if v is None or v is pd.NA or v != v else str(v) for v in values.tolist()]
 
 
 def _run_child(args: list[str], pythonpath: Path | None = None) -> dict:
