@@ -306,8 +306,8 @@ def run_local_engine(paths: dict, n_points: int) -> dict:
     from spatial.decisions import evaluate, summarize
     from spatial.facts import add_facts
     from spatial.inventory import map_headers, validate
+    from spatial.parquet_inventory import _text_table, parquet_files
     from spatial.policy import fact_specs, load_policies
-    from spatial.scale import _text_table, parquet_files
 
     policies = load_policies(())
     specs = fact_specs(policies)

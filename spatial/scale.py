@@ -30,8 +30,13 @@ How it works
 Very large runs read a directory of (Geo)Parquet files (:func:`read_partitioned_inventory`,
 validated file by file with the inventory's own rules) and write partitioned GeoParquet
 (:func:`write_partitioned`: the narrow facts to disk first, then one task per input partition
-that screens it and writes both its outputs), so no worker holds more than a few partitions,
+that screens it and writes its outputs), so no worker holds more than a few partitions,
 whatever the size of the inventory.
+
+Modules: this one is the engine (the cluster, the graph of a screening, :class:`DaskEngine` for
+:func:`spatial.pipeline.run`); :mod:`spatial.dask_partitions` what runs on each partition and the
+metas every partition agrees on; :mod:`spatial.parquet_inventory` partitioned Parquet in;
+:mod:`spatial.parquet_outputs` Parquet out. Their public names are importable from here too.
 
 Examples
 --------
@@ -46,7 +51,6 @@ import datetime as dt
 import logging
 import os
 import shutil
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -58,63 +62,39 @@ import dask_geopandas
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
-import shapely
-from dask.utils import natural_sort_key
 
-from spatial import coords
-from spatial.decisions import DECISION_COLUMNS
-from spatial.emissions import (
-    combine_county_summaries,
-    combine_target_checks,
-    county_summary,
-    emission_table,
-    summary_entry,
-    target_check,
+from spatial.dask_partitions import (
+    SEQ,
+    _after_partition,
+    _Context,
+    _context_layers,
+    _current_client,
+    _facts_partition,
+    _join_partition,
+    _joined_meta,
+    _screened_meta,
+    _threads,
+    decision_meta,
+    fact_meta,
 )
-from spatial.errors import CoordinateSystemError, InputFileError
-from spatial.facts import add_facts
+from spatial.errors import CoordinateSystemError
 from spatial.geodesic import WGS84
-from spatial.inventory import Inventory, map_headers, validate
+from spatial.parquet_inventory import (
+    PartitionedInventory,
+    is_partitioned,
+    parquet_files,
+    read_partitioned_inventory,
+)
+from spatial.parquet_outputs import Written, write_partitioned
 from spatial.pipeline import after_facts
 from spatial.policy import FactSpec, Policy
 
-SEQ = "_seq"
-"""Index of the enterprises inside the engine: their position in the input (0, 1, ...), or the
-inventory's ``row`` for partitioned GeoParquet input."""
 PARTITION_ROWS = 200_000
 """Enterprises per partition by default: big enough that the per-partition set-up (densifying and
 indexing the context layers) is small beside the measuring, small enough to stay well under a
 gigabyte per task."""
-PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
-ZONES = "dingxiang_zones"
 
 Progress = Callable[[int, int, str], None]
-
-# Columns whose dtype the local engine fixes (everything else keeps the input's dtype).
-_STR = "str"
-_SUMMARY_DTYPES = {
-    "action": object,  # as decisions.summarize gives it
-    "curtail_pct": "float64",
-    "stop_days": "Int64",
-    "deadline": _STR,
-    "rule_ref": _STR,
-    "reason_zh": _STR,
-    "decision_count": "int64",
-    "none_kind": _STR,
-}
-_DECISION_TEXT = {"id", "policy", "rule_id", "action", "rule_ref", "reason_zh", "flags", "flags_zh"}
-_DECISION_DTYPES = {c: (_STR if c in _DECISION_TEXT else object) for c in DECISION_COLUMNS}
-# Decisions as written to Parquet: one type per column in every file.
-_DECISION_PARQUET_DTYPES = {
-    **_DECISION_DTYPES,
-    "curtail_pct": "float64",
-    "stop_days": "Int64",
-    "deadline": _STR,
-    "deadline_status": _STR,
-    "window_start": _STR,
-    "window_end": _STR,
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,163 +146,6 @@ def dask_client(
         Client(cluster) as client,
     ):
         yield client
-
-
-def _current_client():
-    try:
-        from distributed import get_client
-
-        return get_client()
-    except (ImportError, ValueError):
-        return None
-
-
-def _threads(client) -> int:
-    if client is None:
-        return max(1, os.cpu_count() or 1)
-    return max(1, sum(client.nthreads().values()))
-
-
-# --------------------------------------------------------------------------------------------
-# Explicit meta: the columns and dtypes every partition returns
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What every partition needs, broadcast once to each worker."""
-
-    layers: dict[str, gpd.GeoDataFrame | None]
-    specs: dict[str, FactSpec]
-    policies: list[Policy]
-    as_of: dt.date
-
-
-def _context_layers(
-    layers: Mapping[str, gpd.GeoDataFrame | None], specs: Mapping[str, FactSpec]
-) -> dict[str, gpd.GeoDataFrame | None]:
-    """The layers the partitions use: the facts' layers in WGS84 (as
-    :func:`~spatial.facts.measure_fact` takes them) and the Dingxiang zones."""
-    needed = {spec.layer for spec in specs.values()}
-    out = {
-        name: (None if layer is None else layer.to_crs(WGS84))
-        for name, layer in layers.items()
-        if name in needed
-    }
-    if layers.get(ZONES) is not None:
-        out[ZONES] = layers[ZONES]
-    return out
-
-
-def fact_meta(
-    layers: Mapping[str, gpd.GeoDataFrame | None], specs: Mapping[str, FactSpec]
-) -> pd.DataFrame:
-    """The empty frame of the fact columns (``_seq`` first), with the local engine's dtypes.
-
-    A distance is float64, a fact nullable boolean, a nearest id text when the layer has
-    features to measure to (else every id is None: object).
-    """
-    columns: dict[str, pd.Series] = {SEQ: pd.Series(dtype="int64")}
-    for spec in specs.values():
-        layer = layers.get(spec.layer)
-        found = layer is not None and bool(np.asarray(spec.select(layer)).any())
-        columns[spec.distance_column] = pd.Series(dtype="float64")
-        columns[spec.nearest_column] = pd.Series(dtype=_STR if found else object)
-        columns[spec.name] = pd.Series(dtype="boolean")
-        if spec.name_column:  # the nearest feature's name (facts._with_names)
-            columns[spec.name_column] = pd.Series(dtype=_STR if found else object)
-        if spec.own_column:  # the enterprise is that feature itself (facts._with_own)
-            columns[spec.own_column] = pd.Series(dtype="boolean")
-    return pd.DataFrame(columns)
-
-
-def decision_meta() -> pd.DataFrame:
-    """The empty frame of the decisions (and ``_seq``), with the local engine's dtypes."""
-    columns = {c: pd.Series(dtype=d) for c, d in _DECISION_DTYPES.items()}
-    columns[SEQ] = pd.Series(dtype="int64")
-    return pd.DataFrame(columns)
-
-
-def _joined_meta(enterprises_meta: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
-    out = enterprises_meta.copy()
-    for column in facts.columns.drop(SEQ):
-        out[column] = facts[column].astype(facts[column].dtype)
-    return out
-
-
-def _screened_meta(joined: pd.DataFrame, context: _Context) -> pd.DataFrame:
-    """The columns :func:`after_facts` gives (run on no rows), with the local engine's dtypes."""
-    screened, _ = after_facts(joined, context.layers, context.policies, context.as_of)
-    return _conform(screened, None, _SUMMARY_DTYPES)
-
-
-def _conform(
-    frame: pd.DataFrame, meta: pd.DataFrame | None, dtypes: Mapping[str, object] | None = None
-) -> pd.DataFrame:
-    """``frame`` with the columns and dtypes of ``meta`` (or just the given ``dtypes``).
-
-    A partition where, say, no enterprise has a deadline would otherwise give an object column
-    where the others give text; every partition has to match the meta.
-    """
-    wanted = dict(meta.dtypes.items()) if meta is not None else {}
-    wanted.update(dtypes or {})
-    out = frame if meta is None else frame[list(meta.columns)]
-    changes = {
-        c: d
-        for c, d in wanted.items()
-        if c in out and not isinstance(out[c].dtype, gpd.array.GeometryDtype) and out[c].dtype != d
-    }
-    if changes:
-        out = out.copy()
-        for column, dtype in changes.items():  # GeoDataFrame.astype(dict) trips on pandas 3.1
-            out[column] = out[column].astype(dtype)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# What runs on each partition
-
-
-def _facts_partition(points: pd.DataFrame, context: _Context, meta: pd.DataFrame) -> pd.DataFrame:
-    """Facts of the points of one spatial partition: ``_seq`` + the fact columns."""
-    if not len(points):
-        return meta.iloc[:0].copy()
-    geometry = gpd.GeoSeries(points.geometry.to_numpy(), crs=WGS84)
-    carried = {c: points[c].to_numpy() for c in ("id", "name") if c in points}
-    located = gpd.GeoDataFrame(carried, geometry=geometry)
-    facts = add_facts(located, context.layers, context.specs).drop(columns=list(carried))
-    out = pd.DataFrame(facts.drop(columns=facts.geometry.name))
-    out.insert(0, SEQ, points[SEQ].to_numpy())
-    return _conform(out, meta)
-
-
-def _join_partition(
-    enterprises: pd.DataFrame, facts: pd.DataFrame, meta: pd.DataFrame
-) -> pd.DataFrame:
-    """The input partition with its fact columns, set as :func:`add_facts` sets them."""
-    if len(enterprises) != len(facts) or not enterprises.index.equals(facts.index):
-        raise RuntimeError(
-            "the facts came back for other enterprises than the partition holds "
-            f"({len(facts)} for {len(enterprises)}); the input index must be unique"
-        )
-    out = enterprises.copy()
-    for column in facts.columns:
-        out[column] = facts[column].array
-    return _conform(out, meta)
-
-
-def _after_partition(
-    enterprises: gpd.GeoDataFrame,
-    context: _Context,
-    screened_meta: pd.DataFrame,
-    decisions_meta: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Zones, decisions and summary of one input partition; decisions carry their
-    enterprise's ``_seq``."""
-    screened, decisions = after_facts(enterprises, context.layers, context.policies, context.as_of)
-    seq = pd.Series(enterprises.index.to_numpy(), index=enterprises["id"].to_numpy())
-    decisions = decisions.reset_index(drop=True)
-    decisions[SEQ] = decisions["id"].map(seq).to_numpy(dtype="int64")
-    return _conform(screened, screened_meta), _conform(decisions, decisions_meta)
 
 
 # --------------------------------------------------------------------------------------------
@@ -547,448 +370,6 @@ def screen_partitioned(
     screened = gpd.GeoDataFrame(screened, geometry=enterprises.geometry.name, crs=enterprises.crs)
     screened.index = enterprises.index
     return screened, restore_decision_order(decisions, lazy.policy_order)
-
-
-# --------------------------------------------------------------------------------------------
-# Partitioned GeoParquet inventories
-
-
-def parquet_files(path: str | Path) -> list[Path]:
-    """The Parquet files of a partitioned dataset (a folder, searched recursively) or a file, in
-    natural order (``part.2`` before ``part.10``)."""
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    files = [p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES]
-    return sorted(files, key=lambda p: natural_sort_key(str(p.relative_to(path))))
-
-
-def is_partitioned(path: str | Path) -> bool:
-    """True for a Parquet file or a folder of Parquet files (the dask engine's large input)."""
-    path = Path(path)
-    if path.is_dir():
-        return bool(parquet_files(path))
-    return path.suffix.lower() in PARQUET_SUFFIXES
-
-
-def _text_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """A (Geo)Parquet partition as the inventory reads a vector layer: cells as text, point
-    coordinates in ``__x__``/``__y__`` (mirrors :func:`spatial.inventory.read_table`)."""
-    crs = None
-    geom = None
-    if isinstance(frame, gpd.GeoDataFrame):
-        crs = frame.crs.to_string() if frame.crs is not None else None
-        geom = frame.geometry
-        frame = pd.DataFrame(frame.drop(columns=geom.name))
-    text = frame.astype(object)
-    text = text.where(text.notna(), "").astype(str)
-    if geom is not None:
-        values = geom.values
-        is_point = (geom.geom_type == "Point").to_numpy() & ~geom.is_empty.to_numpy()
-        text["__x__"] = np.where(is_point, shapely.get_x(values), np.nan)
-        text["__y__"] = np.where(is_point, shapely.get_y(values), np.nan)
-        text["__geomtype__"] = geom.geom_type.fillna("missing").astype(str).to_numpy()
-    text["__overlong__"] = False
-    return text.reset_index(drop=True), crs
-
-
-def _read_partition(path: Path) -> tuple[pd.DataFrame, str | None]:
-    try:
-        metadata = pq.read_schema(path).metadata or {}
-        if b"geo" in metadata:
-            return _text_table(gpd.read_parquet(path))
-        return _text_table(pd.read_parquet(path))
-    except (OSError, ValueError) as exc:
-        raise InputFileError(f"{path}: cannot read the Parquet file ({exc})") from None
-
-
-def _coord_sys(crs: str | None, layer_crs: str | None, path: Path) -> str:
-    try:
-        given = crs or layer_crs
-        return coords.normalize_coord_sys(given) if given else "wgs84"
-    except CoordinateSystemError as exc:
-        raise InputFileError(f"{path}: {exc}") from None
-
-
-def _validate_file(
-    path: Path, offset: int, crs: str | None, accepted: Path, rejected: Path
-) -> dict:
-    """Validate one partition with the inventory's rules; write its accepted and rejected rows.
-
-    Row numbers continue across files (``offset + 1`` ...), so ``row`` is the feature number in
-    the whole dataset, as for a single vector file.
-    """
-    frame, layer_crs = _read_partition(path)
-    frame, header_map = map_headers(frame, path)
-    numbers = list(range(offset + 1, offset + len(frame) + 1))
-    good, bad = validate(frame, numbers, path, coord_sys=_coord_sys(crs, layer_crs, path))
-    good = good.set_axis(pd.Index(good["row"].to_numpy(), name=SEQ))
-    good.to_parquet(accepted)
-    if len(bad):
-        bad.to_parquet(rejected, index=False)
-    codes: Counter = Counter()
-    for value in bad["reason_code"]:
-        codes.update(str(value).split(";"))
-    return {
-        "rows": len(frame),
-        "accepted": len(good),
-        "rejected": len(bad),
-        "codes": codes,
-        "header_map": header_map,
-    }
-
-
-@dataclass
-class PartitionedInventory:
-    """A partitioned inventory, validated file by file; the rows stay on disk.
-
-    Has the attributes :class:`~spatial.inventory.Inventory` reports with (``source``,
-    ``n_input``, ``reject_counts()``, ``blank_rows``, ``summary()``, and ``enterprises`` /
-    ``rejected`` that know their length) plus the dask frames of the rows.
-
-    Attributes
-    ----------
-    accepted
-        The accepted enterprises as a dask GeoDataFrame indexed by ``row`` (``_seq``), one
-        partition per input file, in input order.
-    rejected_rows
-        The rejected rows (raw values as text, ``row``, ``reason``, ``reason_code``, ``source``:
-        the file).
-    """
-
-    source: Path
-    files: list[Path]
-    n_accepted: int
-    n_rejected: int
-    codes: Counter
-    accepted: dask_geopandas.GeoDataFrame
-    rejected_rows: dd.DataFrame | None
-    header_map: dict[str, str] = field(default_factory=dict)
-    blank_rows: int = 0
-    encoding: str = "parquet"
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def n_input(self) -> int:
-        return self.n_accepted + self.n_rejected
-
-    @property
-    def enterprises(self) -> pd.DataFrame:
-        """A column-less stand-in of the accepted rows (only its length is meaningful)."""
-        return pd.DataFrame(index=pd.RangeIndex(self.n_accepted))
-
-    @property
-    def rejected(self) -> pd.DataFrame:
-        """A column-less stand-in of the rejected rows (only its length is meaningful)."""
-        return pd.DataFrame(index=pd.RangeIndex(self.n_rejected))
-
-    def reject_counts(self) -> Counter:
-        return Counter(self.codes)
-
-    def summary(self) -> str:
-        """The inventory's closing text (:meth:`spatial.inventory.Inventory.summary`)."""
-        return Inventory.summary(self)  # type: ignore[arg-type]
-
-
-def _drop_rows(part: pd.DataFrame, rows: frozenset) -> pd.DataFrame:
-    return part[~part.index.isin(list(rows))] if rows else part
-
-
-def _duplicates_across_files(accepted_dir: Path, rejected_dir: Path) -> pd.DataFrame:
-    """Ids found in more than one file: the first row number of each (a small frame)."""
-    frames = [dd.read_parquet(accepted_dir, columns=["id", "row"])]
-    if rejected_dir.exists() and any(rejected_dir.iterdir()):
-        raw = dd.read_parquet(rejected_dir, columns=["id", "row"])
-        raw = raw.assign(id=raw["id"].astype(_STR).str.strip())
-        frames.append(raw[raw["id"] != ""])
-    ids = dd.concat(frames)
-    stats = ids.groupby("id").row.agg(["count", "min"], split_out=True)
-    return stats[stats["count"] > 1].compute()
-
-
-def read_partitioned_inventory(
-    path: str | Path,
-    work_dir: str | Path,
-    *,
-    crs: str | None = None,
-    client=None,
-) -> PartitionedInventory:
-    """Validate a partitioned (Geo)Parquet inventory file by file, on the cluster.
-
-    Each file is read and validated with the inventory's own rules
-    (:func:`spatial.inventory.validate`: Chinese headers, coordinate systems, China check,
-    codes, numbers) as a vector layer would be; accepted rows go to ``work_dir/accepted``,
-    rejected ones to ``work_dir/rejected``, one file per input file. An id that appears in
-    several files is kept at its first row and rejected elsewhere (``duplicate_id``), as in one
-    file.
-
-    Parameters
-    ----------
-    path
-        A folder of Parquet files (GeoParquet with point geometry, or plain Parquet with
-        ``lon``/``lat`` or 经度/纬度 columns), read in natural file-name order; or one file.
-    work_dir
-        Where the validated partitions are written (created; must be visible to every worker).
-    crs
-        The coordinate system of the coordinates, as for :func:`load_enterprises`; default the
-        GeoParquet CRS, else WGS84.
-    """
-    path = Path(path)
-    files = parquet_files(path)
-    if not files:
-        raise InputFileError(f"{path}: no Parquet files (*.parquet) found")
-    work = Path(work_dir)
-    accepted_dir, rejected_dir = work / "accepted", work / "rejected"
-    for folder in (accepted_dir, rejected_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-    lengths = [pq.read_metadata(f).num_rows for f in files]
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
-    tasks = [
-        dask.delayed(_validate_file, pure=False)(
-            f,
-            offset,
-            crs,
-            accepted_dir / f"part.{i:06d}.parquet",
-            rejected_dir / f"part.{i:06d}.parquet",
-        )
-        for i, (f, offset) in enumerate(zip(files, offsets, strict=True))
-    ]
-    client = client if client is not None else _current_client()
-    stats = client.compute(tasks, sync=True) if client is not None else dask.compute(*tasks)
-    codes: Counter = Counter()
-    for s in stats:
-        codes.update(s["codes"])
-    n_accepted = sum(s["accepted"] for s in stats)
-    n_rejected = sum(s["rejected"] for s in stats)
-    header_map = stats[0]["header_map"] if stats else {}
-
-    accepted = dask_geopandas.read_parquet(accepted_dir, index=SEQ, calculate_divisions=True)
-    dups = _duplicates_across_files(accepted_dir, rejected_dir)
-    if len(dups):
-        first = dups["min"]
-        later = accepted[["id", "row"]]
-        later = later[later["id"].isin(list(first.index))].compute()
-        later = later[later["row"].to_numpy() != first.loc[later["id"]].to_numpy()]
-        if len(later):
-            _write_duplicates(accepted_dir, later.index, first, rejected_dir)
-            rows = frozenset(later.index.tolist())
-            accepted = accepted.map_partitions(_drop_rows, rows, meta=accepted._meta)
-            n_accepted -= len(rows)
-            n_rejected += len(rows)
-            codes.update({"duplicate_id": len(rows)})
-    rejected = dd.read_parquet(rejected_dir) if any(rejected_dir.iterdir()) else None
-    return PartitionedInventory(
-        source=path,
-        files=files,
-        n_accepted=n_accepted,
-        n_rejected=n_rejected,
-        codes=codes,
-        accepted=accepted,
-        rejected_rows=rejected,
-        header_map=header_map,
-    )
-
-
-def _write_duplicates(
-    accepted_dir: Path, rows: pd.Index, first: pd.Series, rejected_dir: Path
-) -> None:
-    """Rows accepted in their own file whose id an earlier file already has: rejected, with the
-    inventory's message."""
-    frames = []
-    wanted = set(rows.tolist())
-    for file in sorted(accepted_dir.glob("*.parquet")):
-        part = gpd.read_parquet(file)
-        hit = part[part.index.isin(wanted)]
-        if len(hit):
-            raw = pd.DataFrame(hit.drop(columns=hit.geometry.name)).astype(object)
-            raw = raw.where(raw.notna(), "").astype(str)
-            raw["row"] = hit["row"].to_numpy()
-            raw["reason"] = [
-                f"id: duplicate of row {first.loc[i]} ('{i}')" for i in hit["id"].astype(str)
-            ]
-            raw["reason_code"] = "duplicate_id"
-            raw["source"] = file.name
-            front = ["row", "reason", "reason_code", "source"]
-            frames.append(raw[front + [c for c in raw.columns if c not in front]])
-    if frames:
-        pd.concat(frames).reset_index(drop=True).to_parquet(
-            rejected_dir / "part.duplicates.parquet", index=False
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Outputs for very large runs
-
-
-def _for_parquet(part: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
-    """The enterprises in the output CRS, with text in every object column (ids, zone columns,
-    the nearest id of a layer not given), so that every file has the same schema."""
-    part = part.to_crs(crs)
-    objects = {c: _STR for c, d in part.dtypes.items() if pd.api.types.is_object_dtype(d)}
-    return _conform(part, None, objects)
-
-
-def _typed_decisions(part: pd.DataFrame) -> pd.DataFrame:
-    """Decisions with one Parquet type per column (object columns of None/float become float,
-    text columns text), so every file of the dataset has the same schema."""
-    out = part.drop(columns=SEQ, errors="ignore").copy()
-    for column in ("curtail_pct", "stop_days"):
-        out[column] = pd.to_numeric(out[column], errors="coerce")
-    return _conform(out, None, _DECISION_PARQUET_DTYPES)
-
-
-def _write_facts(facts: pd.DataFrame, path: Path) -> int:
-    facts.to_parquet(path)
-    return len(facts)
-
-
-def _emission_parts(
-    screened: pd.DataFrame, decisions: pd.DataFrame, policies: list[Policy]
-) -> tuple[pd.DataFrame, dict]:
-    """The emission table of one input partition (as the local engine's, for its plants) and
-    the pieces of the run's summary that add up over partitions."""
-    table = emission_table(screened, decisions, policies)
-    pieces = {
-        "county_summary": county_summary(table),
-        "plants": int(table["id"].nunique()),
-        "targets": target_check(table, screened, policies),
-    }
-    return table, pieces
-
-
-def _screen_and_write(
-    enterprises: pd.DataFrame,
-    facts_path: Path,
-    context: _Context,
-    metas: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-    output_crs: str,
-    targets: tuple[Path, Path, Path],
-) -> dict:
-    """One input partition, start to finish: its facts (from disk), zones, policies, summary;
-    its enterprises, decisions and emission table written at once, so nothing of it stays in
-    memory after the task."""
-    joined_meta, screened_meta, decisions_meta = metas
-    facts = pd.read_parquet(facts_path)
-    joined = _join_partition(enterprises, facts, joined_meta)
-    screened, decisions = _after_partition(joined, context, screened_meta, decisions_meta)
-    emissions, pieces = _emission_parts(screened, decisions.drop(columns=SEQ), context.policies)
-    _for_parquet(screened, output_crs).reset_index(drop=True).to_parquet(targets[0])
-    _typed_decisions(decisions).to_parquet(targets[1], index=False)
-    _typed_emissions(emissions).to_parquet(targets[2], index=False)
-    return {
-        "enterprises": len(screened),
-        "decisions": len(decisions),
-        "actions": screened["action"].value_counts().to_dict(),
-        **pieces,
-    }
-
-
-def _typed_emissions(table: pd.DataFrame) -> pd.DataFrame:
-    """The emission table with one Parquet type per column in every file (text columns as
-    text even where a partition has only blanks)."""
-    dtypes = {c: _STR for c in ("id", "policy", "action", "county", "pollutant", "period")}
-    dtypes.update({c: _STR for c in ("from_date", "status", "rule_ref", "basis_zh")})
-    dtypes.update({"annual_t": "float64", "avoided_t": "float64", "days": "float64"})
-    dtypes["counted"] = "bool"
-    return _conform(table.reset_index(drop=True), None, dtypes)
-
-
-@dataclass
-class Written:
-    """What :func:`write_partitioned` wrote: the folders by role and the counts."""
-
-    paths: dict[str, Path]
-    enterprises: int
-    decisions: int
-    actions: pd.Series
-    emission_summary: dict = field(default_factory=dict)
-    """The ``emissions`` entry of ``run.json`` (:func:`spatial.emissions.run_summary`),
-    added up over the partitions."""
-
-
-def write_partitioned(
-    screening: Screening,
-    out: str | Path,
-    *,
-    output_crs: str,
-    client=None,
-    work: str | Path | None = None,
-) -> Written:
-    """Write the enterprises (GeoParquet), decisions and emission table (Parquet), one file per
-    input partition.
-
-    Two phases keep every worker's memory to a few partitions whatever the input size:
-
-    1. the points are measured on their spatial partitions and the fact columns, shuffled back
-       to the input partitions, written to ``work`` (default ``out/.dask-work/facts``; deleted
-       at the end);
-    2. each input partition is then read, joined with its facts, zoned, decided and summarised
-       and its three outputs written, in one task.
-
-    Output: ``enterprises.parquet/part.NNNNN.parquet`` (in input order, in ``output_crs``),
-    ``decisions.parquet/part.NNNNN.parquet`` (per input partition its decisions, policy by
-    policy, in enterprise order) and ``emissions.parquet/part.NNNNN.parquet`` (the emission
-    table of :func:`spatial.emissions.emission_table`, per input partition).
-    """
-    out = Path(out)
-    paths = {
-        "enterprises": out / "enterprises.parquet",
-        "decisions": out / "decisions.parquet",
-        "emissions": out / "emissions.parquet",
-    }
-    work = Path(work) if work is not None else out / ".dask-work" / "facts"
-    for folder in (*paths.values(), work):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-    client = client if client is not None else _current_client()
-
-    def compute(tasks: list) -> list:
-        with dask.config.set({"dataframe.convert-string": False}):
-            if client is not None:
-                return client.compute(tasks, sync=True)
-            return list(dask.compute(*tasks))
-
-    try:
-        facts_paths = [work / f"part.{i:05d}.parquet" for i in range(screening.facts.npartitions)]
-        compute(
-            [
-                dask.delayed(_write_facts, pure=False)(part, path)
-                for part, path in zip(screening.facts.to_delayed(), facts_paths, strict=True)
-            ]
-        )
-        names = [f"part.{i:05d}.parquet" for i in range(screening.wide.npartitions)]
-        metas = (screening.joined_meta, screening.screened_meta, screening.decisions_meta)
-        stats = compute(
-            [
-                dask.delayed(_screen_and_write, pure=False)(
-                    part,
-                    facts_path,
-                    screening.context,
-                    metas,
-                    output_crs,
-                    tuple(paths[role] / name for role in ("enterprises", "decisions", "emissions")),
-                )
-                for part, facts_path, name in zip(
-                    screening.wide.to_delayed(), facts_paths, names, strict=True
-                )
-            ]
-        )
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    actions: Counter = Counter()
-    for s in stats:
-        actions.update(s["actions"])
-    counts = pd.Series(actions, dtype="int64").sort_values(ascending=False, kind="stable")
-    summary = combine_county_summaries([s["county_summary"] for s in stats])
-    targets = combine_target_checks([s["targets"] for s in stats])
-    return Written(
-        paths,
-        sum(s["enterprises"] for s in stats),
-        sum(s["decisions"] for s in stats),
-        counts[counts > 0],
-        summary_entry(summary, sum(s["plants"] for s in stats), targets),
-    )
 
 
 # --------------------------------------------------------------------------------------------
