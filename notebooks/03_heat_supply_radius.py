@@ -234,7 +234,7 @@ rows[heat_spec.distance_column] = rows[heat_spec.distance_column].round(0)
 by_county = OUT / "close_or_merge_by_county.xlsx"
 with pd.ExcelWriter(by_county) as writer:
     for county, mine in rows.sort_values(["county", "id"]).groupby("county"):
-        sheet = mine[list(headers)].rename(columns=headers)
+        sheet = mine[[c for c in headers if c in mine]].rename(columns=headers)
         sheet.to_excel(writer, sheet_name=f"{county}-关停或整合"[:31], index=False)
 print(f"{by_county.name}：{rows['county'].nunique()} 个县的工作表，共 {len(rows)} 行")
 first = sorted(rows["county"].unique())[0]
