@@ -37,13 +37,8 @@ from pyproj import Transformer
 
 from spatial import coords
 from spatial.errors import InputFileError, SpatialError
-from spatial.inventory import (
-    REASONS,
-    _fast_body,
-    _records,
-    load_enterprises,
-    projected_hint,
-)
+from spatial.inventory import REASONS, load_enterprises, projected_hint
+from spatial.tables import _fast_body, _records
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"
@@ -697,7 +692,7 @@ CSV_CORPUS = sorted(
 @pytest.mark.parametrize("name", CSV_CORPUS)
 def test_both_csv_parsers_give_the_same_inventory(monkeypatch, name):
     fast = load_enterprises(CORPUS / name)
-    monkeypatch.setattr("spatial.inventory._fast_body", lambda *args: None)
+    monkeypatch.setattr("spatial.tables._fast_body", lambda *args: None)
     slow = load_enterprises(CORPUS / name)
     pd.testing.assert_frame_equal(
         pd.DataFrame(fast.enterprises.drop(columns="geometry")),
@@ -719,7 +714,7 @@ def test_overlong_rows_keep_the_fast_parser(monkeypatch, tmp_path):
         calls.append(frame is not None)
         return frame
 
-    monkeypatch.setattr("spatial.inventory._fast_body", spy)
+    monkeypatch.setattr("spatial.tables._fast_body", spy)
     inv = load_enterprises(path)
     assert calls == [True]
     assert inv.rejected["reason_code"].iloc[-1] == "extra_cells"
