@@ -389,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for suite, module in (("screen", "bench_screen"), ("policy", "bench_policy")):
         if suite in suites:
-            extra = ["--size", "quick"] if suite == "screen" and args.quick else []
+            # --quick: a smoke run (20k × 500, without the figures: ~117 county figures alone
+            # take many minutes)
+            extra = ["--size", "quick", "--no-figures"] if suite == "screen" and args.quick else []
             extra += ["--n", "100000"] if suite == "policy" and args.quick else []
             status |= subprocess.run(
                 [sys.executable, "-m", f"benchmarks.{module}", *extra], cwd=ROOT
