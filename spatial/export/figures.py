@@ -99,6 +99,8 @@ DEFAULT_MAPPING_UNIT = "____"  # "制图单位：____" until the run names one
 LABEL_GID = "map-label"
 SYMBOL_GID = "heat-symbol"
 _OTHER_GREY = "#c8c8c8"
+FIGURE_BATCH = 8
+"""Figures drawn, saved and released together (their PDF fonts are one TrueType subset)."""
 _ZONE_LABEL_MAX_VIEW_M = 150_000.0  # zones are named in views narrower than this
 
 
@@ -1447,27 +1449,37 @@ def write_figures(
         "sources": tuple(sources),
         "documents": tuple(documents),
     }
-    rendered = [
-        (
-            stem,
-            render_figure(enterprises, layers, county=county, dpi=dpi, _frames=frames, **options),
-        )
-        for stem, county in jobs
-    ]
-    written = []
-    raster = [fmt for fmt in formats if fmt.lower() not in ("pdf", "ps", "eps", "svg")]
-    vector = [fmt for fmt in formats if fmt not in raster]
-    with matplotlib.rc_context(_rc()):
+    written: list[Path] = []
+
+    def draw_and_save(batch: list[tuple[str, str | None]]) -> None:
+        # the batch's figures live only in this call's frame: released when it returns
+        rendered = [
+            (
+                stem,
+                render_figure(
+                    enterprises, layers, county=county, dpi=dpi, _frames=frames, **options
+                ),
+            )
+            for stem, county in batch
+        ]
+        raster = [fmt for fmt in formats if fmt.lower() not in ("pdf", "ps", "eps", "svg")]
         for fmt in raster:
             for stem, fig in rendered:
                 written.append(_save(fig, out / f"{stem}.{fmt}", fmt, dpi, title))
+        vector = [fmt for fmt in formats if fmt not in raster]
         if vector:
             _truetype_fonts(fig for _, fig in rendered)
             for fmt in vector:
                 for stem, fig in rendered:
                     written.append(_save(fig, out / f"{stem}.{fmt}", fmt, dpi, title))
+
+    with matplotlib.rc_context(_rc()):
+        # a few figures at a time, saved and released before the next are drawn: holding every
+        # rendered figure until the last was drawn took 6.5 GB at 118 counties (issue 19)
+        for start in range(0, len(jobs), FIGURE_BATCH):
+            draw_and_save(jobs[start : start + FIGURE_BATCH])
     order = {fmt: i for i, fmt in enumerate(formats)}
-    stems = {stem: i for i, (stem, _) in enumerate(rendered)}
+    stems = {stem: i for i, (stem, _) in enumerate(jobs)}
     return sorted(written, key=lambda p: (stems[p.stem], order[p.suffix[1:]]))
 
 

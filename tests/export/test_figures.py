@@ -424,3 +424,35 @@ def test_a_county_of_many_cjk_characters_gets_a_bounded_unique_file(tmp_path):
     ]
     assert all(len(n.encode()) < 120 for n in names)
     assert all(p.exists() for p in paths)
+
+
+def test_figures_are_saved_and_released_a_batch_at_a_time(tmp_path, monkeypatch):
+    # issue 19: every figure was held until the last was drawn (6.5 GB at 118 counties)
+    import gc
+    import weakref
+
+    from spatial.export import figures
+
+    drawn: list[weakref.ref] = []
+    alive_at_draw: list[int] = []
+    render = figures.render_figure
+
+    def counting_render(*args, **kwargs):
+        gc.collect()
+        alive_at_draw.append(sum(ref() is not None for ref in drawn))
+        fig = render(*args, **kwargs)
+        drawn.append(weakref.ref(fig))
+        return fig
+
+    monkeypatch.setattr(figures, "render_figure", counting_render)
+    monkeypatch.setattr(figures, "FIGURE_BATCH", 2)
+    enterprises, layers = sample()
+    paths = write_figures(tmp_path, enterprises, layers, formats=("png", "pdf"), dpi=40)
+    assert len(drawn) == 4 and max(alive_at_draw) <= 1  # a batch of 2: its first is the only one
+    assert [p.name for p in paths][:4] == [
+        "overview.png",
+        "overview.pdf",
+        "county_b_太谷区_b.png",
+        "county_b_太谷区_b.pdf",
+    ]
+    assert len(paths) == 8 and all(p.stat().st_size > 0 for p in paths)
