@@ -4,6 +4,7 @@ print settings, hostile names, no raw codes, and (when LibreOffice is installed)
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ from spatial.export.excel import (
     sheet_name,
     write_lists,
 )
+from spatial.fonts import packaged_font_file
 from spatial.policy import load_policy
 
 AS_OF = dt.date(2019, 12, 1)
@@ -365,10 +367,20 @@ def test_libreoffice_opens_the_workbook_and_prints_it(tmp_path):
         policies=[load_policy(p) for p in POLICIES],
         as_of=AS_OF,
     )
+    # the font the project ships (noto-cjk-sans-otc) is given to LibreOffice's fontconfig too,
+    # so the print works on a machine with no system font (a planner's laptop, a bare CI image)
+    font_dir = packaged_font_file().parent
+    (tmp_path / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{font_dir}</dir>'
+        f"<cachedir>{tmp_path}/fc-cache</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
     done = subprocess.run(
         ["libreoffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
          "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
         capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")},
     )  # fmt: skip
     pdf = tmp_path / "lists.pdf"
     assert pdf.exists(), done.stderr
