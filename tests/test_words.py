@@ -188,3 +188,28 @@ def test_map_popups_and_legend_hold_no_code(outputs):
     for legend in re.findall(r'"label":\s*"([^"]*)"', data["sm-config"].__repr__()):
         _found("legend", legend, problems)
     assert not problems, "\n".join(problems[:30])
+
+
+def test_figures_hold_no_code(outputs):
+    """Every text drawn in the overview and a county figure (titles, legend, labels, footer)."""
+    import geopandas as gpd
+    from matplotlib.text import Text
+
+    from spatial.export.figures import render_figure
+
+    gpkg = outputs / "screening.gpkg"
+    enterprises = gpd.read_file(gpkg, layer="enterprises")
+    layers = {
+        name: gpd.read_file(gpkg, layer=name)
+        for name in ("builtup", "heat_sources", "dingxiang_zones")
+    }
+    problems: list[str] = []
+    for county in (None, "定襄县"):
+        fig = render_figure(enterprises, layers, county=county, dpi=50, as_of=dt.date(2024, 12, 1))
+        texts = [t.get_text() for t in fig.findobj(Text) if t.get_text().strip()]
+        assert any("定襄" in t for t in texts)  # the figure was drawn, with its names
+        for text in texts:
+            if text.startswith("数据来源"):
+                continue  # the planner's own file names, as given (like PROVENANCE)
+            _found(f"figure {county or 'overview'}", text, problems)
+    assert not problems, "\n".join(problems[:30])
