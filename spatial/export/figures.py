@@ -1315,12 +1315,22 @@ def _cff_to_glyf(font) -> None:
 def _truetype_subset(path: str, index: int, characters: str) -> str:
     """A TrueType font file with only ``characters`` of face ``index`` of ``path``; returns
     the family name it is registered under with matplotlib."""
-    from fontTools import subset
     from fontTools.ttLib import TTFont
 
     digest = hashlib.sha1(f"{path}|{index}|{characters}".encode()).hexdigest()[:10]
     family = f"SpatialSubset{digest}"
-    font = TTFont(path, fontNumber=index, lazy=True)
+    with TTFont(path, fontNumber=index, lazy=True) as font:  # closes the collection file
+        _subset_into(font, characters, family)
+    out = _font_dir() / f"{family}.ttf"
+    font_manager.fontManager.addfont(str(out))
+    regular_stands_for_bold(family)  # a bold text's subset is of the face it was drawn in
+    return family
+
+
+def _subset_into(font, characters: str, family: str) -> None:
+    """Cut ``font`` down to ``characters`` as TrueType named ``family``; saved in the font dir."""
+    from fontTools import subset
+
     options = subset.Options()
     options.layout_features = []
     options.hinting = False
@@ -1339,11 +1349,7 @@ def _truetype_subset(path: str, index: int, characters: str) -> str:
             name.removeNames(nameID=record.nameID)
     name.setName(family, 1, 3, 1, 0x409)
     name.setName(family, 4, 3, 1, 0x409)
-    out = _font_dir() / f"{family}.ttf"
-    font.save(out)
-    font_manager.fontManager.addfont(str(out))
-    regular_stands_for_bold(family)  # a bold text's subset is of the face it was drawn in
-    return family
+    font.save(_font_dir() / f"{family}.ttf")
 
 
 def _truetype_fonts(figures: Iterable[Figure]) -> None:
