@@ -577,7 +577,7 @@ def test_closing_matches_scipy_binary_closing():
     """The row-by-row disc closing equals scipy's, with the raster edge never eroded."""
     from scipy import ndimage
 
-    from spatial.builtup import _close, _disc, _PixelSize
+    from spatial.builtup_raster import _close, _disc, _PixelSize
 
     rng = np.random.default_rng(3)
     for width_m, height_m, radius in [(10, 10, 105), (10, 12, 37), (100, 100, 250), (30, 10, 95)]:
