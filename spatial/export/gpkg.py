@@ -37,6 +37,7 @@ from spatial.export.styles import (
     field_description,
     layer_style,
 )
+from spatial.geodesic import WGS84
 from spatial.zones import ZONE_LAYER
 
 GPKG_OPTIONS = {"VERSION": "1.2"}  # QGIS 3.22's GDAL warns on 1.3/1.4 files
@@ -211,7 +212,7 @@ def county_layer(enterprises: pd.DataFrame, margin_deg: float = 0.05) -> gpd.Geo
     points = points[points.notna() & ~points.is_empty]
     if points.empty:
         return None
-    points = points.to_crs("EPSG:4326") if points.crs is not None else points
+    points = points.to_crs(WGS84) if points.crs is not None else points
     from spatial import counties as county_data
     from spatial.errors import LayerError
 

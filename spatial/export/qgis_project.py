@@ -22,6 +22,7 @@ from pyproj import CRS, Transformer
 
 from spatial.export import qgis_layout
 from spatial.export.styles import LAYER_TITLES, QGIS_VERSION, QML_DOCTYPE, LayerStyle
+from spatial.geodesic import WGS84
 
 PROJECT_NAME = "screening"
 QGIS_METADATA_URI = "http://mrcc.com/qgis.dtd"  # md_standard_uri QGIS reads layer metadata from
@@ -389,7 +390,7 @@ def project_crs(crs: str, extents: Sequence[tuple[float, float, float, float] | 
         return crs
     from spatial.export.figures import gauss_kruger_crs
 
-    lonlat = Transformer.from_crs(parsed, "EPSG:4326", always_xy=True)
+    lonlat = Transformer.from_crs(parsed, WGS84, always_xy=True)
     west, _, east, _ = lonlat.transform_bounds(
         min(e[0] for e in boxes),
         min(e[1] for e in boxes),

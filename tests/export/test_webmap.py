@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
 from spatial.errors import SpatialError
-from spatial.export import webmap
+from spatial.export import webmap, webmap_encode
 from spatial.export.webmap import tile_templates, write_map
 from spatial.policy import FactSpec, load_policy
 from spatial.vocabulary import label
@@ -433,14 +433,14 @@ def test_info_box_as_of_and_documents(maps):
 def test_fast_columns_decode_to_the_plain_values(values):
     """The encoded columns of large layers read back as the plain per-row values."""
     series = pd.Series(values, dtype=object)
-    decoded = json.loads(webmap._column_json(series))
+    decoded = json.loads(webmap_encode._column_json(series))
     if isinstance(decoded, dict):
         decoded = [None if c < 0 else decoded["dict"][c] for c in decoded["codes"]]
-    assert decoded == webmap._values(series)
+    assert decoded == webmap_encode._values(series)
     numbers = pd.to_numeric(series, errors="coerce")
     for digits in (0, 2):
-        got = json.loads(webmap._column_json(series, "metres", digits))
-        assert got == webmap._values(numbers, "metres", digits)
+        got = json.loads(webmap_encode._column_json(series, "metres", digits))
+        assert got == webmap_encode._values(numbers, "metres", digits)
 
 
 # --------------------------------------------------------------------------------------------
