@@ -27,6 +27,7 @@ from xml.etree import ElementTree as ET
 import geopandas as gpd
 import pandas as pd
 
+from spatial import schema
 from spatial import vocabulary as vocab
 from spatial.export.qgis_labels import add_rounded_fields, label_spec, labeling_element
 
@@ -78,18 +79,10 @@ VALUE_MAPS = {
     "zone_phase": "zone_phase",
     "phase": "zone_phase",
     "coord_sys": "coord_sys",
+    # the inventory's yes/no columns as the contract types them, and the yes/no facts
+    **dict.fromkeys(schema.columns_of_type(schema.YESNO), "yesno"),
     **dict.fromkeys(
         (
-            "compliant",
-            "ultra_low",
-            "clean_transport",
-            "green_factory",
-            "online_monitoring",
-            "special_limits",
-            "supplies_heat",
-            "sintering",
-            "suction_crane",
-            "clean_energy",
             "near_city",
             "in_heat_radius",
             "in_eco_zone",
