@@ -1,30 +1,12 @@
 """Dingxiang phased rectification zones: built from named places, assigned to flange plants.
 
-The Xinzhou 2024 cluster plan (``000_76214740fd4dcd9a.txt`` §二(二)) rectifies the Dingxiang
+The Xinzhou 2024 cluster plan (《忻州市特色产业集群综合整治方案》，忻政办函〔2024〕34号，二（二）) rectifies the Dingxiang
 flange cluster in three phases defined by named places, not polygons. The phase table (phase,
 dates, named areas and their kind) lives in ``spatial/policies/xinzhou-cluster-2024.yaml`` under
 ``zones:``; this module turns it into polygons and assigns every flange plant in Dingxiang.
 
-Zone sources (a GeoPackage, every layer with a ``name`` column, any CRS):
-
-============  ===========================  ===============================================
-kind          layer(s)                     how the zone is built
-============  ===========================  ===============================================
-ring_road     ``ring_road`` (or OSM XML)   the lines polygonised after snapping gaps up to
-                                           ``ring_snap_tolerance_m`` (geodesic)
-cluster       ``cluster``                  the polygon
-village       ``village_areas``,           the polygon; else the point buffered by
-              ``villages``                 ``village_radius_m`` (geodesic)
-corridor      ``airport_avenue``           the line buffered by ``corridor_half_width_m`` on
-                                           each side (geodesic)
-township      ``townships``                the polygon
-============  ===========================  ===============================================
-
-The ready zone layer (``dingxiang_zones``; what ``spatial zones build`` writes for GIS staff to
-check in QGIS) has one polygon per area and the columns :data:`ZONE_COLUMNS`: ``phase``,
-``start``, ``end`` (ISO dates), ``area_name``, ``kind``, ``built_from`` (how the polygon was
-made), ``width_m`` (corridor half-width each side of the centreline, or village radius; empty
-otherwise), ``area_km2`` (geodesic), ``ref`` (the clause).
+Zone sources and the ready zone layer (``dingxiang_zones``, columns :data:`ZONE_COLUMNS`) are
+described in :mod:`spatial.zone_build`.
 
 Status as of a date ``d`` (the text makes the phases contiguous, so ``end`` is the deadline and
 a day belongs to one phase only): ``d < start`` → ``not_started``; ``start <= d < end`` →
