@@ -55,6 +55,8 @@ from importlib.resources import files
 import pandas as pd
 import yaml
 
+from spatial import schema
+
 __all__ = [
     "ACTIONS",
     "ACTION_LABELS",
@@ -231,22 +233,26 @@ CODED_COLUMNS: dict[str, str] = {
     "policy_class": "policy_class",
     "zone_status": "zone_status",
     "zone_phase": "zone_phase",
+    "phase": "zone_phase",
     "deadline_status": "deadline_status",
     "none_kind": "none_kind",
     "pollutant": "pollutant",
     "period": "period",
     "status": "emission_status",
+    "level": "builtup_level",
     "coord_sys": "coord_sys",
+    # the inventory's yes/no columns as the contract types them, and the yes/no facts
+    **dict.fromkeys(schema.columns_of_type(schema.YESNO), "yesno"),
     **dict.fromkeys(
         (
-            "compliant", "ultra_low", "clean_transport", "green_factory", "online_monitoring",
-            "special_limits", "supplies_heat", "sintering", "suction_crane", "clean_energy",
             "near_city", "in_heat_radius", "in_eco_zone", "near_urban_area", "near_trunk_road",
+            "counted", "counts_for_radius",
         ),
         "yesno",
     ),
 }  # fmt: skip
-"""Column → the kind of its codes, for :func:`table`."""
+"""Column → the kind of its codes: the notebooks' tables (:func:`table`) and QGIS's value maps
+(:data:`spatial.export.styles.VALUE_MAPS`) read the same list."""
 
 
 def table(

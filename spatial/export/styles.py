@@ -27,7 +27,6 @@ from xml.etree import ElementTree as ET
 import geopandas as gpd
 import pandas as pd
 
-from spatial import schema
 from spatial import vocabulary as vocab
 from spatial.export.qgis_labels import add_rounded_fields, label_spec, labeling_element
 
@@ -63,37 +62,7 @@ LAYER_ALIASES: dict[str, dict[str, str]] = {
 }
 
 # Coded columns whose values QGIS shows by their label (a ValueMap widget): column → kind.
-VALUE_MAPS = {
-    "action": "action",
-    "industry": "industry",
-    "subtype": "subtype",
-    "fuel": "fuel",
-    "policy_class": "policy_class",
-    "zone_status": "zone_status",
-    "deadline_status": "deadline_status",
-    "none_kind": "none_kind",
-    "pollutant": "pollutant",
-    "period": "period",
-    "status": "emission_status",
-    "level": "builtup_level",
-    "zone_phase": "zone_phase",
-    "phase": "zone_phase",
-    "coord_sys": "coord_sys",
-    # the inventory's yes/no columns as the contract types them, and the yes/no facts
-    **dict.fromkeys(schema.columns_of_type(schema.YESNO), "yesno"),
-    **dict.fromkeys(
-        (
-            "near_city",
-            "in_heat_radius",
-            "in_eco_zone",
-            "near_urban_area",
-            "near_trunk_road",
-            "counted",
-            "counts_for_radius",
-        ),
-        "yesno",
-    ),
-}
+VALUE_MAPS = vocab.CODED_COLUMNS
 LAYER_VALUE_MAPS = {
     "heat_sources": {"kind": "heat_kind"},
     "dingxiang_zones": {"kind": "zone_kind"},
