@@ -463,20 +463,18 @@ def assign_counties(enterprises: gpd.GeoDataFrame, column: str = "county") -> gp
         xy[~empty, 1] = points[~empty].y.to_numpy()
     located = locate(xy[:, 0], xy[:, 1])
     text = given.map(lambda v: "" if v is None else str(v)).to_numpy()
-    pairs = pd.DataFrame({"text": text, "code": located["code"].to_numpy()})
-    keys = pairs.drop_duplicates()
-    decided = {
-        (t, c): _decide(t, None if c is None or pd.isna(c) else c)
-        for t, c in zip(keys["text"], keys["code"], strict=True)
-    }
-    results = [decided[(t, c)] for t, c in zip(pairs["text"], pairs["code"], strict=True)]
-    flags = np.array([r[0] for r in results], dtype=object)
-    normal = np.array([r[1] for r in results], dtype=object)
-    county = np.array([r[2] or None for r in results], dtype=object)
-    notes = [
-        _note(f, g, loc or "")
-        for f, g, loc in zip(flags, normal, located["name"].to_numpy(dtype=object), strict=True)
-    ]
+    # decided once per distinct (text, located county); each row takes its pair's answer
+    codes = located["code"].to_numpy(dtype=object)
+    names = located["name"].to_numpy(dtype=object)
+    pairs = pd.DataFrame({"text": text, "code": codes})
+    group = pairs.groupby(["text", "code"], sort=False, dropna=False).ngroup().to_numpy()
+    _, first_rows = np.unique(group, return_index=True)  # groups 0..k-1, first row of each
+    answers = np.empty((first_rows.size, 4), dtype=object)
+    for g, i in enumerate(first_rows):
+        code = None if codes[i] is None or pd.isna(codes[i]) else codes[i]
+        flag, normal, county = _decide(text[i], code)
+        answers[g] = (flag, normal, county or None, _note(flag, normal, names[i] or ""))
+    flags, county, notes = (answers[group, k] for k in (0, 2, 3))
     columns = {
         "county_input": given.to_numpy(dtype=object),
         "county": county,
@@ -484,7 +482,7 @@ def assign_counties(enterprises: gpd.GeoDataFrame, column: str = "county") -> gp
         "county_code": located["code"].to_numpy(dtype=object),
         "county_city": located["city"].to_numpy(dtype=object),
         "county_flag": flags,
-        "county_note_zh": np.array(notes, dtype=object),
+        "county_note_zh": notes,
     }
     # object columns with or without rows (a Dask partition's meta has none), never inferred
     for name, values in columns.items():
