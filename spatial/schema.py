@@ -77,11 +77,44 @@ def _header_lookup() -> dict[str, str]:
     return lookup
 
 
+_UNIT = re.compile(r"[a-z/%‰°³²]|吨|克|斤|瓦|米|升|度")
+"""Bracket text that names a unit (mg/m3, 吨/年, %, MW ...), not a qualifier (街道, 东经)."""
+
+
+def _bracket_units(text: str) -> set[str]:
+    return {u for u in re.findall(r"[(\[【](.*?)[)\]】]", text) if _UNIT.search(u)}
+
+
+def unit_conflict(header: object) -> tuple[str, tuple[str, ...]] | None:
+    """(column, the units its headers give) when ``header`` names a contract column by its
+    words but in another unit (``颗粒物(g/m3)`` for ``pm_mg``, read in mg/m³); else None.
+
+    >>> unit_conflict("颗粒物(g/m3)"), unit_conflict("颗粒物(mg/m³)"), unit_conflict("颗粒物")
+    (('pm_mg', ('mg/m3',)), None, None)
+    """
+    key = normalize_text(str(header))
+    if key in _header_lookup():
+        return None
+    name = _header_lookup().get(_strip_brackets(key))
+    given = _bracket_units(key)
+    if name is None or not given:
+        return None
+    known = sorted({u for a in columns()[name].aliases for u in _bracket_units(normalize_text(a))})
+    if not known or given <= set(known):
+        return None
+    return name, tuple(known)
+
+
 def canonical_column(header: object) -> str | None:
-    """The contract name of a header (English or Chinese alias), or None if unknown."""
+    """The contract name of a header (English or Chinese alias), or None if unknown; a header in
+    another unit than the column's (:func:`unit_conflict`) is not taken for it."""
     key = normalize_text(str(header))
     lookup = _header_lookup()
-    return lookup.get(key) or lookup.get(_strip_brackets(key)) or None
+    if key in lookup:
+        return lookup[key]
+    if unit_conflict(header) is not None:
+        return None
+    return lookup.get(_strip_brackets(key)) or None
 
 
 def columns_of_type(kind: str) -> list[str]:

@@ -631,11 +631,22 @@ def map_headers(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[str
     """Rename recognised headers to contract names; two headers for one column is an error."""
     mapping: dict[str, str] = {}
     seen: dict[str, tuple[str, int]] = {}
-    clashes = []
+    clashes: list[str] = []
+    units_wrong: list[str] = []
     for position, header in enumerate(frame.columns):
         if str(header).startswith("__"):
             continue
         name = schema.canonical_column(header)
+        conflict = schema.unit_conflict(header)
+        if conflict is not None:
+            column, units = conflict
+            units_wrong.append(
+                f"{header!r} (column {position + 1}) looks like {column!r} "
+                f"({schema.columns()[column].aliases[0]}) but its unit is not "
+                f"{' or '.join(units)}: convert the values to {units[0]} and head the column "
+                f"'{schema.columns()[column].aliases[0]}({units[0]})'"
+            )
+            continue
         if name is None:
             continue
         if name in seen:
@@ -647,7 +658,9 @@ def map_headers(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[str
             continue
         seen[name] = (header, position)
         mapping[header] = name
-    if clashes:
-        raise InputFileError(f"{path}: ambiguous headers: {'; '.join(clashes)}; keep one of each")
+    problems = [f"ambiguous headers: {'; '.join(clashes)}; keep one of each"] if clashes else []
+    problems += units_wrong
+    if problems:
+        raise InputFileError(f"{path}: " + "; ".join(problems))
     renamed = frame.rename(columns=mapping)
     return renamed.loc[:, ~renamed.columns.duplicated()], mapping

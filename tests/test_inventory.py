@@ -422,3 +422,26 @@ def test_a_geopackage_with_one_layer_gives_no_layer_warning(tmp_path):
         {"id": ["A1"]}, geometry=[shapely.Point(112.75, 37.69)], crs="EPSG:4326"
     ).to_file(path, layer="only")
     assert load_enterprises(path).warnings == []
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "unit"),
+    [("颗粒物(g/m3)", "pm_mg", "mg/m3"), ("锅炉功率(kW)", "boiler_mw", "mw"),
+     ("大宗物料运输量(吨)", "bulk_10kt", "万吨")],
+)  # fmt: skip
+def test_a_header_in_another_unit_is_refused_not_read_in_ours(tmp_path, header, column, unit):
+    # 颗粒物(g/m3) was read as pm_mg: 0.01 g/m3 (10 mg/m3) became 0.01 mg/m3, without a word
+    path = tmp_path / "plants.csv"
+    path.write_text(f"id,name,industry,lon,lat,{header}\nA1,甲厂,foundry,112.7,37.7,0.01\n")
+    with pytest.raises(InputFileError) as info:
+        load_enterprises(path)
+    message = str(info.value)
+    assert str(path) in message and header in message and column in message and unit in message
+
+
+@pytest.mark.parametrize("header", ["颗粒物(mg/m3)", "颗粒物（mg/m³）", "颗粒物", "锅炉容量(t/h)"])
+def test_headers_in_the_columns_own_unit_are_read(tmp_path, header):
+    path = tmp_path / "plants.csv"
+    path.write_text(f"id,name,industry,lon,lat,{header}\nA1,甲厂,foundry,112.7,37.7,12\n")
+    enterprises = load_enterprises(path).enterprises
+    assert enterprises.filter(regex="^(pm_mg|boiler_tph)$").iloc[0].tolist() == [12.0]
