@@ -1,7 +1,8 @@
 """Dingxiang phased rectification zones: built from named places, assigned to flange plants.
 
-The Xinzhou 2024 cluster plan (《忻州市特色产业集群综合整治方案》，忻政办函〔2024〕34号，二（二）) rectifies the Dingxiang
-flange cluster in three phases defined by named places, not polygons. The phase table (phase,
+The Xinzhou 2024 cluster plan (《忻州市特色产业集群综合整治方案》，忻政办函〔2024〕34号，
+二（二）) rectifies the Dingxiang flange cluster in three phases defined by named places, not
+polygons. The phase table (phase,
 dates, named areas and their kind) lives in ``spatial/policies/xinzhou-cluster-2024.yaml`` under
 ``zones:``; this module turns it into polygons and assigns every flange plant in Dingxiang.
 
