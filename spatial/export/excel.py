@@ -31,14 +31,16 @@ text when edited); sheet names are cleaned of the characters Excel forbids (see
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import itertools
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +52,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from spatial.decisions import distance_zh
 from spatial.export.atomic import atomic_path
 from spatial.export.excel_emissions import write_emission_sheet
+from spatial.export.xlsx_stream import QUOTED, Book, Sheet, Style, clean_text, copy_sheet
 from spatial.policy import (
     ACTIONS,
     Policy,
@@ -94,10 +97,42 @@ line + 5 pt, so wrapped text shows whole in both."""
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 FOOTER = "第 &P 页 共 &N 页"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
-THIN = Side(style="thin", color="808080")
+HEADER_RGB = "DDEBF7"
+TOTAL_RGB = "F2F2F2"
+LINE_RGB = "808080"
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_RGB)
+TOTAL_FILL = PatternFill("solid", fgColor=TOTAL_RGB)
+THIN = Side(style="thin", color=LINE_RGB)
 BOX = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+FOOTER_FIELD = f'&C&"{FONT_NAME}"&9 {FOOTER}'
+"""The footer as the file holds it: centred, 宋体 9 pt."""
+
+# The styles of the cells (:class:`spatial.export.xlsx_stream.Style`)
+BOXED = (LINE_RGB,) * 4
+BODY_STYLE = Style(FONT_NAME, BODY_PT)
+TITLE_STYLE = Style(
+    FONT_NAME, TITLE_PT, bold=True, wrap=True, horizontal="center", vertical="center"
+)
+LINE_STYLE = Style(FONT_NAME, BODY_PT, wrap=True, vertical="center")
+SECTION_STYLE = Style(FONT_NAME, 12, bold=True)
+HEADER_STYLE = Style(
+    FONT_NAME,
+    BODY_PT,
+    bold=True,
+    fill=HEADER_RGB,
+    border=BOXED,
+    wrap=True,
+    horizontal="center",
+    vertical="center",
+)
+CELL_LEFT = Style(FONT_NAME, BODY_PT, border=BOXED, wrap=True, horizontal="left", vertical="center")
+CELL_CENTRE = replace(CELL_LEFT, horizontal="center")
+NONE_STYLE = Style(FONT_NAME, BODY_PT, horizontal="center")
+TOTAL_STYLE = Style(FONT_NAME, BODY_PT, bold=True, fill=TOTAL_RGB, border=BOXED)
+COUNT_STYLE = replace(TOTAL_STYLE, horizontal="left", number='"共"0"条"')
+TOTAL_BLANK = Style(fill=TOTAL_RGB, border=BOXED)
+"""The empty cells of the 合计 row (the default font, as openpyxl wrote them)."""
+SIGN_STYLE = Style(FONT_NAME, 11, vertical="bottom")
 
 LIST_COLUMNS = {
     "id": "企业编号",
@@ -193,13 +228,7 @@ def neutralise(value: object) -> object:
     >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("甲\\x07厂"), neutralise(float("nan"))
     ('=HYPERLINK("http://x")', '甲 厂', None)
     """
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, str):
-        return "".join(
-            " " if unicodedata.category(c) == "Cc" and c not in "\n\t\r" else c for c in value
-        )
-    return value
+    return clean_text(value)
 
 
 def is_formula_like(value: object) -> bool:
@@ -264,6 +293,8 @@ def _texts(values: Iterable[object], sep: str = "\n") -> str:
 
 
 def _as_date(value: object) -> dt.date | None:
+    if type(value) is dt.date:
+        return value
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     try:
@@ -404,6 +435,82 @@ def _deadline_state(deadline: dt.date | None, as_of: dt.date | None) -> str:
     return "当日到期" if days == 0 else f"剩余{-days}天"
 
 
+MERGED_TEXTS = {
+    "policy": ";",
+    "rule_id": ";",
+    "rule_ref": ";",
+    "reason_zh": "\n",
+    "flags": ";",
+    "flags_zh": "\n",
+}
+"""Text columns of decisions joined when one enterprise has a measure twice (and separator)."""
+MERGED_KEYS = ("id", "action", *MERGED_TEXTS, "curtail_pct", "stop_days", "deadline")
+
+
+def _merge_group(part: pd.DataFrame) -> dict:
+    """One enterprise's decisions for one measure as one row (:func:`list_rows`)."""
+    first = part.iloc[0].to_dict()
+    deadlines = [d for d in map(_as_date, part.get("deadline", [])) if d is not None]
+    return first | {
+        "id": first["id"],
+        "action": first["action"],
+        **{key: _texts(part.get(key, []), sep) for key, sep in MERGED_TEXTS.items()},
+        "curtail_pct": pd.to_numeric(part.get("curtail_pct"), errors="coerce").max(),
+        "stop_days": pd.to_numeric(part.get("stop_days"), errors="coerce").max(),
+        "deadline": min(deadlines) if deadlines else None,
+        "decision_rows": len(part),
+    }
+
+
+def _merge_measures(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Decisions merged per enterprise and measure, in the order of :data:`ACTIONS` (then of
+    first appearance). A measure given once (most) is taken column by column; one given by
+    several rules goes through :func:`_merge_group`."""
+    columns = list(decisions.columns)
+    if decisions.empty:
+        return pd.DataFrame(columns=[*columns, "decision_rows"])
+    order = {action: rank for rank, action in enumerate(ACTIONS)}
+    frame = decisions.reset_index(drop=True)
+    group = frame.groupby(["id", "action"], sort=False).ngroup()
+    kept = group >= 0  # keys with a missing id or action belong to no group
+    frame, group = frame[kept.to_numpy()], group[kept]
+    size = group.map(group.value_counts())
+    once = (size == 1).to_numpy()
+    single = frame[once].copy()
+    for key, sep in MERGED_TEXTS.items():
+        values = single[key] if key in single else [None] * len(single)
+        cache: dict = {}
+        single[key] = [
+            cache[v] if v in cache else cache.setdefault(v, _texts([v], sep)) for v in values
+        ]
+    for key in ("curtail_pct", "stop_days"):
+        values = single[key] if key in single else pd.Series(index=single.index, dtype=float)
+        single[key] = pd.to_numeric(values, errors="coerce")
+    deadlines = single["deadline"] if "deadline" in single else [None] * len(single)
+    single["deadline"] = pd.Series(
+        [_as_date(v) for v in deadlines], index=single.index, dtype=object
+    )
+    single["decision_rows"] = 1
+    single["_group"] = group[once].to_numpy()
+    parts = [single]
+    several = frame[~once]
+    if len(several):
+        records = [
+            _merge_group(part) | {"_group": g}
+            for g, part in several.groupby(group[~once].to_numpy(), sort=False)
+        ]
+        parts.append(pd.DataFrame(records))
+    merged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else single
+    merged["_rank"] = merged["action"].map(lambda a: order.get(a, len(order)))
+    merged = merged.sort_values(["_rank", "_group"], kind="stable")
+    names = [*columns, *(k for k in (*MERGED_KEYS, "decision_rows") if k not in columns)]
+    merged = merged[names].reset_index(drop=True)
+    for name in names:  # the types a frame of the records infers (text with None: text, NaN)
+        if merged[name].dtype == object:
+            merged[name] = pd.Series(merged[name].tolist(), index=merged.index)
+    return merged
+
+
 def list_rows(
     enterprises: pd.DataFrame, decisions: pd.DataFrame, as_of: dt.date | None = None
 ) -> pd.DataFrame:
@@ -414,33 +521,7 @@ def list_rows(
     the highest percent and stop days, the earliest deadline, every reason, flag and citation
     once. ``rule_ref``, ``policy`` and ``rule_id`` keep the machine references, joined by ``;``.
     """
-    columns = list(decisions.columns)
-    if decisions.empty:
-        merged = pd.DataFrame(columns=[*columns, "decision_rows"])
-    else:
-        order = {action: rank for rank, action in enumerate(ACTIONS)}
-        frame = decisions.reset_index(drop=True)
-        records = []
-        for (id_, action), part in frame.groupby(["id", "action"], sort=False):
-            first = part.iloc[0].to_dict()
-            deadlines = [d for d in map(_as_date, part.get("deadline", [])) if d is not None]
-            row = first | {
-                "id": id_,
-                "action": action,
-                "policy": _texts(part.get("policy", []), ";"),
-                "rule_id": _texts(part.get("rule_id", []), ";"),
-                "rule_ref": _texts(part.get("rule_ref", []), ";"),
-                "reason_zh": _texts(part.get("reason_zh", [])),
-                "flags": _texts(part.get("flags", []), ";"),
-                "flags_zh": _texts(part.get("flags_zh", [])),
-                "curtail_pct": pd.to_numeric(part.get("curtail_pct"), errors="coerce").max(),
-                "stop_days": pd.to_numeric(part.get("stop_days"), errors="coerce").max(),
-                "deadline": min(deadlines) if deadlines else None,
-                "decision_rows": len(part),
-                "_rank": order.get(action, len(order)),
-            }
-            records.append(row)
-        merged = pd.DataFrame(records).sort_values("_rank", kind="stable").drop(columns="_rank")
+    merged = _merge_measures(decisions)
     info = pd.DataFrame(enterprises.drop(columns="geometry", errors="ignore"))
     info = info.drop(
         columns=[c for c in info.columns if c in merged.columns and c != "id"], errors="ignore"
@@ -511,7 +592,13 @@ def list_rows(
 
 def _char_width(c: str) -> float:
     """Width of a character in Excel units at 10 pt: CJK and full-width ≈ 1.9, others ≈ 1."""
-    return 1.9 if unicodedata.east_asian_width(c) in "WF" else 1.0
+    width = _WIDTHS.get(c)
+    if width is None:
+        width = _WIDTHS[c] = 1.9 if unicodedata.east_asian_width(c) in "WF" else 1.0
+    return width
+
+
+_WIDTHS: dict[str, float] = {}
 
 
 def text_lines(text: object, width: float) -> int:
@@ -527,6 +614,9 @@ def text_lines(text: object, width: float) -> int:
     room = max(width - 0.3, 1.0)
     lines = 0
     for part in str(text).split("\n"):
+        if len(part) * 1.9 < room - 1e-9:  # fits whatever its characters
+            lines += 1
+            continue
         used, count = 0.0, 1
         for c in part:
             w = _char_width(c)
@@ -561,119 +651,149 @@ def print_setup(sheet: Worksheet, title_rows: str | None = None, fit_width: bool
         sheet.print_title_rows = title_rows
 
 
-def _title(sheet: Worksheet, title: str, lines: list[str], width: int) -> int:
+def _title(sheet: Sheet, title: str, lines: list[str], width: int) -> int:
     """Title (row 1) and the lines under it; returns the next free row."""
-    cell = put(sheet, 1, 1, title)
-    cell.font = _font(True, TITLE_PT)
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    sheet.row_dimensions[1].height = 30
-    total = sum(sheet.column_dimensions[get_column_letter(j)].width for j in range(1, width + 1))
+    sheet.height(1, 30)
+    sheet.merge(1, 1, width, title, TITLE_STYLE)
+    total = sum(sheet.widths[:width])
     row = 2
     for line in lines:
-        cell = put(sheet, row, 1, line)
-        cell.font = _font()
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        sheet.row_dimensions[row].height = LINE_PT * text_lines(line, total) + 5
+        sheet.height(row, LINE_PT * text_lines(line, total) + 5)
+        sheet.merge(row, 1, width, line, LINE_STYLE)
         row += 1
     return row
 
 
-def sign_block(sheet: Worksheet, row: int, width: int, unit: str = "") -> int:
-    """The 填报单位 / 负责人 / 日期 line a county signs; returns the row after it."""
+def _sign_cells(width: int, unit: str = "") -> list[tuple[int, int, str]]:
+    """(first column, last column, text) of the 填报单位 / 负责人 / 日期 line."""
     thirds = [1, 1 + width // 3, 1 + 2 * width // 3, width + 1]
     texts = (
         f"填报单位（盖章）：{unit}",
         "负责人（签字）：",
         "日期：　　　　年　　月　　日",
     )
-    for (start, stop), text in zip(itertools.pairwise(thirds), texts, strict=True):
+    return [
+        (start, stop - 1, text)
+        for (start, stop), text in zip(itertools.pairwise(thirds), texts, strict=True)
+    ]
+
+
+def sign_block(sheet: Worksheet, row: int, width: int, unit: str = "") -> int:
+    """The 填报单位 / 负责人 / 日期 line a county signs (an openpyxl sheet); returns the row
+    after it."""
+    for start, stop, text in _sign_cells(width, unit):
         cell = put(sheet, row, start, text)
         cell.font = _font(size=11)
         cell.alignment = Alignment(vertical="bottom")
-        if stop - 1 > start:
-            sheet.merge_cells(start_row=row, start_column=start, end_row=row, end_column=stop - 1)
+        if stop > start:
+            sheet.merge_cells(start_row=row, start_column=start, end_row=row, end_column=stop)
     sheet.row_dimensions[row].height = 36
     return row + 1
 
 
-def _cell_value(column: Column, row: dict, seq: int) -> object:
-    if column.key == "seq":
-        return seq
-    value = row.get(column.key)
-    if column.kind == "int":
+def _sign(sheet: Sheet, row: int, width: int, unit: str = "") -> int:
+    """:func:`sign_block` on a streamed sheet."""
+    sheet.height(row, 36)
+    for start, stop, text in _sign_cells(width, unit):
+        if stop > start:
+            sheet.merge(row, start, stop, text, SIGN_STYLE)
+        else:
+            sheet.put(row, start, text, SIGN_STYLE)
+    return row + 1
+
+
+def _page(sheet: Sheet, title_rows: str | None = None, fit_width: bool = True) -> None:
+    """:func:`print_setup` on a streamed sheet."""
+    sheet.page(fit_width=fit_width, footer=FOOTER_FIELD, title_rows=title_rows)
+
+
+def _ints(values: list) -> list:
+    out = []
+    for value in values:
         number = _number(value)
-        return None if number is None else round(number)
+        out.append(None if number is None else round(number))
+    return out
+
+
+def _column_values(column: Column, rows: pd.DataFrame) -> list:
+    """The cells of one column of a printed list, top to bottom."""
+    if column.key == "seq":
+        return list(range(1, len(rows) + 1))
+    values = rows[column.key].tolist() if column.key in rows else [None] * len(rows)
+    if column.kind == "int":
+        return _ints(values)
     if column.kind == "date":
-        return _as_date(value)
-    return neutralise(value)
+        return [_as_date(v) for v in values]
+    return [neutralise(v) for v in values]
 
 
 def write_list(
-    workbook: Workbook,
+    book: Book,
     name: str,
     title: str,
     lines: list[str],
     rows: pd.DataFrame,
     columns: tuple[Column, ...],
     unit: str = "",
-) -> Worksheet:
+) -> Sheet:
     """One printed list: title, lines under it, header, rows with 序号, 合计, sign block."""
-    sheet = workbook.create_sheet(title=name)
+    sheet = book.sheet(name)
     width = len(columns)
-    for j, column in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(j)].width = column.width
+    sheet.set_widths([column.width for column in columns])
     row = _title(sheet, title, lines, width)
     header_row = row
-    height = 1
+    height = max(text_lines(column.header, column.width) for column in columns)
+    sheet.height(row, LINE_PT * height + 5)
     for j, column in enumerate(columns, 1):
-        cell = put(sheet, row, j, column.header)
-        cell.font = _font(True)
-        cell.fill = HEADER_FILL
-        cell.border = BOX
-        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-        height = max(height, text_lines(column.header, column.width))
-    sheet.row_dimensions[row].height = LINE_PT * height + 5
-    records = rows.to_dict("records")
-    for seq, record in enumerate(records, 1):
+        sheet.put(row, j, column.header, HEADER_STYLE)
+    values = [_column_values(column, rows) for column in columns]
+    formats = []
+    for column in columns:
+        centre = column.kind in ("int", "date", "centre")
+        style = CELL_CENTRE if centre else CELL_LEFT
+        dated = replace(style, number=DATE_FORMAT) if column.kind == "date" else style
+        formats.append((style, book.format(style), book.format(style.quoted()), book.format(dated)))
+    wrapped = [(j, column.width) for j, column in enumerate(columns)]
+    ws = sheet.ws
+    for record in zip(*values, strict=True):
         row += 1
         height = 1
-        for j, column in enumerate(columns, 1):
-            value = _cell_value(column, record, seq)
-            cell = put(sheet, row, j, value)
-            cell.font = _font()
-            cell.border = BOX
-            centre = column.kind in ("int", "date", "centre")
-            cell.alignment = Alignment(
-                wrap_text=True, vertical="center", horizontal="center" if centre else "left"
-            )
-            if column.kind == "date" and value is not None:
-                cell.number_format = DATE_FORMAT
-            height = max(height, text_lines(value if isinstance(value, str) else "", column.width))
-        sheet.row_dimensions[row].height = LINE_PT * height + 5
-    if not records:
+        for j, width_j in wrapped:
+            value = record[j]
+            if isinstance(value, str) and value:
+                height = max(height, text_lines(value, width_j))
+        sheet.height(row, LINE_PT * height + 5)
+        r = row - 1
+        for c, (value, (style, plain, quoted, dated)) in enumerate(
+            zip(record, formats, strict=True)
+        ):
+            if value is None or value == "":
+                ws.write_blank(r, c, None, plain)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value, quoted if value.startswith(QUOTED) else plain)
+            elif isinstance(value, dt.date):
+                ws.write_datetime(r, c, value, dated)
+            else:
+                sheet.put(row, c + 1, value, style)
+    count = len(rows)
+    if not count:
         row += 1
-        put(sheet, row, 1, "（无）").font = _font()
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        sheet.cell(row=row, column=1).alignment = Alignment(horizontal="center")
+        sheet.merge(row, 1, width, "（无）", NONE_STYLE)
     row += 1
     enterprises = rows["id"].nunique() if "id" in rows else len(rows)
-    put(sheet, row, 1, "合计").font = _font(True)
-    count = put(sheet, row, 2, len(records))
-    count.number_format = '"共"0"条"'
-    count.font = _font(True)
-    count.alignment = Alignment(horizontal="left")
-    if enterprises != len(records):
-        put(sheet, row, 3, f"涉及{enterprises}家企业").font = _font(True)
-        sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=min(width, 5))
-    for j in range(1, width + 1):
-        sheet.cell(row=row, column=j).fill = TOTAL_FILL
-        sheet.cell(row=row, column=j).border = BOX
-    sheet.row_dimensions[row].height = LINE_PT + 4
-    sign_block(sheet, row + 2, width, unit)
-    sheet.freeze_panes = f"C{header_row + 1}"
-    print_setup(sheet, f"{header_row}:{header_row}")
+    sheet.height(row, LINE_PT + 4)
+    sheet.put(row, 1, "合计", TOTAL_STYLE)
+    sheet.put(row, 2, count, COUNT_STYLE)
+    done = 2
+    if enterprises != count:
+        last = min(width, 5)
+        sheet.merge(row, 3, last, f"涉及{enterprises}家企业", TOTAL_STYLE)
+        done = 3
+    for j in range(done + 1, width + 1):
+        sheet.put(row, j, None, TOTAL_BLANK)
+    _sign(sheet, row + 2, width, unit)
+    sheet.freeze(header_row + 1, 3)
+    _page(sheet, f"{header_row}:{header_row}")
     return sheet
 
 
@@ -839,8 +959,48 @@ def write_lists(
     measures = decisions[decisions["action"] != "none"] if len(decisions) else decisions
     rows = list_rows(enterprises, measures, as_of)
     county_checks = _county_checks(enterprises, measures, as_of)
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        book = Book(tmp)
+        try:
+            _write_book(
+                book,
+                enterprises,
+                rows,
+                county_checks,
+                phase_lists=phase_lists,
+                map_url=map_url,
+                emissions=emissions,
+                emission_targets=emission_targets,
+                policies=policies,
+                as_of=as_of,
+                policy_status=policy_status,
+                seasonal=seasonal,
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                book.close()  # its temporary files; atomic_path removes what it wrote
+            raise
+        book.close()
+    return path
+
+
+def _write_book(
+    book: Book,
+    enterprises: pd.DataFrame,
+    rows: pd.DataFrame,
+    county_checks: pd.DataFrame,
+    *,
+    phase_lists: dict[str, pd.DataFrame] | None,
+    map_url: str | None,
+    emissions: pd.DataFrame | None,
+    emission_targets: pd.DataFrame | None,
+    policies: list[Policy],
+    as_of: dt.date,
+    policy_status: list[PolicyStatus],
+    seasonal: set[str],
+) -> None:
+    """The sheets of ``lists.xlsx`` in their order (:func:`write_lists`)."""
     taken: list[str] = []
     day = date_zh(as_of.isoformat())
     link = [f"在线地图：{map_url}"] if map_url else []
@@ -862,9 +1022,9 @@ def write_lists(
             out.append(draft_note)
         return out + link
 
-    summary_sheet = workbook.create_sheet(title="汇总")
+    summary_sheet = book.sheet("汇总")
     taken.append("汇总")
-    documents_sheet = workbook.create_sheet(title="文件目录")
+    documents_sheet = book.sheet("文件目录")
     taken.append("文件目录")
 
     county_names = sorted(
@@ -926,7 +1086,7 @@ def write_lists(
             if any(phased) and kind in ("other", "review"):
                 lines.insert(1, see_also)
             write_list(
-                workbook,
+                book,
                 name,
                 f"{county}{heading}（{when}）",
                 lines,
@@ -945,7 +1105,7 @@ def write_lists(
             "" if title.endswith("清单") else "企业清单"
         )
         write_list(
-            workbook,
+            book,
             name,
             f"{heading}（截至{day}）",
             lines_for(part, f"评估日：{day}"),
@@ -954,26 +1114,26 @@ def write_lists(
         )
         sheets.append((name, heading, len(part)))
     if emissions is not None:
+        # built in openpyxl (a small sheet, rearranged after it is written), then copied
+        scratch = Workbook()
         write_emission_sheet(
-            workbook, emissions, emission_targets, link=f"  在线地图：{map_url}" if map_url else ""
+            scratch, emissions, emission_targets, link=f"  在线地图：{map_url}" if map_url else ""
         )
-        emission_sheet = workbook.worksheets[-1]
-        targets_sheet = split_targets(workbook, emission_sheet)
+        emission_sheet = scratch.worksheets[-1]
+        targets_sheet = split_targets(scratch, emission_sheet)
         fit_emission_sheet(emission_sheet)
+        copy_sheet(book, emission_sheet)
         taken.append(emission_sheet.title)
         sheets.append((emission_sheet.title, "减排量测算（按县区和管控措施）", 0))
         if targets_sheet is not None:
             fit_emission_sheet(targets_sheet, TARGET_WIDTHS)
+            copy_sheet(book, targets_sheet)
             taken.append(targets_sheet.title)
             sheets.append((targets_sheet.title, "减排目标对照（规划目标与已定措施减排量）", 0))
-    _write_full_data(workbook, sheet_name("全部数据", taken), rows, day)
+    _write_full_data(book, sheet_name("全部数据", taken), rows, day)
     sheets.append(("全部数据", "全部清单行及全部字段（筛选、核对用，不需打印）", len(rows)))
     _write_documents(documents_sheet, policies, policy_status, day)
     _write_summary(summary_sheet, rows, county_names, policy_status, sheets, day, link, draft_note)
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        workbook.save(tmp)
-    return path
 
 
 TARGETS_TITLE = "减排目标对照"
@@ -1047,39 +1207,30 @@ def fit_emission_sheet(sheet: Worksheet, widths: list[float] | None = None) -> N
     print_setup(sheet, sheet.print_title_rows)
 
 
-def _header_row(sheet: Worksheet, row: int, labels: list[str], widths: list[float]) -> None:
-    height = 1
-    for j, (label, width) in enumerate(zip(labels, widths, strict=True), 1):
-        cell = put(sheet, row, j, label)
-        cell.font = _font(True)
-        cell.fill = HEADER_FILL
-        cell.border = BOX
-        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-        height = max(height, text_lines(label, width))
-    sheet.row_dimensions[row].height = LINE_PT * height + 5
+def _header_row(sheet: Sheet, row: int, labels: list[str], widths: list[float]) -> None:
+    height = max(text_lines(label, width) for label, width in zip(labels, widths, strict=True))
+    sheet.height(row, LINE_PT * height + 5)
+    for j, label in enumerate(labels, 1):
+        sheet.put(row, j, label, HEADER_STYLE)
 
 
-def _body_row(sheet: Worksheet, row: int, values: list, widths: list[float], bold=False) -> None:
+def _body_row(sheet: Sheet, row: int, values: list, widths: list[float], bold=False) -> None:
     height = 1
-    for j, (value, width) in enumerate(zip(values, widths, strict=True), 1):
-        cell = put(sheet, row, j, value)
-        cell.font = _font(bold)
-        cell.border = BOX
-        cell.alignment = Alignment(
-            wrap_text=True,
-            vertical="center",
-            horizontal="left" if isinstance(value, str) else "center",
-        )
-        if isinstance(value, dt.date):
-            cell.number_format = DATE_FORMAT
-        if bold:
-            cell.fill = TOTAL_FILL
+    for value, width in zip(values, widths, strict=True):
         height = max(height, text_lines(value if isinstance(value, str) else "", width))
-    sheet.row_dimensions[row].height = LINE_PT * height + 5
+    sheet.height(row, LINE_PT * height + 5)
+    for j, value in enumerate(values, 1):
+        style = replace(
+            CELL_LEFT if isinstance(value, str) else CELL_CENTRE,
+            bold=bold,
+            fill=TOTAL_RGB if bold else None,
+            number=DATE_FORMAT if isinstance(value, dt.date) else None,
+        )
+        sheet.put(row, j, value, style)
 
 
 def _write_summary(
-    sheet: Worksheet,
+    sheet: Sheet,
     rows: pd.DataFrame,
     counties: list[str],
     statuses: list[PolicyStatus],
@@ -1098,8 +1249,7 @@ def _write_summary(
     n = len(labels)
     table_width = max(n, 6)
     widths = [14.0] + [(PRINTABLE_WIDTH - 14) / (table_width - 1)] * (table_width - 1)
-    for j, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(j)].width = width
+    sheet.set_widths(widths)
     row = _title(
         sheet,
         f"管控清单汇总（截至{day}）",
@@ -1112,13 +1262,14 @@ def _write_summary(
         table_width,
     )
     row += 1
-    put(sheet, row, 1, "一、各县（区、市）管控措施条数").font = _font(True, 12)
+    sheet.put(row, 1, "一、各县（区、市）管控措施条数", SECTION_STYLE)
     row += 1
     _header_row(sheet, row, labels + [""] * (table_width - n), widths)
     listed = [c for c in counties if (rows["county"] == c).any()]
+    by_county = dict(tuple(rows.groupby("county", sort=False))) if len(rows) else {}
     for county in listed:
         row += 1
-        mine = rows[rows["county"] == county]
+        mine = by_county[county]
         counts = [int((mine["action"] == a).sum()) for a in actions]
         _body_row(
             sheet,
@@ -1139,14 +1290,11 @@ def _write_summary(
     quiet = [c for c in counties if c not in listed]
     if quiet:
         text = f"评估日无管控措施的县（区、市）{len(quiet)}个：{'、'.join(quiet)}。"
-        cell = put(sheet, row, 1, text)
-        cell.font = _font()
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=table_width)
-        sheet.row_dimensions[row].height = LINE_PT * text_lines(text, sum(widths)) + 5
+        sheet.height(row, LINE_PT * text_lines(text, sum(widths)) + 5)
+        sheet.merge(row, 1, table_width, text, LINE_STYLE)
         row += 1
     row += 1
-    put(sheet, row, 1, "二、适用文件及评估日执行状态").font = _font(True, 12)
+    sheet.put(row, 1, "二、适用文件及评估日执行状态", SECTION_STYLE)
     row += 1
     merge = [(1, 2), (3, 3), (4, table_width)]
     status_widths = [widths[0] + widths[1], widths[2], sum(widths[3:])]
@@ -1162,7 +1310,7 @@ def _write_summary(
         ],
     )
     row += 1
-    put(sheet, row, 1, "三、本工作簿各表").font = _font(True, 12)
+    sheet.put(row, 1, "三、本工作簿各表", SECTION_STYLE)
     row += 1
     row = _merged_table(
         sheet,
@@ -1172,8 +1320,8 @@ def _write_summary(
         ["工作表", "行数", "内容"],
         [[name, count if count else "", what] for name, what, count in sheets],
     )
-    sign_block(sheet, row + 1, table_width)
-    print_setup(sheet)
+    _sign(sheet, row + 1, table_width)
+    _page(sheet)
 
 
 def _doc_of(status: PolicyStatus) -> str:
@@ -1183,31 +1331,28 @@ def _doc_of(status: PolicyStatus) -> str:
     return head if "/" not in status.part else f"{head}（部分条款）"
 
 
-def _merged_table(sheet, row, merge, widths, labels, body) -> int:
+def _merged_table(sheet: Sheet, row, merge, widths, labels, body) -> int:
     for values, bold in [(labels, True), *((v, False) for v in body)]:
         height = 1
-        for (start, stop), value, width in zip(merge, values, widths, strict=True):
-            cell = put(sheet, row, start, value)
-            cell.font = _font(bold)
-            if bold:
-                cell.fill = HEADER_FILL
-            cell.alignment = Alignment(
-                wrap_text=True,
-                vertical="center",
-                horizontal="center" if bold or not isinstance(value, str) else "left",
-            )
-            for j in range(start, stop + 1):
-                sheet.cell(row=row, column=j).border = BOX
-            if stop > start:
-                sheet.merge_cells(start_row=row, start_column=start, end_row=row, end_column=stop)
+        for value, width in zip(values, widths, strict=True):
             height = max(height, text_lines(value if isinstance(value, str) else "", width))
-        sheet.row_dimensions[row].height = LINE_PT * height + 5
+        sheet.height(row, LINE_PT * height + 5)
+        for (start, stop), value in zip(merge, values, strict=True):
+            style = replace(
+                CELL_CENTRE if bold or not isinstance(value, str) else CELL_LEFT,
+                bold=bold,
+                fill=HEADER_RGB if bold else None,
+            )
+            if stop > start:
+                sheet.merge(row, start, stop, value, style)
+            else:
+                sheet.put(row, start, value, style)
         row += 1
     return row
 
 
 def _write_documents(
-    sheet: Worksheet, policies: list[Policy], statuses: list[PolicyStatus], day: str
+    sheet: Sheet, policies: list[Policy], statuses: list[PolicyStatus], day: str
 ) -> None:
     table = documents_table(policies)
     by_title = {}
@@ -1217,8 +1362,7 @@ def _write_documents(
             by_title[policy.document.title_zh] = _status_zh(mine[0])
     table[f"评估日（{day}）执行状态"] = table["文件名称"].map(by_title).fillna("（被引用）")
     widths = [36, 18, 20, 12, 10, 16, 12]
-    for j, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(j)].width = width
+    sheet.set_widths(widths)
     row = _title(
         sheet,
         "文件目录",
@@ -1229,7 +1373,7 @@ def _write_documents(
     for record in table.itertuples(index=False):
         row += 1
         _body_row(sheet, row, list(record), widths)
-    print_setup(sheet, f"{3}:{3}")
+    _page(sheet, f"{3}:{3}")
 
 
 FULL_COLUMNS = [
@@ -1242,36 +1386,46 @@ FULL_WIDTHS = {"name": 24, "reason_zh": 60, "flags_zh": 30, "cite": 24, "documen
                "builtup_zh": 20, "input_xy": 24, "deadline": 14, "coord_sys_zh": 14}  # fmt: skip
 
 
-def _write_full_data(workbook: Workbook, name: str, rows: pd.DataFrame, day: str) -> None:
+def _full_values(rows: pd.DataFrame, column: str) -> list:
+    values = rows[column].tolist() if column in rows else [None] * len(rows)
+    if column == "deadline":
+        return [_as_date(v) for v in values]
+    if column in ("curtail_pct", "stop_days", "dist_builtup_m"):
+        return _ints(values)
+    if column in ("lon", "lat"):
+        return [_number(v) for v in values]
+    return [neutralise(v) for v in values]
+
+
+def _write_full_data(book: Book, name: str, rows: pd.DataFrame, day: str) -> None:
     """Every row with every column, one line per row (for filtering; not meant to be printed)."""
-    sheet = workbook.create_sheet(title=name)
-    put(sheet, 1, 1, f"全部清单行（截至{day}，每家企业每项措施一行）").font = _font(True, 12)
+    sheet = book.sheet(name)
+    sheet.set_widths([FULL_WIDTHS.get(column, 10) for column in FULL_COLUMNS])
+    sheet.freeze(3, 3)
+    sheet.put(1, 1, f"全部清单行（截至{day}，每家企业每项措施一行）", SECTION_STYLE)
+    sheet.height(2, LINE_PT * 3 + 4)
     for j, column in enumerate(FULL_COLUMNS, 1):
-        cell = put(sheet, 2, j, LIST_COLUMNS[column])
-        cell.font = _font(True)
-        cell.fill = HEADER_FILL
-        cell.border = BOX
-        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-        sheet.column_dimensions[get_column_letter(j)].width = FULL_WIDTHS.get(column, 10)
-    sheet.row_dimensions[2].height = LINE_PT * 3 + 4
-    for i, record in enumerate(rows.to_dict("records"), 3):
-        for j, column in enumerate(FULL_COLUMNS, 1):
-            value = record.get(column)
-            if column == "deadline":
-                value = _as_date(value)
-            elif column in ("curtail_pct", "stop_days", "dist_builtup_m"):
-                value = _number(value)
-                value = None if value is None else round(value)
-            elif column in ("lon", "lat"):
-                value = _number(value)
-            cell = put(sheet, i, j, value)
-            cell.font = _font()
-            if column == "deadline" and value is not None:
-                cell.number_format = DATE_FORMAT
-            elif column in ("lon", "lat"):
-                cell.number_format = "0.000000"
-    sheet.freeze_panes = "C3"
+        sheet.put(2, j, LIST_COLUMNS[column], HEADER_STYLE)
+    plain, quoted = book.format(BODY_STYLE), book.format(BODY_STYLE.quoted())
+    dated = book.format(replace(BODY_STYLE, number=DATE_FORMAT))
+    degrees = book.format(replace(BODY_STYLE, number="0.000000"))
+    kinds = [
+        degrees if column in ("lon", "lat") else plain for column in FULL_COLUMNS
+    ]  # the format of a cell that is not text or a date
+    values = [_full_values(rows, column) for column in FULL_COLUMNS]
+    ws = sheet.ws
+    for r, record in enumerate(zip(*values, strict=True), 2):
+        for c, value in enumerate(record):
+            if value is None or value == "":
+                ws.write_blank(r, c, None, kinds[c])
+            elif isinstance(value, str):
+                ws.write_string(r, c, value, quoted if value.startswith(QUOTED) else plain)
+            elif isinstance(value, dt.date):
+                ws.write_datetime(r, c, value, dated)
+            elif isinstance(value, numbers.Number) and not isinstance(value, bool):
+                ws.write_number(r, c, value, kinds[c])
+            else:
+                sheet.put(r + 1, c + 1, value, BODY_STYLE)
     last = get_column_letter(len(FULL_COLUMNS))
-    sheet.auto_filter.ref = f"A2:{last}{max(2, len(rows) + 2)}"
-    print_setup(sheet, "2:2", fit_width=False)
-    sheet.page_setup.scale = 100
+    sheet.ws.autofilter(f"A2:{last}{max(2, len(rows) + 2)}")
+    _page(sheet, "2:2", fit_width=False)
