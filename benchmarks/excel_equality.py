@@ -134,7 +134,7 @@ def _cell(cell) -> dict:
 def _sheet(ws) -> dict:
     setup, margins, footer = ws.page_setup, ws.page_margins, ws.oddFooter.center
     widths = {
-        letter: round(d.width, 2) for letter, d in ws.column_dimensions.items() if d.customWidth
+        letter: round(d.width, 9) for letter, d in ws.column_dimensions.items() if d.customWidth
     }
     heights = {r: round(d.height, 6) for r, d in ws.row_dimensions.items() if d.height}
     return {

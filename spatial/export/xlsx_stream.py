@@ -10,8 +10,8 @@ read as a formula if typed (``=``, ``+``, ``-``, ``@``, tab, CR) or that starts 
 apostrophe gets Excel's quote prefix, as :func:`spatial.export.excel.put` does in openpyxl.
 
 Column widths and row heights are kept as given: XlsxWriter keeps sizes in whole pixels, which
-would round 4.5 units to 4.43 and 34 pt to 33.75 pt; they are handed over as fractional pixels
-(widths then keep 1/256 of a unit, the precision of the file format's own width field).
+would round 4.5 units to 4.43 and 34 pt to 33.75 pt. Heights are handed over as fractional
+pixels; widths are written as given by :class:`_Worksheet`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.worksheet
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
 
@@ -91,6 +92,32 @@ def clean_text(value: object) -> object:
     return value
 
 
+class _Worksheet(xlsxwriter.worksheet.Worksheet):
+    """XlsxWriter's worksheet writing each column's width as given: XlsxWriter keeps widths in
+    pixels and writes them in 1/256 units rounded down (9.111 → 9.109), which moved the fit to
+    width of a 124-unit sheet by a point in LibreOffice."""
+
+    def __init__(self):
+        super().__init__()
+        self.exact_widths: dict[int, float] = {}
+
+    def _write_col_info(self, col_min, col_max, col_info) -> None:
+        exact = self.exact_widths.get(col_min)
+        if exact is None or col_max != col_min:
+            super()._write_col_info(col_min, col_max, col_info)
+            return
+        tag = self._xml_empty_tag
+
+        def exact_tag(name, attributes=()):
+            tag(name, [(k, f"{exact:.16g}" if k == "width" else v) for k, v in attributes])
+
+        self._xml_empty_tag = exact_tag
+        try:
+            super()._write_col_info(col_min, col_max, col_info)
+        finally:
+            del self._xml_empty_tag
+
+
 class Book:
     """An ``.xlsx`` written on :meth:`close`; sheets are added in their final order."""
 
@@ -126,7 +153,7 @@ class Sheet:
     def __init__(self, book: Book, name: str):
         self.book = book
         self.title = name
-        self.ws = book.workbook.add_worksheet(name)
+        self.ws = book.workbook.add_worksheet(name, worksheet_class=_Worksheet)
         self.widths: list[float] = []
 
     def set_widths(self, widths: list[float]) -> None:
@@ -142,6 +169,7 @@ class Sheet:
         1/256-unit precision, keeps them apart."""
         pixels = width * MAX_DIGIT_PX + column * 1e-6
         self.ws.set_column_pixels(column - 1, column - 1, pixels)
+        self.ws.exact_widths[column - 1] = width
 
     def height(self, row: int, points: float) -> None:
         """The height of ``row`` in points; before the row's cells are written."""
