@@ -35,11 +35,15 @@ Fonts
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import io
 import math
+import multiprocessing
+import os
 import re
 import shutil
 import tempfile
@@ -447,14 +451,23 @@ def _clipped(gdf: gpd.GeoDataFrame, bbox) -> tuple[gpd.GeoDataFrame, np.ndarray]
 
 
 def _draw_polygons(
-    ax, gdf, bbox, *, face, edge, linewidth, linestyle="-", zorder=1.0
+    ax, gdf, bbox, *, face, edge, linewidth, linestyle="-", zorder=1.0, tolerance=0.0
 ) -> np.ndarray | None:
-    """Draw ``gdf`` clipped to ``bbox`` as one patch; returns the clipped geometries drawn."""
+    """Draw ``gdf`` clipped to ``bbox`` as one patch; returns the clipped geometries drawn.
+
+    The outlines are simplified within ``tolerance`` (map units; a fraction of a pixel of the
+    saved figure, so no difference shows): a 10 km geodesic buffer has about 640 vertices,
+    which at the scale of an overview fall on a few pixels (3.2 million vertices for 5,000
+    buffers, written into every PDF).
+    """
     _, clipped = _clipped(gdf, bbox)
-    path = _polygon_path(clipped)
+    drawn = shapely.simplify(clipped, tolerance) if tolerance > 0 else clipped
+    path = _polygon_path(drawn)
     if path is None:
         return None
-    ax.add_patch(
+    # add_artist, not add_patch: the view is set already, and add_patch would walk every vertex
+    # of the path to grow the data limits (68 s for the 5,000 buffers of an overview, issue 19)
+    ax.add_artist(
         PathPatch(
             path,
             facecolor=face,
@@ -586,8 +599,11 @@ def _display_box(ax, data_box) -> tuple[float, float, float, float]:
 # Drawing
 
 
-def _draw_context(ax, frames: _Frames, bbox) -> tuple[list, list[_Label]]:
-    """Counties, buffers, zones, built-up areas; returns legend handles and labels to place."""
+def _draw_context(ax, frames: _Frames, bbox, tolerance: float) -> tuple[list, list[_Label]]:
+    """Counties, buffers, zones, built-up areas; returns legend handles and labels to place.
+
+    ``tolerance``: how far (map units) a drawn outline may depart from the data (sub-pixel).
+    """
     handles: list = []
     labels: list[_Label] = []
     styles = CONTEXT_STYLES
@@ -603,6 +619,7 @@ def _draw_context(ax, frames: _Frames, bbox) -> tuple[list, list[_Label]]:
             linewidth=0.9,
             linestyle=(0, (6, 2, 1, 2)),
             zorder=6.5,
+            tolerance=tolerance,
         )
         is not None
     ):
@@ -623,6 +640,7 @@ def _draw_context(ax, frames: _Frames, bbox) -> tuple[list, list[_Label]]:
                 linewidth=1.0,
                 linestyle=dashed,
                 zorder=z,
+                tolerance=tolerance,
             )
             is not None
         ):
@@ -634,7 +652,7 @@ def _draw_context(ax, frames: _Frames, bbox) -> tuple[list, list[_Label]]:
                     label=LAYER_TITLES.get(name, name) + "（测地线缓冲）",
                 )
             )
-    labels += _draw_zones(ax, frames, bbox, handles)
+    labels += _draw_zones(ax, frames, bbox, handles, tolerance)
     builtup = frames.layers.get("builtup")
     style = styles["builtup"]
     if builtup is not None:
@@ -646,6 +664,7 @@ def _draw_context(ax, frames: _Frames, bbox) -> tuple[list, list[_Label]]:
             edge=style["color"],
             linewidth=0.6,
             zorder=4,
+            tolerance=tolerance,
         )
         if clipped is not None:
             handles.append(
@@ -681,7 +700,7 @@ def _draw_context(ax, frames: _Frames, bbox) -> tuple[list, list[_Label]]:
     return handles, labels
 
 
-def _draw_zones(ax, frames: _Frames, bbox, handles: list) -> list[_Label]:
+def _draw_zones(ax, frames: _Frames, bbox, handles: list, tolerance: float) -> list[_Label]:
     """The Dingxiang zones by phase (phase 1 on top), each named inside its own part."""
     zones = frames.layers.get("dingxiang_zones")
     if zones is None:
@@ -700,6 +719,7 @@ def _draw_zones(ax, frames: _Frames, bbox, handles: list) -> list[_Label]:
             edge=colour,
             linewidth=0.8,
             zorder=3 + rank / 100,
+            tolerance=tolerance,
         )
         if drawn is not None:
             legend.insert(0, Patch(facecolor=_rgba(colour, 0.30), edgecolor=colour, label=zh))
@@ -902,7 +922,7 @@ def _draw_locator(fig: Figure, frames: _Frames, view) -> None:
             image, extent=(rx0, rx1, ry0, ry1), origin="lower", interpolation="nearest", zorder=1
         )
     if frames.county_outlines is not None:
-        lax.add_patch(
+        lax.add_artist(
             PathPatch(
                 frames.county_outlines, facecolor="#f4f1ea", edgecolor="#777777", lw=0.4, zorder=0
             )
@@ -1124,7 +1144,9 @@ def render_figure(
         ax.apply_aspect()
         pad = 0.05 * (view[2] - view[0])
         clip_box = (view[0] - pad, view[1] - pad, view[2] + pad, view[3] + pad)
-        context_handles, area_labels = _draw_context(ax, frames, clip_box)
+        # a quarter of a pixel of the saved raster (0.03 mm on paper at 200 dpi)
+        pixel = (view[2] - view[0]) / (ax.get_position().width * A4_LANDSCAPE[0] * dpi)
+        context_handles, area_labels = _draw_context(ax, frames, clip_box, pixel / 4)
         n_shown = int(mask.sum())
         size = 14 if n_shown > 5000 else 18 if n_shown > 500 else 30
         plant_handles, n = _draw_enterprises(ax, frames, mask, view, size, dpi)
@@ -1352,8 +1374,17 @@ def _subset_into(font, characters: str, family: str) -> None:
     font.save(_font_dir() / f"{family}.ttf")
 
 
-def _truetype_fonts(figures: Iterable[Figure]) -> None:
-    """Point every text of ``figures`` at TrueType subsets of the fonts it uses (for PDF)."""
+def _truetype_fonts(
+    figures: Iterable[Figure], expected: str = "", covered: dict | None = None
+) -> None:
+    """Point every text of ``figures`` at TrueType subsets of the fonts it uses (for PDF).
+
+    ``covered`` (font face → the characters of its current subset) lets one subset serve the
+    figures of many calls: a face's subset is cut again only when a figure uses a character
+    it lacks, and then for those, the characters it had and ``expected`` (the names the next
+    figures will show), so a run of 118 county figures cuts its fonts once or twice instead
+    of once per batch (1.5 s each).
+    """
     texts: dict[tuple[str, int], list[Text]] = {}
     chars: dict[tuple[str, int], set[str]] = {}
     for fig in figures:
@@ -1369,8 +1400,13 @@ def _truetype_fonts(figures: Iterable[Figure]) -> None:
                         continue
             texts.setdefault(key, []).append(text)
             chars.setdefault(key, set()).update(content)
+    covered = {} if covered is None else covered
     for key, members in texts.items():
-        family = _truetype_subset(key[0], key[1], "".join(sorted(chars[key])))
+        have = covered.get(key, "")
+        if not chars[key] <= set(have):
+            have = "".join(sorted(chars[key] | set(have) | set(expected)))
+            covered[key] = have
+        family = _truetype_subset(key[0], key[1], have)
         for text in members:
             text.set_fontfamily([family, "DejaVu Sans"])
 
@@ -1390,6 +1426,7 @@ def write_figures(
     sources: Sequence[str] = (),
     documents: Sequence[str] = (),
     county_borders: bool = True,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write the overview and one figure per county, each as PNG and PDF.
 
@@ -1427,6 +1464,10 @@ def write_figures(
     county_borders
         Draw the real county borders and seats of :mod:`spatial.counties` when ``layers``
         has no ``counties`` (default yes).
+    workers
+        Processes drawing the figures, :data:`FIGURE_BATCH` figures at a time (default: one
+        per usable core where processes can be forked, Linux; else one). The files are the
+        same whatever the number.
 
     Returns
     -------
@@ -1455,38 +1496,131 @@ def write_figures(
         "sources": tuple(sources),
         "documents": tuple(documents),
     }
+    batches = [jobs[start : start + FIGURE_BATCH] for start in range(0, len(jobs), FIGURE_BATCH)]
+    task = _Task(
+        # what a figure reads of the plants is in the frames' arrays: not the table itself
+        dataclasses.replace(frames, enterprises=frames.enterprises.iloc[:0]),
+        out,
+        tuple(formats),
+        dpi,
+        options,
+        _expected_characters(frames, title, options),
+    )
+    n_workers = _worker_count(len(batches)) if workers is None else max(1, int(workers))
     written: list[Path] = []
-
-    def draw_and_save(batch: list[tuple[str, str | None]]) -> None:
-        # the batch's figures live only in this call's frame: released when it returns
-        rendered = [
-            (
-                stem,
-                render_figure(
-                    enterprises, layers, county=county, dpi=dpi, _frames=frames, **options
-                ),
-            )
-            for stem, county in batch
-        ]
-        raster = [fmt for fmt in formats if fmt.lower() not in ("pdf", "ps", "eps", "svg")]
-        for fmt in raster:
-            for stem, fig in rendered:
-                written.append(_save(fig, out / f"{stem}.{fmt}", fmt, dpi, title))
-        vector = [fmt for fmt in formats if fmt not in raster]
-        if vector:
-            _truetype_fonts(fig for _, fig in rendered)
-            for fmt in vector:
-                for stem, fig in rendered:
-                    written.append(_save(fig, out / f"{stem}.{fmt}", fmt, dpi, title))
-
-    with matplotlib.rc_context(_rc()):
-        # a few figures at a time, saved and released before the next are drawn: holding every
-        # rendered figure until the last was drawn took 6.5 GB at 118 counties (issue 19)
-        for start in range(0, len(jobs), FIGURE_BATCH):
-            draw_and_save(jobs[start : start + FIGURE_BATCH])
+    if n_workers > 1 and len(batches) > 1:
+        # one process per core, each with a forked copy of the frames (nothing pickled but the
+        # names of a batch's figures); the batches of a worker share its font subsets
+        context = multiprocessing.get_context("fork")
+        with (
+            warnings.catch_warnings(),
+            concurrent.futures.ProcessPoolExecutor(
+                min(n_workers, len(batches)),
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(task,),
+            ) as pool,
+        ):
+            # Python ≥ 3.12 warns of fork in a process with threads: the library's threads
+            # (the geodesic engine's pool) have ended here, and a worker takes no lock of theirs
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for files in pool.map(_worker_batch, batches):
+                written += files
+    else:
+        covered: dict = {}
+        for batch in batches:
+            written += task.draw_and_save(batch, covered)
     order = {fmt: i for i, fmt in enumerate(formats)}
     stems = {stem: i for i, (stem, _) in enumerate(jobs)}
     return sorted(written, key=lambda p: (stems[p.stem], order[p.suffix[1:]]))
+
+
+@dataclass
+class _Task:
+    """What every figure of one :func:`write_figures` call shares (sent to its workers)."""
+
+    frames: _Frames
+    out: Path
+    formats: tuple[str, ...]
+    dpi: int
+    options: dict
+    expected: str
+
+    def draw_and_save(self, batch: list[tuple[str, str | None]], covered: dict) -> list[Path]:
+        """Draw a few figures, save each in every format, release them (return the files).
+
+        ``covered``: the font subsets made so far (see :func:`_truetype_fonts`).
+        """
+        written = []
+        title, dpi = self.options["title"], self.dpi
+        with matplotlib.rc_context(_rc()):
+            # the batch's figures live only in this call: released when it returns
+            rendered = [
+                (
+                    stem,
+                    render_figure(
+                        None, {}, county=county, dpi=dpi, _frames=self.frames, **self.options
+                    ),
+                )
+                for stem, county in batch
+            ]
+            raster = [f for f in self.formats if f.lower() not in ("pdf", "ps", "eps", "svg")]
+            for fmt in raster:
+                for stem, fig in rendered:
+                    written.append(_save(fig, self.out / f"{stem}.{fmt}", fmt, dpi, title))
+            vector = [fmt for fmt in self.formats if fmt not in raster]
+            if vector:
+                _truetype_fonts((fig for _, fig in rendered), self.expected, covered)
+                for fmt in vector:
+                    for stem, fig in rendered:
+                        written.append(_save(fig, self.out / f"{stem}.{fmt}", fmt, dpi, title))
+        return written
+
+
+_WORKER: tuple[_Task, dict] | None = None
+
+
+def _start_worker(task: _Task) -> None:
+    global _WORKER
+    _WORKER = (task, {})
+
+
+def _worker_batch(batch: list[tuple[str, str | None]]) -> list[Path]:
+    assert _WORKER is not None, "a figure worker runs after _start_worker"
+    return _WORKER[0].draw_and_save(batch, _WORKER[1])
+
+
+def _worker_count(batches: int) -> int:
+    """Processes for the figures: one per usable core, at most one per batch; one where
+    processes cannot be forked (Windows, macOS: a spawned process would re-run the caller's
+    script)."""
+    if batches < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, batches))
+
+
+def _expected_characters(frames: _Frames, title: str, options: dict) -> str:
+    """The characters the figures of one call are likely to print: the names in the layers,
+    the counties, the title and the footer's phrases (a figure that prints another one
+    still gets it, by a new subset)."""
+    seen: set[str] = set(title)
+    values = [frames.county]
+    for layer in frames.layers.values():
+        if layer is not None:
+            values += [layer[c].to_numpy() for c in ("name", "area_name") if c in layer]
+    for array in values:
+        for value in pd.unique(np.asarray(array, dtype=object)):
+            if isinstance(value, str):
+                seen.update(value)
+    for key in ("sources", "documents", "mapping_unit"):
+        value = options.get(key)
+        for text in [value] if isinstance(value, str) else value or ():
+            seen.update(str(text))
+    return "".join(sorted(seen))
 
 
 def _save(fig: Figure, path: Path, fmt: str, dpi: int, title: str) -> Path:

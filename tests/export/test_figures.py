@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -447,7 +448,7 @@ def test_figures_are_saved_and_released_a_batch_at_a_time(tmp_path, monkeypatch)
     monkeypatch.setattr(figures, "render_figure", counting_render)
     monkeypatch.setattr(figures, "FIGURE_BATCH", 2)
     enterprises, layers = sample()
-    paths = write_figures(tmp_path, enterprises, layers, formats=("png", "pdf"), dpi=40)
+    paths = write_figures(tmp_path, enterprises, layers, formats=("png", "pdf"), dpi=40, workers=1)
     assert len(drawn) == 4 and max(alive_at_draw) <= 1  # a batch of 2: its first is the only one
     assert [p.name for p in paths][:4] == [
         "overview.png",
@@ -456,3 +457,89 @@ def test_figures_are_saved_and_released_a_batch_at_a_time(tmp_path, monkeypatch)
         "county_b_太谷区_b.pdf",
     ]
     assert len(paths) == 8 and all(p.stat().st_size > 0 for p in paths)
+
+
+def _batch_in_a_recorded_process(batch):
+    """A figure worker that notes its process id (a module-level function: sent by name)."""
+    with open(os.environ["FIGURE_PIDS"], "a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    return _worker_batch(batch)
+
+
+_worker_batch = figures._worker_batch
+
+
+@pytest.mark.skipif(figures._worker_count(2) < 2, reason="one usable core, or no fork here")
+def test_figures_drawn_by_two_processes_are_those_of_one(tmp_path, monkeypatch):
+    # issue 19: the figures' batches go to one process per core; the files must not change
+    enterprises, layers = sample()
+    monkeypatch.setattr(figures, "FIGURE_BATCH", 1)  # a batch per figure: overview, 3 counties
+    one = write_figures(tmp_path / "one", enterprises, layers, dpi=40, workers=1)
+    monkeypatch.setenv("FIGURE_PIDS", str(tmp_path / "pids.txt"))
+    monkeypatch.setattr(figures, "_worker_batch", _batch_in_a_recorded_process)
+    two = write_figures(tmp_path / "two", enterprises, layers, dpi=40, workers=2)
+    pids = (tmp_path / "pids.txt").read_text().split()
+    assert len(pids) == 4 and len(set(pids)) == 2 and str(os.getpid()) not in pids
+    assert [p.name for p in one] == [p.name for p in two] and len(one) == 8
+    for a, b in zip(one, two, strict=True):
+        if a.suffix == ".png":
+            assert a.read_bytes() == b.read_bytes(), a.name
+        else:  # a PDF: its fonts may be cut at other points, its text and pages the same
+            assert b.read_bytes().startswith(b"%PDF") and b.stat().st_size > 0.5 * a.stat().st_size
+
+
+def test_outlines_are_drawn_simplified_within_a_quarter_pixel(tmp_path):
+    # issue 19: 5,000 10 km buffers (3.2 million vertices) were written whole into each PDF
+    import shapely
+
+    from spatial.geodesic import geodesic_buffer
+
+    enterprises, layers = sample()
+    ring = geodesic_buffer(Point(112.45, 37.35), 10_000.0)
+    layers = {**layers, "near_city_10km": gpd.GeoDataFrame(geometry=[ring], crs="EPSG:4326")}
+    dpi = 100
+    fig = render_figure(enterprises, layers, dpi=dpi, county_borders=False)
+    ax = axes(fig, "map")
+    (x0, x1), width_in = ax.get_xlim(), ax.get_position().width * fig.get_figwidth()
+    pixel = (x1 - x0) / (width_in * dpi)
+    crs = figures._project(enterprises, layers, False).crs
+    data = gpd.GeoSeries([ring], crs="EPSG:4326").to_crs(crs).iloc[0]
+    patch = next(
+        p
+        for p in ax.patches
+        if isinstance(p, PathPatch)
+        and len(p.get_path().vertices) > 4
+        and abs(shapely.Polygon(p.get_path().vertices).area - data.area) < 0.01 * data.area
+    )
+    drawn = shapely.Polygon(patch.get_path().vertices)
+    assert len(drawn.exterior.coords) < 0.5 * len(data.exterior.coords)
+    assert shapely.hausdorff_distance(drawn.exterior, data.exterior) <= pixel / 4 + 1e-6
+
+
+def test_one_font_subset_serves_the_batches_until_a_character_is_new():
+    # issue 19: the CJK font was cut (1.5 s) once per batch of figures; now once per new text
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    def figure(text):
+        fig = Figure()
+        fig.text(0.1, 0.5, text, fontfamily=cjk_font())
+        return fig
+
+    def subset_of(fig):
+        (text,) = [t for t in fig.texts]
+        family = text.get_fontfamily()[0]
+        path = font_manager.findfont(font_manager.FontProperties(family=family))
+        return family, {chr(c) for c in TTFont(path).getBestCmap()}
+
+    covered: dict = {}
+    first, second, again = figure("祁县"), figure("太谷区"), figure("祁县")
+    figures._truetype_fonts([first], "榆次", covered)
+    family_1, glyphs_1 = subset_of(first)
+    assert set("祁县榆次") <= glyphs_1 and "太" not in glyphs_1
+    figures._truetype_fonts([second], "榆次", covered)
+    family_2, glyphs_2 = subset_of(second)
+    assert family_2 != family_1 and set("祁县太谷区榆次") <= glyphs_2  # cut again, with the old
+    figures._truetype_fonts([again], "榆次", covered)
+    assert subset_of(again)[0] == family_2  # nothing new: the same subset
