@@ -8,6 +8,9 @@ alignment (wrap, horizontal, vertical), borders and quote prefix; merged ranges;
 row heights; frozen panes; auto filter; print settings (orientation, paper, fit to width, rows
 repeated, margins, centring, footer, scale).
 
+Also compares the frames the lists are made of (``list_rows``, ``_county_checks``) with
+``pandas.testing.assert_frame_equal``.
+
 Inputs: the demo region's run (the ``write_lists`` call of ``pipeline.run``, captured), and
 optionally a pickle of ``(args, kwargs)`` of a real call (``--pickle``), cut to its first
 ``--slice`` enterprises. Exit status 1 when anything differs beyond :data:`EXPECTED`.
@@ -38,11 +41,16 @@ of colours (openpyxl writes 00, XlsxWriter FF; Excel and LibreOffice ignore it).
 RUN = """
 import pickle, sys, time
 sys.path.insert(0, sys.argv[1])
-from spatial.export.excel import write_lists
+from spatial.export.excel import _county_checks, list_rows, write_lists
 args, kwargs = pickle.load(open(sys.argv[2], "rb"))
 start = time.perf_counter()
 write_lists(sys.argv[3], *args[1:], **kwargs)
 print(f"{time.perf_counter() - start:.2f}")
+enterprises, decisions = args[1], args[2]
+measures = decisions[decisions["action"] != "none"]
+frames = [list_rows(enterprises, measures, kwargs.get("as_of"))]
+frames.append(_county_checks(enterprises, measures, kwargs.get("as_of")))
+pickle.dump(frames, open(sys.argv[3] + ".rows.pkl", "wb"))
 """
 
 CAPTURE = """
@@ -193,6 +201,25 @@ def compare(old: Path, new: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+def compare_rows(old: Path, new: Path) -> list[tuple[str, str, str]]:
+    """Differences between the two ``list_rows`` and ``_county_checks`` frames (values, types,
+    columns and their order)."""
+    import pandas as pd
+
+    out = []
+    for name, a, b in zip(
+        ("list_rows", "_county_checks"),
+        pickle.loads(old.read_bytes()),
+        pickle.loads(new.read_bytes()),
+        strict=True,
+    ):
+        try:
+            pd.testing.assert_frame_equal(a, b)
+        except AssertionError as error:
+            out.append((name, "frame", str(error)[:300]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", default="aafa703", help="git revision of the reference")
@@ -217,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         old_s, new_s = write(old_code, path, old_out), write(ROOT, path, new_out)
         print(f"{label}: old {old_s:.2f} s, new {new_s:.2f} s ({old_out}, {new_out})")
         differences = compare(old_out, new_out)
+        differences += compare_rows(Path(f"{old_out}.rows.pkl"), Path(f"{new_out}.rows.pkl"))
         kinds: Counter = Counter()
         examples: dict[str, list[str]] = defaultdict(list)
         for sheet, what, example in differences:

@@ -311,11 +311,13 @@ def _number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _builtup_zh(row: dict) -> str:
-    metres = _number(row.get("dist_builtup_m"))
+def _builtup_zh(metres: object, place: object) -> str:
+    """The 与建成区的关系 cell of a row: its distance to the nearest built-up area and that
+    area's name."""
+    metres = _number(metres)
     if metres is None:
         return ""
-    place = str(row.get("nearest_builtup") or "").strip()
+    place = str(place or "").strip()
     place = f"{place}建成区" if place and not place.endswith("建成区") else (place or "建成区")
     if metres == 0:
         return f"位于{place}内"
@@ -548,18 +550,27 @@ def list_rows(
         lambda v: "" if v is None or pd.isna(v) else ("是" if v else "否")
     )
     rows["dist_builtup_m"] = pd.to_numeric(column("dist_builtup_m"), errors="coerce").round(0)
-    records = rows.to_dict("records")
-    rows["builtup_zh"] = [_builtup_zh(r) for r in records]
-    rows["cite"] = column("rule_ref").map(lambda ref: cite_ref(ref) if isinstance(ref, str) else "")
-    rows["cite_cell"] = rows["cite"].str.replace(" ", "\n", regex=False).str.replace("；", "；\n")
-    rows["documents_zh"] = column("rule_ref").map(
-        lambda ref: (
-            "；".join(
-                dict.fromkeys(cite_ref(p.split(" ")[0]) for p in str(ref).split(";") if p.strip())
-            )
-            if isinstance(ref, str)
-            else ""
+    rows["builtup_zh"] = [
+        _builtup_zh(metres, place)
+        for metres, place in zip(
+            rows["dist_builtup_m"].tolist(), column("nearest_builtup").tolist(), strict=True
         )
+    ]
+    refs = column("rule_ref").tolist()
+    cites, documents_zh = {}, {}  # per distinct reference: most rows share a few
+    for ref in refs:
+        if isinstance(ref, str) and ref not in cites:
+            cites[ref] = cite_ref(ref)
+            documents_zh[ref] = "；".join(
+                dict.fromkeys(cite_ref(p.split(" ")[0]) for p in ref.split(";") if p.strip())
+            )
+    empty = None if refs else object  # an empty column stays text, as .map left it
+    rows["cite"] = pd.Series(
+        [cites[ref] if isinstance(ref, str) else "" for ref in refs], rows.index, dtype=empty
+    )
+    rows["cite_cell"] = rows["cite"].str.replace(" ", "\n", regex=False).str.replace("；", "；\n")
+    rows["documents_zh"] = pd.Series(
+        [documents_zh[ref] if isinstance(ref, str) else "" for ref in refs], rows.index, dtype=empty
     )
     rows["reason_zh"] = column("reason_zh").fillna("")
     rows["flags_zh"] = [  # the county column checked against the location comes first
@@ -1046,8 +1057,15 @@ def _write_book(
         if phases
         else ""
     )
+    # the county lists read a few columns: per county a slice of those alone, found once
+    fields = {"id", "action", "policy", "county", "documents_zh", "township", "name"}
+    fields |= {column.key for columns in SHEET_COLUMNS.values() for column in columns}
+    lean = rows[[c for c in rows.columns if c in fields]]
+    lean_checks = county_checks[[c for c in county_checks.columns if c in fields]]
+    rows_of = lean.groupby("county", sort=False).indices if len(lean) else {}
+    checks_of = lean_checks.groupby("county", sort=False).indices if len(lean_checks) else {}
     for county in county_names:
-        mine = rows[rows["county"] == county]
+        mine = lean.iloc[rows_of.get(county, [])]
         phased = [(i, a) in in_phase for i, a in zip(mine["id"], mine["action"], strict=True)]
         if any(phased):
             mine = mine[[not p for p in phased]]
@@ -1057,7 +1075,7 @@ def _write_book(
         rest = mine.drop(seasonal_rows.index)
         other = rest[rest["action"].isin(OTHER_ACTIONS)]
         review = rest[rest["action"] == "review"]
-        checks = county_checks[county_checks["county"] == county]
+        checks = lean_checks.iloc[checks_of.get(county, [])]
         if len(checks):
             review = pd.concat([review, checks], ignore_index=True)
         lists = []
