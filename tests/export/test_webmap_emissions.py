@@ -61,3 +61,23 @@ def test_a_page_without_body_end_is_refused(tmp_path):
     page.write_text("<html>", encoding="utf-8")
     with pytest.raises(RuntimeError, match="</body>"):
         add_emission_panel(page, {})
+
+
+@pytest.mark.parametrize("block", [5, 8, 13, 1 << 20])
+@pytest.mark.parametrize("after", [0, 3, 40, 5000])
+def test_panel_goes_before_the_last_body_end_however_the_file_is_read(
+    tmp_path, monkeypatch, block, after
+):
+    # issue 19: the map is copied through by blocks (a million plants: ~130 MB), never read
+    # whole; the tag may straddle two blocks and lie far from the end
+    from spatial.export import webmap_emissions
+
+    monkeypatch.setattr(webmap_emissions, "_BLOCK", block)
+    head = "<html><body><p>县 </body> 在文中</p>" + "地图" * 50
+    tail = "<script>" + "x" * after + "</script></html>"
+    page = tmp_path / "map.html"
+    page.write_text(head + "</body>" + tail, encoding="utf-8")
+    panel = panel_of([plant("A", pm_t=10.0)], [decision("A", "jinzhong-2019", "exempt")])
+    add_emission_panel(page, panel)
+    expected = head + panel_html(panel) + "\n" + "</body>" + tail
+    assert page.read_text(encoding="utf-8") == expected
