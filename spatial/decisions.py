@@ -180,6 +180,29 @@ def column_blank(frame: pd.DataFrame, column: str) -> np.ndarray:
     return memo[column]
 
 
+def object_codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """``pd.factorize(values.astype(object))``: codes (-1 for a blank) and distinct values
+    (text columns factorized as they are, which gives the same)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    else:
+        codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+    return codes, list(distinct)
+
+
+def column_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
+    """:func:`object_codes` of ``frame[column]``, once per frame (and per column for the
+    tables of one :func:`evaluate`, as :func:`column_blank`)."""
+    shared, _, derived = _SHARED.get(id(frame), (None, None, set()))
+    memo = shared if shared is not None and column not in derived else None
+    if memo is None:
+        memo = _COLUMN_BLANKS.setdefault(id(frame), {})
+    key = ("codes", column)
+    if key not in memo:
+        memo[key] = object_codes(frame[column])
+    return memo[key]
+
+
 def _normalise_wanted(wanted, kind: str):
     if kind == "yesno" and isinstance(wanted, bool):
         return "yes" if wanted else "no"
@@ -230,7 +253,8 @@ def _condition_masks(
     options = wanted if isinstance(wanted, list) else [wanted]
     options = [_normalise_wanted(o, kind) for o in options]
     if column == "county":
-        return county_matches(values, options), blank, kind
+        coded = column_codes(frame, column) if column in frame else None
+        return county_matches(values, options, coded), blank, kind
     if kind == "fact" and all(isinstance(o, bool) for o in options):
         truth = values.astype("boolean")
         ok = truth.isin([bool(o) for o in options]).fillna(False).to_numpy(dtype=bool)
@@ -278,11 +302,14 @@ def _canonical_county(text: str) -> str:
     return _counties_by_code()[codes[0]][0] if len(codes) == 1 else text.strip()
 
 
-def county_matches(values: pd.Series, options: list) -> np.ndarray:
+def county_matches(
+    values: pd.Series, options: list, coded: tuple[np.ndarray, list] | None = None
+) -> np.ndarray:
     """A county condition compares counties, not spellings: the short name, a city prefix or
-    a renamed district in the sheet decides as the full name in the table."""
+    a renamed district in the sheet decides as the full name in the table. ``coded``: the
+    values' :func:`object_codes`, when known."""
     wanted = {str(o).strip() for o in options} | {canonical_county(o) for o in options}
-    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+    codes, distinct = coded if coded is not None else object_codes(values)
     hits = [str(v).strip() in wanted or canonical_county(v) in wanted for v in distinct]
     return np.asarray([*hits, False], dtype=bool)[codes]
 
@@ -290,30 +317,36 @@ def county_matches(values: pd.Series, options: list) -> np.ndarray:
 def excluded(frame: pd.DataFrame, policy: Policy, facts: set[str]) -> tuple[np.ndarray, list]:
     """Enterprises a table's ``exclude`` entries leave out of its whole area (002: the plan
     does not cover 中卫工业园区), and the reason of each (None where not excluded)."""
+    out, which, texts = _excluded_coded(frame, policy, facts)
+    return out, np.asarray([*texts, None], dtype=object)[which].tolist()
+
+
+def _excluded_coded(
+    frame: pd.DataFrame, policy: Policy, facts: set[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`excluded` with the reasons as codes: the first exclusion that leaves each
+    enterprise out (-1: none) and the reason of each exclusion."""
     out = np.zeros(len(frame), dtype=bool)
-    reasons: list = [None] * len(frame)
+    which = np.full(len(frame), -1, dtype=np.int64)
+    texts: list[str] = []
     owner = id(frame) not in _MEMO  # the masks are memoised only while their frame lives
     try:
-        _excluded(frame, policy, facts, out, reasons)
+        for exclusion in policy.raw.get("exclude") or []:
+            when = exclusion["when"]
+            hit = np.zeros(len(frame), dtype=bool)
+            for conditions in when if isinstance(when, list) else [when]:
+                mask = np.ones(len(frame), dtype=bool)
+                for column, wanted in conditions.items():
+                    ok, _, _ = condition_masks(frame, column, wanted, facts)
+                    mask &= ok
+                hit |= mask
+            which[hit & ~out] = len(texts)
+            texts.append(_cited(exclusion["reason_zh"], exclusion["ref"]))
+            out |= hit
     finally:
         if owner:
             _forget(frame)
-    return out, reasons
-
-
-def _excluded(frame, policy, facts, out, reasons) -> None:
-    for exclusion in policy.raw.get("exclude") or []:
-        when = exclusion["when"]
-        hit = np.zeros(len(frame), dtype=bool)
-        for conditions in when if isinstance(when, list) else [when]:
-            mask = np.ones(len(frame), dtype=bool)
-            for column, wanted in conditions.items():
-                ok, _, _ = condition_masks(frame, column, wanted, facts)
-                mask &= ok
-            hit |= mask
-        for p in np.flatnonzero(hit & ~out):
-            reasons[p] = _cited(exclusion["reason_zh"], exclusion["ref"])
-        out |= hit
+    return out, which, texts
 
 
 # --------------------------------------------------------------------------------------------
@@ -1182,6 +1215,16 @@ def none_reasons(
     enterprise (its industry); ``not_in_force``: inside the area only of tables or groups out
     of force on ``as_of``; ``outside_area``: outside every selected table's area.
     """
+    groups, kinds, reasons = _none_coded(enterprises, policies, as_of)
+    kinds = np.asarray(kinds, dtype=object)[groups]
+    return kinds, np.asarray(reasons, dtype=object)[groups]
+
+
+def _none_coded(
+    enterprises: pd.DataFrame, policies: list[Policy], as_of: dt.date | str | None = None
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """:func:`none_reasons` as codes: each enterprise's combination, and the kind and
+    sentence of each combination."""
     day = as_date(as_of)
     frame = enterprises.reset_index(drop=True)
     n = len(frame)
@@ -1192,8 +1235,9 @@ def none_reasons(
         for policy in policies:
             facts = {s.name for s in policy.facts}
             table_on = in_force_on(policy.raw, day)
-            out, why = excluded(frame, policy, facts)
-            why = np.asarray(why, dtype=object)
+            _MEMO.setdefault(id(frame), {})  # the masks live until the end of this loop
+            out, which, texts = _excluded_coded(frame, policy, facts)
+            why = (which, np.asarray([*texts, None], dtype=object))
             for group in policy.raw.get("rules") or []:
                 scope = _scope_mask(frame, group.get("scope"), facts)
                 events.append(("left_out", scope & out, why))
@@ -1215,7 +1259,7 @@ def none_reasons(
         lists: dict[str, list[str]] = {"left_out": [], "covered": [], "asleep": []}
         for target, mask, label in events:
             if mask[p]:
-                text = label[p] if isinstance(label, np.ndarray) else label
+                text = label[1][label[0][p]] if isinstance(label, tuple) else label
                 if text not in lists[target]:
                     lists[target].append(text)
         return lists
@@ -1239,7 +1283,7 @@ def none_reasons(
         return "outside_area", f"所在县（区）{place}不在所选政策文件（{titles}）的适用地区内。"
 
     if n == 0:
-        return np.array([], dtype=object), np.array([], dtype=object)
+        return np.zeros(0, dtype=np.int64), [], []
     # an enterprise's sentence follows from which events hold it (and with which label), its
     # industry when covered and its county when outside every area: decided once per distinct
     # combination of those
@@ -1247,9 +1291,8 @@ def none_reasons(
     covered = np.zeros(n, dtype=bool)
     outside = np.ones(n, dtype=bool)
     for j, (target, mask, label) in enumerate(events):
-        if isinstance(label, np.ndarray):
-            codes, _ = pd.factorize(pd.Series(label, dtype=object).map(repr))
-            keys[f"e{j}"] = np.where(mask, codes + 1, 0)
+        if isinstance(label, tuple):  # (which exclusion, -1 for none; their reasons)
+            keys[f"e{j}"] = np.where(mask, label[0] + 2, 0)
         else:
             keys[f"e{j}"] = mask
         covered |= mask if target == "covered" else False
@@ -1259,9 +1302,7 @@ def none_reasons(
     groups = pd.DataFrame(keys).groupby(list(keys), sort=False).ngroup().to_numpy()
     _, first = np.unique(groups, return_index=True)
     decided = [decide(int(p)) for p in first]
-    kinds = np.array([k for k, _ in decided], dtype=object)[groups]
-    reasons = np.array([r for _, r in decided], dtype=object)[groups]
-    return kinds, reasons
+    return groups, [k for k, _ in decided], [r for _, r in decided]
 
 
 def _value_codes(values: pd.Series) -> np.ndarray:
@@ -1283,27 +1324,116 @@ def summarize(
     selected table's area, no clause covers the enterprise, or the table is out of force on
     ``as_of``) in its ``reason_zh``.
     """
-    out = enterprises.copy()
-    if len(decisions):
-        ranked = decisions.assign(_rank=decisions["action"].map(SEVERITY))
-        ranked = ranked.reset_index().sort_values(["_rank", "index"], kind="stable")
-        best = ranked.drop_duplicates("id").set_index("id")
-        counts = decisions.groupby("id").size()
-    else:
-        best = pd.DataFrame(columns=SUMMARY_COLUMNS)
-        counts = pd.Series(dtype=int)
+    out = enterprises.copy(deep=False)  # copy-on-write: new columns never reach the caller's
     ids = out["id"]
-    for column in SUMMARY_COLUMNS:
-        out[column] = ids.map(best[column]) if column in best else None
+    if len(decisions):
+        best, counts = _best_decisions(decisions, ids)
+        for column in SUMMARY_COLUMNS:
+            out[column] = best[column]
+    else:
+        for column in SUMMARY_COLUMNS:
+            out[column] = ids.map(pd.DataFrame(columns=SUMMARY_COLUMNS)[column])
+        counts = ids.map(pd.Series(dtype=int))
     out["action"] = out["action"].astype(object).fillna("none")
     none = (out["action"] == "none").to_numpy()
     if policies is not None:
-        kinds, reasons = none_reasons(enterprises, policies, as_of)
-        out["none_kind"] = np.where(none, kinds, None)
-        out["reason_zh"] = np.where(none, reasons, out["reason_zh"].to_numpy(dtype=object))
+        groups, kinds, reasons = _none_coded(enterprises, policies, as_of)
+        out["none_kind"] = _texts(np.where(none, groups, -1), kinds)
+        out["reason_zh"] = _texts_where(none, groups, reasons, out["reason_zh"])
     else:
         out["reason_zh"] = out["reason_zh"].where(~none, "所选政策文件均无适用条款。")
     out["curtail_pct"] = pd.to_numeric(out["curtail_pct"], errors="coerce")
     out["stop_days"] = pd.to_numeric(out["stop_days"], errors="coerce").astype("Int64")
-    out["decision_count"] = ids.map(counts).fillna(0).astype(int)
+    out["decision_count"] = counts.fillna(0).astype(int)
     return out
+
+
+#: the type ``pandas`` gives a column of texts (``str`` backed by pyarrow in pandas 3)
+_TEXT_DTYPE = pd.Series(["文"]).dtype
+
+
+def _arrow_texts(codes: np.ndarray, texts: list) -> pd.api.extensions.ExtensionArray | None:
+    """``texts[codes]`` (-1: blank) as the pyarrow-backed text array pandas infers for
+    them, built by pyarrow from the distinct texts; None where pandas would infer otherwise
+    (texts not all ``str``, none at all, or no pyarrow behind ``str``)."""
+    if not (isinstance(_TEXT_DTYPE, pd.StringDtype) and _TEXT_DTYPE.storage == "pyarrow"):
+        return None
+    used = np.unique(codes)
+    used = used[used >= 0]
+    if not len(used) or not all(type(texts[i]) is str for i in used):
+        return None
+    import pyarrow as pa
+
+    texts = [t if type(t) is str else None for t in texts]  # the unused: any
+    distinct = pa.array(texts, type=pa.large_string())
+    taken = distinct.take(pa.array(codes, mask=codes < 0))
+    return pd.array(taken, dtype=_TEXT_DTYPE)
+
+
+def _texts(codes: np.ndarray, texts: list) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The column ``np.asarray(texts + [None], dtype=object)[codes]`` (-1: None) gives,
+    built once per distinct text."""
+    array = _arrow_texts(codes, texts)
+    return array if array is not None else np.asarray([*texts, None], dtype=object)[codes]
+
+
+def _texts_where(mask: np.ndarray, codes: np.ndarray, texts: list, other: pd.Series):
+    """``np.where(mask, texts[codes], other)``, as a column of texts when ``other`` is one."""
+    if isinstance(other.dtype, pd.StringDtype) and other.dtype == _TEXT_DTYPE:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        chosen = _arrow_texts(np.where(mask, codes, -1), texts)
+        theirs = pa.array(other.array)
+        if chosen is not None and not pc.any(pc.is_null(theirs).filter(pa.array(~mask))).as_py():
+            merged = pc.if_else(pa.array(mask), pa.array(chosen), theirs)
+            return pd.array(merged.cast(pa.large_string()), dtype=_TEXT_DTYPE)
+    mine = np.asarray(texts, dtype=object)[codes] if len(texts) else np.full(len(mask), None)
+    return np.where(mask, mine, other.to_numpy(dtype=object))
+
+
+def _best_decisions(
+    decisions: pd.DataFrame, ids: pd.Series
+) -> tuple[dict[str, pd.Series], pd.Series]:
+    """Per enterprise of ``ids``: the columns of its most severe decision (the first in order
+    among the equally severe) and its number of decisions, as ``ids.map`` of them gives them
+    (the ids looked up once, not once per column)."""
+    if not decisions.index.is_monotonic_increasing:  # ties go by index label: the plain way
+        ranked = decisions.assign(_rank=decisions["action"].map(SEVERITY))
+        ranked = ranked.reset_index().sort_values(["_rank", "index"], kind="stable")
+        best = ranked.drop_duplicates("id").set_index("id")
+        counts = decisions.groupby("id").size()
+        columns = {c: ids.map(best[c]) if c in best else None for c in SUMMARY_COLUMNS}
+        return columns, ids.map(counts)
+    codes, distinct = pd.factorize(decisions["id"], use_na_sentinel=False)
+    rank = decisions["action"].map(SEVERITY).to_numpy(dtype=float)  # unknown: NaN, last
+    order = np.lexsort((np.arange(len(decisions)), rank, codes))
+    first = np.r_[True, codes[order][1:] != codes[order][:-1]] if len(order) else []
+    chosen = order[first]  # one decision per distinct id, in the order of ``distinct``
+    keys = pd.Index(distinct)
+    indexer = keys.get_indexer(ids)
+    best = {}
+    for column in SUMMARY_COLUMNS:
+        if column not in decisions:
+            best[column] = None
+            continue
+        values = decisions[column]
+        values = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+        best[column] = _mapped(ids, keys, indexer, values[chosen])
+    counts = np.bincount(codes, minlength=len(distinct))
+    counts[pd.isna(distinct)] = 0  # groupby leaves a blank id out
+    return best, _mapped(ids, keys, indexer, counts)
+
+
+def _mapped(ids: pd.Series, keys: pd.Index, indexer: np.ndarray, values) -> pd.Series:
+    """``ids.map(pd.Series(values, index=keys))`` for ``indexer`` =
+    ``keys.get_indexer(ids)``: the values taken (a blank where -1) and cast as
+    ``Series.map`` casts them for the ids' type."""
+    taken = pd.api.extensions.take(values, indexer, allow_fill=True)
+    array = ids.array
+    if isinstance(taken, np.ndarray) and not isinstance(ids.dtype, np.dtype):
+        cast = getattr(array, "_cast_pointwise_result", None)
+        if cast is None:  # a pandas without it: map as it maps
+            return ids.map(pd.Series(values, index=keys))
+        taken = cast(taken)
+    return pd.Series(taken, index=ids.index, name=ids.name)

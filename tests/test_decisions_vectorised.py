@@ -209,3 +209,109 @@ def test_none_sentences_like_reading_each_enterprise(rows):
     want_kinds, want_reasons = old_none_reasons(frame, POLICIES, as_of)
     assert kinds.tolist() == want_kinds
     assert reasons.tolist() == want_reasons
+
+
+# --- the summary: most severe decision per enterprise, the texts as pandas infers them ----------
+
+
+def old_best(decisions_frame, ids):
+    """The plain reading: sort by severity then order, first per id, ``map`` per column."""
+    ranked = decisions_frame.assign(_rank=decisions_frame["action"].map(decisions.SEVERITY))
+    ranked = ranked.reset_index().sort_values(["_rank", "index"], kind="stable")
+    best = ranked.drop_duplicates("id").set_index("id")
+    counts = decisions_frame.groupby("id").size()
+    return {c: ids.map(best[c]) for c in decisions.SUMMARY_COLUMNS}, ids.map(counts)
+
+
+ACTIONS = ["curtail", "exempt", "review", "stop_season", "heat_determined", "made_up"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["E0", "E1", "E2", "E3", None]),
+            st.sampled_from(ACTIONS),
+            st.sampled_from([30.0, None, 0.0, 50]),
+            st.sampled_from(["理由甲", "理由乙", None]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from(["str", "object"]),
+    st.sampled_from(["str", "object"]),
+)
+def test_most_severe_decision_like_sorting_and_mapping(rows, id_type, text_type):
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series([r[0] for r in rows], dtype=id_type),
+            "action": pd.Series([r[1] for r in rows], dtype=text_type),
+            "curtail_pct": pd.Series([r[2] for r in rows], dtype=object),
+            "stop_days": pd.Series([len(r[1]) for r in rows], dtype=object),
+            "deadline": pd.Series([None] * len(rows), dtype=object),
+            "rule_ref": pd.Series([r[1] + "§1" for r in rows], dtype=text_type),
+            "reason_zh": pd.Series([r[3] for r in rows], dtype=text_type),
+        }
+    )
+    ids = pd.Series(["E0", "E1", "E2", "E3", "E4", "E0"], dtype=id_type)
+    got, got_counts = decisions._best_decisions(frame, ids)
+    want, want_counts = old_best(frame, ids)
+    for column in decisions.SUMMARY_COLUMNS:
+        pd.testing.assert_series_equal(got[column], want[column], check_exact=True)
+    pd.testing.assert_series_equal(got_counts, want_counts, check_exact=True)
+    # an index out of order breaks ties by label: the plain reading is kept for it
+    shuffled = frame.set_axis(np.arange(len(frame))[::-1])
+    got, _ = decisions._best_decisions(shuffled, ids)
+    want, _ = old_best(shuffled, ids)
+    for column in decisions.SUMMARY_COLUMNS:
+        pd.testing.assert_series_equal(got[column], want[column], check_exact=True)
+
+
+TEXT_LISTS = [["甲", "乙"], ["甲", None], [None], [], ["甲", 1], ["", "nan"]]
+
+
+@pytest.mark.parametrize("texts", TEXT_LISTS)
+@pytest.mark.parametrize("codes", [[0, 1, -1, 0], [-1, -1], [0, 0, 0], []])
+def test_texts_like_an_object_column(texts, codes):
+    codes = np.array([c for c in codes if c < len(texts)], dtype=np.int64)
+    want = pd.Series(np.asarray([*texts, None], dtype=object)[codes])
+    got = pd.Series(decisions._texts(codes, texts))
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize("other_type", ["str", "object"])
+@pytest.mark.parametrize("other", [["原因", "原因二", "原因三"], ["原因", None, "原因三"]])
+@pytest.mark.parametrize("mask", [[True, False, True], [False, False, False], [True] * 3])
+@pytest.mark.parametrize("texts", [["无甲", "无乙"], ["无甲", None], [None, None]])
+def test_texts_where_like_numpy_where(other_type, other, mask, texts):
+    mask = np.array(mask)
+    codes = np.array([1, 0, 1])
+    theirs = pd.Series(other, dtype=other_type)
+    want = pd.Series(
+        np.where(mask, np.asarray(texts, dtype=object)[codes], theirs.to_numpy(dtype=object))
+    )
+    got = pd.Series(decisions._texts_where(mask, codes, texts, theirs))
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+
+
+@pytest.mark.parametrize("name", sorted(SERIES))
+def test_object_codes_like_factorizing_objects(name):
+    values = SERIES[name]
+    codes, distinct = decisions.object_codes(values)
+    want_codes, want_distinct = pd.factorize(values.astype(object), use_na_sentinel=True)
+    assert codes.tolist() == want_codes.tolist()
+    assert [repr(v) for v in distinct] == [repr(v) for v in want_distinct]
+
+
+def test_excluded_reasons_as_codes_like_the_list():
+    policy = load_policies(("shapotou-2025",))[0]
+    frame = pd.DataFrame(
+        {
+            "county": pd.Series(["沙坡头区", "沙坡头区", None, "中宁县"], dtype=object),
+            "county_input": pd.Series(["中卫工业园区", "", "中卫工业园区", None], dtype=object),
+        }
+    )
+    out, reasons = decisions.excluded(frame, policy, set())
+    assert out.tolist() == [True, False, True, False]  # the park, read in the planner's text
+    assert reasons[0] and reasons[0] == reasons[2] and reasons[1] is None and reasons[3] is None
+    assert "依据" in reasons[0]
