@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
 import itertools
 import math
 import numbers
@@ -297,8 +298,14 @@ def _as_date(value: object) -> dt.date | None:
         return value
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
+    return _date_of_text(str(value)[:10])
+
+
+@functools.lru_cache(maxsize=65536)
+def _date_of_text(text: str) -> dt.date | None:
+    """The date ``text`` names (a row's deadline or window: a few distinct values)."""
     try:
-        return pd.Timestamp(str(value)[:10]).date()
+        return pd.Timestamp(text).date()
     except ValueError:
         return None
 
@@ -765,6 +772,7 @@ def write_list(
         dated = replace(style, number=DATE_FORMAT) if column.kind == "date" else style
         formats.append((style, book.format(style), book.format(style.quoted()), book.format(dated)))
     wrapped = [(j, column.width) for j, column in enumerate(columns)]
+    lines: dict[tuple[str, float], int] = {}  # reasons and names repeat: each counted once
     ws = sheet.ws
     for record in zip(*values, strict=True):
         row += 1
@@ -772,7 +780,10 @@ def write_list(
         for j, width_j in wrapped:
             value = record[j]
             if isinstance(value, str) and value:
-                height = max(height, text_lines(value, width_j))
+                found = lines.get((value, width_j))
+                if found is None:
+                    found = lines[(value, width_j)] = text_lines(value, width_j)
+                height = max(height, found)
         sheet.height(row, LINE_PT * height + 5)
         r = row - 1
         for c, (value, (style, plain, quoted, dated)) in enumerate(
