@@ -46,9 +46,11 @@ _DMS = re.compile(
 
 
 def _fold_number_text(values: pd.Series) -> pd.Series:
-    text = values.map(lambda s: unicodedata.normalize("NFKC", str(s)), na_action="ignore")
-    text = text.fillna("").astype(object)
-    return text.str.replace("。", ".", regex=False).str.strip()
+    """NFKC, '。' as '.', stripped; each distinct value folded once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    folded = [unicodedata.normalize("NFKC", str(u)).replace("。", ".").strip() for u in uniques]
+    table = np.asarray([*folded, ""], dtype=object)  # code -1 (missing) reads the last: ''
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def _parse_dms(text: str) -> float:
@@ -96,7 +98,10 @@ def parse_numbers(values: pd.Series, *, degrees: bool = False) -> tuple[pd.Serie
     as_text = _as_text(values)
     numbers = _to_float(as_text)
     blank = pd.Series(False, index=values.index)
-    retry = numbers.isna()
+    # an empty cell is blank as it is: only the other cells that are no plain number are folded
+    empty_cell = (as_text == "").to_numpy()
+    blank[empty_cell] = True
+    retry = numbers.isna() & ~empty_cell
     if retry.any():
         text = _fold_number_text(as_text[retry])
         empty = text.eq("") | text.str.lower().isin(BLANK_WORDS)
