@@ -37,7 +37,6 @@ import datetime as dt
 import functools
 import itertools
 import math
-import numbers
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -53,7 +52,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from spatial.decisions import distance_zh
 from spatial.export.atomic import atomic_path
 from spatial.export.excel_emissions import write_emission_sheet
-from spatial.export.xlsx_stream import QUOTED, Book, Sheet, Style, clean_text, copy_sheet
+from spatial.export.xlsx_stream import Book, CellFormats, Sheet, Style, clean_text, copy_sheet
 from spatial.policy import (
     ACTIONS,
     Policy,
@@ -767,36 +766,22 @@ def write_list(
     values = [_column_values(column, rows) for column in columns]
     formats = []
     for column in columns:
-        centre = column.kind in ("int", "date", "centre")
-        style = CELL_CENTRE if centre else CELL_LEFT
+        style = CELL_CENTRE if column.kind in ("int", "date", "centre") else CELL_LEFT
         dated = replace(style, number=DATE_FORMAT) if column.kind == "date" else style
-        formats.append((style, book.format(style), book.format(style.quoted()), book.format(dated)))
-    wrapped = [(j, column.width) for j, column in enumerate(columns)]
+        formats.append(CellFormats(blank=style, text=style, date=dated, number=style))
     lines: dict[tuple[str, float], int] = {}  # reasons and names repeat: each counted once
-    ws = sheet.ws
+    heights = []
     for record in zip(*values, strict=True):
-        row += 1
         height = 1
-        for j, width_j in wrapped:
-            value = record[j]
+        for value, column in zip(record, columns, strict=True):
             if isinstance(value, str) and value:
-                found = lines.get((value, width_j))
+                found = lines.get((value, column.width))
                 if found is None:
-                    found = lines[(value, width_j)] = text_lines(value, width_j)
+                    found = lines[(value, column.width)] = text_lines(value, column.width)
                 height = max(height, found)
-        sheet.height(row, LINE_PT * height + 5)
-        r = row - 1
-        for c, (value, (style, plain, quoted, dated)) in enumerate(
-            zip(record, formats, strict=True)
-        ):
-            if value is None or value == "":
-                ws.write_blank(r, c, None, plain)
-            elif isinstance(value, str):
-                ws.write_string(r, c, value, quoted if value.startswith(QUOTED) else plain)
-            elif isinstance(value, dt.date):
-                ws.write_datetime(r, c, value, dated)
-            else:
-                sheet.put(row, c + 1, value, style)
+        heights.append(LINE_PT * height + 5)
+    sheet.stream_rows(row + 1, values, formats, heights)
+    row += len(heights)
     count = len(rows)
     if not count:
         row += 1
@@ -1435,26 +1420,15 @@ def _write_full_data(book: Book, name: str, rows: pd.DataFrame, day: str) -> Non
     sheet.height(2, LINE_PT * 3 + 4)
     for j, column in enumerate(FULL_COLUMNS, 1):
         sheet.put(2, j, LIST_COLUMNS[column], HEADER_STYLE)
-    plain, quoted = book.format(BODY_STYLE), book.format(BODY_STYLE.quoted())
-    dated = book.format(replace(BODY_STYLE, number=DATE_FORMAT))
-    degrees = book.format(replace(BODY_STYLE, number="0.000000"))
-    kinds = [
-        degrees if column in ("lon", "lat") else plain for column in FULL_COLUMNS
-    ]  # the format of a cell that is not text or a date
-    values = [_full_values(rows, column) for column in FULL_COLUMNS]
-    ws = sheet.ws
-    for r, record in enumerate(zip(*values, strict=True), 2):
-        for c, value in enumerate(record):
-            if value is None or value == "":
-                ws.write_blank(r, c, None, kinds[c])
-            elif isinstance(value, str):
-                ws.write_string(r, c, value, quoted if value.startswith(QUOTED) else plain)
-            elif isinstance(value, dt.date):
-                ws.write_datetime(r, c, value, dated)
-            elif isinstance(value, numbers.Number) and not isinstance(value, bool):
-                ws.write_number(r, c, value, kinds[c])
-            else:
-                sheet.put(r + 1, c + 1, value, BODY_STYLE)
+    dated = replace(BODY_STYLE, number=DATE_FORMAT)
+    degrees = replace(BODY_STYLE, number="0.000000")
+    formats = [
+        CellFormats(blank=degrees, text=BODY_STYLE, date=dated, number=degrees)
+        if column in ("lon", "lat")
+        else CellFormats(blank=BODY_STYLE, text=BODY_STYLE, date=dated, number=BODY_STYLE)
+        for column in FULL_COLUMNS
+    ]
+    sheet.stream_rows(3, [_full_values(rows, column) for column in FULL_COLUMNS], formats)
     last = get_column_letter(len(FULL_COLUMNS))
     sheet.ws.autofilter(f"A2:{last}{max(2, len(rows) + 2)}")
     _page(sheet, "2:2", fit_width=False)

@@ -29,6 +29,12 @@ import xlsxwriter
 import xlsxwriter.worksheet
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
+from xlsxwriter.utility import (
+    _datetime_to_excel_datetime,
+    _utf16_len,
+    _utf16_truncate,
+    xl_col_to_name,
+)
 
 MAX_DIGIT_PX = 7
 """Pixels of a width unit (Calibri 11's digit), as XlsxWriter and Excel count them."""
@@ -118,6 +124,36 @@ class _Worksheet(xlsxwriter.worksheet.Worksheet):
             del self._xml_empty_tag
 
 
+@dataclass(frozen=True)
+class CellFormats:
+    """The styles of one column's cells by what they hold (:meth:`Sheet.stream_rows`)."""
+
+    blank: Style
+    text: Style
+    date: Style
+    number: Style
+
+
+_LEADING_OR_TRAILING_SPACE = re.compile(r"^\s|\s$")
+_ESCAPED_LOOKALIKE = re.compile("(_x[0-9a-fA-F]{4}_)")
+_XML_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_XML_SPECIAL = re.compile("[&<>]")
+
+
+def _inline_text(text: str) -> tuple[str, bool]:
+    """Text as XlsxWriter writes an inline string in ``constant_memory`` mode: ``_xHHHH_``
+    look-alikes escaped, control characters as ``_xHHHH_``, ``&<>`` as entities; and whether
+    it needs ``xml:space="preserve"``."""
+    if "_x" in text:
+        text = _ESCAPED_LOOKALIKE.sub(r"_x005F\1", text)
+    if _XML_CONTROL.search(text):
+        text = _XML_CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
+    preserve = bool(_LEADING_OR_TRAILING_SPACE.search(text))
+    if _XML_SPECIAL.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text, preserve
+
+
 class Book:
     """An ``.xlsx`` written on :meth:`close`; sheets are added in their final order."""
 
@@ -139,6 +175,10 @@ class Book:
         if found is None:
             found = self._formats[style] = self.workbook.add_format(style.properties())
         return found
+
+    def format_index(self, style: Style) -> int:
+        """The number of ``style`` among the workbook's cell formats (the ``s`` of a cell)."""
+        return self.format(style)._get_xf_index()
 
     def sheet(self, name: str) -> Sheet:
         return Sheet(self, name)
@@ -212,6 +252,99 @@ class Sheet:
             else:
                 ws.write_string(r, c, str(value), plain)
 
+    def stream_rows(
+        self,
+        first_row: int,
+        columns: list[list],
+        formats: list[CellFormats],
+        heights: list[float] | None = None,
+    ) -> None:
+        """Rows ``first_row``, ``first_row + 1``, ... from column 1 on: ``columns`` holds each
+        column's cleaned values (:func:`clean_text`), ``formats`` its styles, ``heights`` each
+        row's height in points (None: the default). The cells are those :meth:`put` writes,
+        built here as XML a column at a time: XlsxWriter's per-cell calls cost about 6 µs a
+        cell, 20 s for the 2.9 M cells of 全部数据 at a million enterprises. Falls back to
+        :meth:`put` where XlsxWriter's row stream is not what this was written against."""
+        ws = self.ws
+        n = len(columns[0]) if columns else 0
+        if not n:
+            return
+        if not _can_stream(ws):
+            for i, record in enumerate(zip(*columns, strict=True)):
+                if heights is not None and heights[i] is not None:
+                    self.height(first_row + i, heights[i])
+                for j, (value, style) in enumerate(zip(record, formats, strict=True), 1):
+                    self.put(first_row + i, j, value, _style_for(value, style))
+            return
+        ws._write_single_row(first_row - 1)  # out goes the row XlsxWriter holds
+        cells = [
+            self._column_xml(j, first_row, values, style)
+            for j, (values, style) in enumerate(zip(columns, formats, strict=True))
+        ]
+        rows = range(first_row, first_row + n)
+        if heights is None:
+            heads = [f'<row r="{r}">' for r in rows]
+        else:
+            heads = [
+                f'<row r="{r}">'
+                if h is None or h * 4.0 / 3.0 == 20
+                else f'<row r="{r}" ht="{h * 4.0 / 3.0 * 0.75:.16g}" customHeight="1">'
+                for r, h in zip(rows, heights, strict=True)
+            ]
+        write = ws.fh.write
+        for start in range(0, n, 4096):
+            stop = min(n, start + 4096)
+            write(
+                "".join(
+                    head + "".join(parts) + "</row>"
+                    for head, *parts in zip(
+                        heads[start:stop], *(c[start:stop] for c in cells), strict=True
+                    )
+                )
+            )
+        last = first_row + n - 2  # zero-based
+        ws.previous_row = last
+        ws.dim_rowmin = (
+            first_row - 1 if ws.dim_rowmin is None else min(ws.dim_rowmin, first_row - 1)
+        )
+        ws.dim_rowmax = last if ws.dim_rowmax is None else max(ws.dim_rowmax, last)
+        ws.dim_colmin = 0 if ws.dim_colmin is None else min(ws.dim_colmin, 0)
+        width = len(columns) - 1
+        ws.dim_colmax = width if ws.dim_colmax is None else max(ws.dim_colmax, width)
+
+    def _column_xml(self, column: int, first_row: int, values: list, style: CellFormats) -> list:
+        """The ``<c>`` elements of one column, top to bottom."""
+        index = self.book.format_index
+        letter = xl_col_to_name(column)
+        blank = f' s="{index(style.blank)}"/>'
+        text = f' s="{index(style.text)}" t="inlineStr"><is><t'
+        quoted = f' s="{index(style.text.quoted())}" t="inlineStr"><is><t'
+        number = f' s="{index(style.number)}"><v>'
+        date = f' s="{index(style.date)}"><v>'
+        out = []
+        append = out.append
+        for r, value in enumerate(values, first_row):
+            ref = f'<c r="{letter}{r}"'
+            if value is None or value == "":
+                append(ref + blank)
+            elif isinstance(value, str):
+                if len(value) > 16383 and _utf16_len(value) > 32767:
+                    value = _utf16_truncate(value, 32767)
+                head = quoted if value.startswith(QUOTED) else text
+                escaped, preserve = _inline_text(value)
+                space = ' xml:space="preserve"' if preserve else ""
+                append(f"{ref}{head}{space}>{escaped}</t></is></c>")
+            elif isinstance(value, bool):
+                append(f'{ref} s="{index(style.number)}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, dt.date):
+                serial = _datetime_to_excel_datetime(value, False, False)
+                append(f"{ref}{date}{serial:.16G}</v></c>")
+            elif isinstance(value, numbers.Real) and math.isfinite(value):
+                append(f"{ref}{number}{value:.16G}</v></c>")
+            else:
+                raise ValueError(f"cell {letter}{r}: cannot stream {value!r}")
+        return out
+
     def merge(self, row: int, first: int, last: int, value: object, style: Style) -> None:
         """A merged range of one row holding ``value`` in ``style``; its other cells as openpyxl
         leaves them: the default style with the top, bottom and (last cell) right lines of the
@@ -260,6 +393,25 @@ class Sheet:
         if title_rows:
             first, _, last = title_rows.replace("$", "").partition(":")
             ws.repeat_rows(int(first) - 1, int(last or first) - 1)
+
+
+def _can_stream(ws) -> bool:
+    """Whether the worksheet is XlsxWriter's ``constant_memory`` row stream that
+    :meth:`Sheet.stream_rows` writes into (its row file, previous row and extent)."""
+    return bool(getattr(ws, "constant_memory", False)) and all(
+        hasattr(ws, name)
+        for name in ("_write_single_row", "fh", "previous_row", "dim_rowmax", "dim_colmax")
+    )
+
+
+def _style_for(value: object, formats: CellFormats) -> Style:
+    if value is None or value == "":
+        return formats.blank
+    if isinstance(value, str):
+        return formats.text
+    if isinstance(value, dt.date):
+        return formats.date
+    return formats.number
 
 
 def style_of(cell) -> Style:
