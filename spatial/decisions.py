@@ -25,6 +25,7 @@ import datetime as dt
 import functools
 import math
 import re
+import string
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -617,24 +618,133 @@ def _outcome(row_spec: dict) -> dict:
     }
 
 
-def _chunk(
-    positions: np.ndarray,
-    outcome: dict,
-    templates: list[str] | str,
-    flag_sets: list[tuple[str, np.ndarray]],
-    fixed_flags: list[str],
-) -> pd.DataFrame:
-    """Decision rows for some enterprises, all with the same outcome."""
-    flags = [list(fixed_flags) for _ in positions]
-    for label, mask in flag_sets:
-        for i in np.flatnonzero(mask[positions]):
-            flags[i].append(label)
-    chunk = pd.DataFrame(
-        {"_pos": positions, **{k: [v] * len(positions) for k, v in outcome.items()}}
-    )
-    chunk["flags"] = flags
-    chunk["_template"] = templates if isinstance(templates, list) else [templates] * len(positions)
-    return chunk
+# --------------------------------------------------------------------------------------------
+# Once per distinct combination: the per-enterprise words and flags of a table are decided for
+# the first enterprise of each combination of the values they read, and shared by the rest
+
+
+class _Table:
+    """Distinct values (texts, lists of flags), each with its code in order of arrival."""
+
+    def __init__(self, *first) -> None:
+        self.values: list = []
+        self.codes: dict = {}
+        for value in first:
+            self.code(value)
+
+    def code(self, value) -> int:
+        code = self.codes.get(value)
+        if code is None:
+            code = self.codes[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+
+def _combine(keys: list[np.ndarray], n: int) -> np.ndarray:
+    """One integer per row, equal exactly where every key is equal."""
+    out = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        key = np.asarray(key, dtype=np.int64)
+        if not n:
+            break
+        key = key - key.min()
+        span = int(key.max()) + 1
+        if (int(out.max()) + 1) * span >= 2**62:
+            out = np.unique(out, return_inverse=True)[1].astype(np.int64).reshape(-1)
+        out = out * span + key
+    return out
+
+
+def _distinct(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's combination of ``keys`` (0, 1, ...) and the first row of each combination."""
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    _, first, inverse = np.unique(_combine(keys, n), return_index=True, return_inverse=True)
+    return inverse.reshape(-1), first
+
+
+def _split(codes: np.ndarray):
+    """``(code, rows)`` for each distinct code, the rows in order."""
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    for start, end in zip(starts, [*starts[1:], len(codes)], strict=True):
+        yield sorted_codes[start], order[start:end]
+
+
+def read_codes(values: pd.Series) -> np.ndarray:
+    """Codes of a column's values, equal only where the values read the same in words: equal
+    Python values of the same type (1 and 1.0 and True apart, 0.0 and -0.0 apart, a blank of
+    each kind apart)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+        return codes * 2 + np.signbit(values.to_numpy())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return pd.factorize(values)[0].astype(np.int64)
+    if isinstance(dtype, (pd.StringDtype, pd.Int64Dtype, pd.Int32Dtype, pd.BooleanDtype)):
+        return pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    ):
+        codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+        blank = codes < 0
+        if blank.any():  # None, NaN and <NA> apart
+            kinds = pd.factorize(values[blank].map(repr))[0]
+            codes[blank] = -1 - kinds
+        return codes
+    return pd.factorize(values.astype(object).map(repr))[0].astype(np.int64)
+
+
+_FIELD = re.compile(r"\{(\w+)")
+
+
+def _template_names(template: str) -> set[str]:
+    """Every name a reason template may read (as :func:`_fill` fills it)."""
+    names = set(_FIELD.findall(template))
+    try:
+        for _, field, _, _ in string.Formatter().parse(template):
+            if field is not None:
+                names.add(re.match(r"\w*", field).group(0))
+    except ValueError:
+        pass
+    return names
+
+
+@dataclass
+class _Part:
+    """Decisions for some enterprises with one outcome: their positions, the codes of their
+    reason templates and of their flags (in the table's :class:`_Table` of each)."""
+
+    positions: np.ndarray
+    outcome: dict
+    templates: np.ndarray
+    flags: np.ndarray
+    rule_ref: list[str] | None = None
+
+
+class _Selectors:
+    """Blank values that alone kept a row of a group from applying: per enterprise, which
+    (row, column) pairs, as ``blank_selectors`` (columns) and ``missed_rows`` (reference →
+    action of the rows missed) read them."""
+
+    def __init__(self, events: list[tuple[str, str, str, np.ndarray]], n: int) -> None:
+        self.events = events
+        self.code = _combine([mask for *_, mask in events], n)
+        self.any = np.zeros(n, dtype=bool)
+        for *_, mask in events:
+            self.any |= mask
+        self.columns = list(dict.fromkeys(column for _, _, column, _ in events))
+
+    def at(self, p: int) -> tuple[list[str], dict[str, str]]:
+        columns: set[str] = set()
+        missed: dict[str, str] = {}
+        for ref, action, column, mask in self.events:
+            if mask[p]:
+                columns.add(column)
+                missed[ref] = action
+        return sorted(columns), missed
 
 
 @dataclass
@@ -741,22 +851,139 @@ class _Context:
         texts = self.policy.raw.get("flags_zh") or {}
         return str(texts.get(flag, flag))
 
+    # -- once per distinct combination ---------------------------------------------------------
+
+    @functools.cached_property
+    def texts(self) -> _Table:
+        """The reason templates and reasons of the table's decisions, coded."""
+        return _Table()
+
+    @functools.cached_property
+    def flag_sets(self) -> _Table:
+        """The lists of flags of the table's decisions (tuples), coded; 0 is no flag."""
+        return _Table(())
+
+    def inputs_all(self, columns) -> tuple[str, ...]:
+        """The inventory columns behind ``columns`` (derived values read through)."""
+        return tuple(dict.fromkeys(c for column in columns for c in self.inputs_of(column)))
+
+    def blank_code(self, inputs: tuple[str, ...]) -> np.ndarray:
+        """Per enterprise, which of ``inputs`` are blank, as one integer."""
+        memo = self.__dict__.setdefault("_blank_codes", {})
+        if inputs not in memo:
+            n = len(self.frame)
+            memo[inputs] = _combine(
+                [
+                    column_blank(self.frame, c) if c in self.frame else np.ones(n, bool)
+                    for c in inputs
+                ],
+                n,
+            )
+        return memo[inputs]
+
+    def read_codes(self, column: str) -> np.ndarray:
+        """:func:`read_codes` of a column, once per frame (shared as :func:`column_blank`)."""
+        shared, _, derived = _SHARED.get(id(self.frame), (None, None, set()))
+        memo = shared if shared is not None and column not in derived else None
+        if memo is None:
+            memo = _COLUMN_BLANKS.setdefault(id(self.frame), {})
+        key = ("read", column)
+        if key not in memo:
+            memo[key] = read_codes(self.frame[column])
+        return memo[key]
+
+    def text_codes(self, keys: list[np.ndarray], n: int, make) -> np.ndarray:
+        """``texts.code(make(i))`` for each of ``n`` rows, ``make`` called for the first row
+        of each distinct combination of ``keys`` (which hold every value it reads)."""
+        inverse, first = _distinct(keys, n)
+        made = np.array([self.texts.code(make(int(i))) for i in first], dtype=np.int64)
+        return made[inverse] if n else np.zeros(0, dtype=np.int64)
+
+    def flag_codes(self, positions: np.ndarray, labels: list, fixed: list) -> np.ndarray:
+        """The flags of enterprises ``positions``: ``fixed`` then each label whose mask holds
+        there (as ``_chunk`` listed them), coded."""
+        keys = [mask[positions] for _, mask in labels]
+        inverse, first = _distinct(keys, len(positions))
+        made = [
+            self.flag_sets.code((*fixed, *(label for label, mask in labels if mask[positions[i]])))
+            for i in first
+        ]
+        return np.array(made, dtype=np.int64)[inverse] if len(positions) else inverse
+
+    def add_flag(self, flags: np.ndarray, rows: np.ndarray, label, keys=()) -> None:
+        """Append ``label`` (text, or ``label(i)`` for row ``i``, reading only what ``keys``,
+        aligned with ``rows``, hold) to the flags of ``rows``, in place."""
+        if not len(rows):
+            return
+        inverse, first = _distinct([flags[rows], *keys], len(rows))
+        made = [
+            self.flag_sets.code(
+                (
+                    *self.flag_sets.values[flags[rows[i]]],
+                    label(rows[i]) if callable(label) else label,
+                )
+            )
+            for i in first
+        ]
+        flags[rows] = np.array(made, dtype=np.int64)[inverse]
+
 
 FUNCS = ("max", "min")
 
 
 def _review_templates(
     positions: np.ndarray, reviewed, row_spec: dict, context: _Context
-) -> list[str]:
-    """Why each enterprise needs review: which blank kept the row from deciding."""
+) -> np.ndarray:
+    """Why each enterprise needs review: which blank kept the row from deciding (coded)."""
     action = ACTION_ZH.get(row_spec["action"], row_spec["action"])
     ref = context.cite(row_spec["ref"])
     outcome = "" if row_spec["action"] == "review" else f"（适用则{action}）"
-    return [
-        context.blank_labels([c for c, blank in reviewed if blank[p]], int(p))
-        + f"，无法判断是否适用{ref}{outcome}，请县级核实后补填。"
-        for p in positions
+    inputs = context.inputs_all([c for c, _ in reviewed])
+
+    def text(i: int) -> str:
+        p = int(positions[i])
+        return (
+            context.blank_labels([c for c, blank in reviewed if blank[p]], p)
+            + f"，无法判断是否适用{ref}{outcome}，请县级核实后补填。"
+        )
+
+    keys = [blank[positions] for _, blank in reviewed]
+    keys.append(context.blank_code(inputs)[positions])
+    return context.text_codes(keys, len(positions), text)
+
+
+def _selector_keys(positions: np.ndarray, selectors: _Selectors, context: _Context) -> list:
+    """What the words about a group's blank selectors read: which (row, column) missed, and
+    which inputs of those columns are blank."""
+    inputs = context.inputs_all(selectors.columns)
+    return [selectors.code[positions], context.blank_code(inputs)[positions]]
+
+
+def _blank_review_part(
+    positions: np.ndarray, group: dict, context: _Context, selectors: _Selectors
+) -> _Part:
+    """``review`` for the enterprises of a group (without ``otherwise``) that no row decided
+    because a value on a row's path was blank: never ``none`` for a blank."""
+    outcome = _outcome({"id": f"{group['id']}:blank", "action": "review", "ref": ""})
+
+    def text(i: int) -> str:
+        p = int(positions[i])
+        columns, rows = selectors.at(p)
+        actions = "、".join(dict.fromkeys(ACTION_ZH.get(a, a) for a in rows.values()))
+        return (
+            context.blank_labels(columns, p)
+            + f"，无法判断是否适用{context.cite('; '.join(rows))}（适用则{actions}），"
+            "请县级核实后补填。"
+        )
+
+    keys = _selector_keys(positions, selectors, context)
+    templates = context.text_codes(keys, len(positions), text)
+    inverse, first = _distinct([selectors.code[positions]], len(positions))
+    refs = np.asarray(["; ".join(selectors.at(int(positions[i]))[1]) for i in first], dtype=object)[
+        inverse
     ]
+    flags = np.zeros(len(positions), dtype=np.int64)
+    return _Part(positions, outcome, templates, flags, refs)
 
 
 def _once_per_value(function, values: list) -> list:
@@ -865,92 +1092,209 @@ def _fill(template: str, values: dict) -> str:
         return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: str(values[m.group(1)]), template)
 
 
-def _reasons(g: pd.DataFrame, pos: np.ndarray, context: _Context) -> list[str]:
-    """The reason of every decision of a group: its template filled with the enterprise's
-    values and the outcome (:func:`_explain`, reading only the values a template names)."""
-    rows = _Rows(context.frame, pos)
-    columns = [c for c in g.columns if c not in ("flags",)]
-    outcomes = g[columns].to_dict("records")
-    return [
-        _fill(o["_template"], _Values(rows, int(p), o, context.specs))
-        for o, p in zip(outcomes, pos.tolist(), strict=True)
-    ]
+def _reasons(
+    g: pd.DataFrame, pos: np.ndarray, part: np.ndarray, templates: np.ndarray, context: _Context
+) -> np.ndarray:
+    """The reason of every decision of a group, coded: its template filled with the
+    enterprise's values and the outcome (:func:`_explain`, reading only the values a template
+    names), once per distinct combination of the template, the part (whose outcome is one)
+    and the values the template names."""
+    frame, table = context.frame, context.texts
+    varying = {  # outcome columns that differ within a part
+        "_pos": lambda: pos,
+        "deadline": lambda: read_codes(g["deadline"]),
+        "deadline_status": lambda: read_codes(g["deadline"]),
+        "rule_ref": lambda: read_codes(g["rule_ref"]),
+    }
+    specs = context.specs
+    columns = [c for c in g.columns if c != "flags"]
+    out = np.zeros(len(g), dtype=np.int64)
+    for template, rows in _split(templates):
+        text = table.values[template]
+        keys = [part[rows]]
+        for name in sorted(_template_names(text)):
+            reads: list[str] = [name]
+            if name == "zone_status_zh":
+                reads = ["zone_status", "zone_days_left"]
+            for spec in specs:
+                if name in (f"{spec.name}_text", f"{spec.name}_place"):
+                    reads += [spec.name_column, spec.nearest_column, spec.distance_column]
+            for column in reads:
+                if column is not None and column in frame:
+                    keys.append(context.read_codes(column)[pos[rows]])
+            if name in varying:
+                keys.append(varying[name]()[rows])
+        inverse, first = _distinct(keys, len(rows))
+        chosen = rows[first]
+        outcomes = g[columns].iloc[chosen].to_dict("records")
+        values = _Rows(frame, pos[chosen])
+        made = [
+            table.code(_fill(text, _Values(values, int(pos[i]), dict(o, _template=text), specs)))
+            for i, o in zip(chosen.tolist(), outcomes, strict=True)
+        ]
+        out[rows] = np.array(made, dtype=np.int64)[inverse]
+    return out
+
+
+def _outcome_column(parts: list[_Part], key: str, part: np.ndarray) -> pd.Series:
+    """One outcome column of a group's decisions in order, typed as the concatenation of the
+    parts' columns (each ``[value] * len``) types it."""
+    firsts = pd.concat(
+        [
+            pd.Series(
+                [p.outcome[key]]
+                if p.rule_ref is None or key != "rule_ref"
+                else p.rule_ref[:1].tolist()
+            )
+            for p in parts
+        ],
+        ignore_index=True,
+    )
+    return firsts.take(part).reset_index(drop=True)
 
 
 def _finish_group(
-    group_rows: pd.DataFrame,
-    group: dict,
-    context: _Context,
-    blank_selectors: dict[int, set[str]],
+    parts: list[_Part], group: dict, context: _Context, selectors: _Selectors
 ) -> pd.DataFrame:
     """Deadlines from columns, stop days, modifiers, county overrides and the reasons."""
     frame, policy, facts = context.frame, context.policy, context.facts
-    g = group_rows.sort_values("_pos", kind="stable").reset_index(drop=True)
-    pos = g["_pos"].to_numpy()
-    flags = g["flags"].to_numpy()  # the rows' own lists: appended to in place
-    for i in np.flatnonzero(np.isin(pos, np.fromiter(blank_selectors, dtype=np.int64))):
-        p = pos[i]
-        missing = sorted(blank_selectors.get(int(p), set()))
-        if missing and not any(f.startswith("blank:") for f in flags[i]):
-            flags[i].append("blank:" + ",".join(missing))
+    positions = np.concatenate([p.positions for p in parts])
+    order = np.argsort(positions, kind="stable")
+    pos = positions[order]
+    part = np.concatenate([np.full(len(p.positions), k) for k, p in enumerate(parts)])[order]
+    templates = np.concatenate([p.templates for p in parts])[order]
+    flags = np.concatenate([p.flags for p in parts])[order]
+    g = pd.DataFrame({"_pos": pos})
+    for key in parts[0].outcome:
+        g[key] = _outcome_column(parts, key, part)
+    refs = [p.rule_ref for p in parts if p.rule_ref is not None]
+    if refs:  # the blank reviews: a reference per enterprise
+        per_row = np.concatenate(
+            [
+                p.rule_ref if p.rule_ref is not None else np.full(len(p.positions), None, object)
+                for p in parts
+            ]
+        )[order]
+        rows = np.flatnonzero(
+            np.isin(part, [k for k, p in enumerate(parts) if p.rule_ref is not None])
+        )
+        g.loc[rows, "rule_ref"] = per_row[rows]
+    blanks = np.flatnonzero(selectors.any[pos])
+    if len(blanks):
+
+        def with_blanks(i: int) -> tuple:
+            current = context.flag_sets.values[flags[i]]
+            missing = selectors.at(int(pos[i]))[0]
+            if missing and not any(f.startswith("blank:") for f in current):
+                return (*current, "blank:" + ",".join(missing))
+            return current
+
+        inverse, first = _distinct([flags[blanks], selectors.code[pos[blanks]]], len(blanks))
+        made = [context.flag_sets.code(with_blanks(int(blanks[i]))) for i in first]
+        flags[blanks] = np.array(made, dtype=np.int64)[inverse]
     for column in g["_deadline_from"].dropna().unique():
-        rows = (g["_deadline_from"] == column) & (g["action"] != "review")
-        values = (
-            frame[column].to_numpy(dtype=object)[pos[rows.to_numpy()]] if column in frame else None
-        )
-        g.loc[rows, "deadline"] = (
-            [None if pd.isna(v) or v == "" else str(v)[:10] for v in values]
-            if values is not None
-            else None
-        )
+        rows = ((g["_deadline_from"] == column) & (g["action"] != "review")).to_numpy()
+        if column in frame:
+            values = frame[column].to_numpy(dtype=object)
+            chosen = pos[rows]
+            inverse, first = _distinct([context.read_codes(column)[chosen]], len(chosen))
+            read = [None if pd.isna(v) or v == "" else str(v)[:10] for v in values[chosen[first]]]
+            g.loc[rows, "deadline"] = (
+                list(np.asarray(read, dtype=object)[inverse]) if len(chosen) else []
+            )
+        else:
+            g.loc[rows, "deadline"] = None
     g["deadline_status"] = _once_per_value(
         lambda d: _deadline_status(d, context.as_of), g["deadline"].tolist()
     )
     season = _season_days(policy)
-    g["stop_days"] = _once_per_value(
-        lambda key: _stop_days_of(*key, season),
-        list(
-            zip(
-                g["action"].tolist(),
-                g["curtail_pct"].tolist(),
-                g["window_start"].tolist(),
-                g["window_end"].tolist(),
-                strict=True,
-            )
+    firsts = np.unique(part, return_index=True)[1]  # stop days: one per part
+    keys = zip(
+        *(
+            g[c].iloc[firsts].tolist()
+            for c in ("action", "curtail_pct", "window_start", "window_end")
         ),
+        strict=True,
     )
-    g["reason_zh"] = _reasons(g, pos, context)
+    days = np.empty(len(parts), dtype=object)
+    days[:] = [_stop_days_of(*key, season) for key in keys]
+    g["stop_days"] = days[part].tolist()
+    reasons = _reasons(g, pos, part, templates, context)
+    table = context.texts
     overdue = (g["deadline_status"] == "overdue").to_numpy()
     if overdue.any():
-        g.loc[overdue, "reason_zh"] = [
-            f"{text}（完成时限{date_zh(d)}，截至评估日{date_zh(context.as_of.isoformat())}"
-            f"已逾期{(context.as_of - dt.date.fromisoformat(d)).days}天）"
-            for text, d in zip(g.loc[overdue, "reason_zh"], g.loc[overdue, "deadline"], strict=True)
-        ]
+        rows = np.flatnonzero(overdue)
+        deadlines = g["deadline"].to_numpy(dtype=object)
+        as_of = context.as_of
+
+        def late(i: int) -> str:
+            d = deadlines[rows[i]]
+            return (
+                f"{table.values[reasons[rows[i]]]}（完成时限{date_zh(d)}，截至评估日"
+                f"{date_zh(as_of.isoformat())}已逾期{(as_of - dt.date.fromisoformat(d)).days}天）"
+            )
+
+        reasons[rows] = context.text_codes(
+            [reasons[rows], read_codes(g["deadline"])[rows]], len(rows), late
+        )
     for modifier in group.get("modifiers") or []:
         applies, _, _, _ = _row_status(frame, modifier["when"], facts, "fail")
         hit = applies[pos] & g["action"].isin(modifier.get("on_actions", ["curtail"])).to_numpy()
         # a modifier turning a percent into 以热定产 keeps it as the upper bound; one that keeps
         # the action (a shut-down heat supplier) only adds its duty as a flag
         suffix = ":upper_bound" if modifier["action"] == "heat_determined" else ""
-        for i in np.flatnonzero(hit):
-            flags[i].append(f"{modifier['id']}{suffix}")
+        rows = np.flatnonzero(hit)
+        context.add_flag(flags, rows, f"{modifier['id']}{suffix}")
         g.loc[hit, "action"] = modifier["action"]
         g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + modifier["ref"]
         g.loc[hit, "rule_id"] = g.loc[hit, "rule_id"] + "+" + modifier["id"]
-        g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + _cited(
-            modifier.get("reason_zh", ""), modifier["ref"]
-        )
+        cited = _cited(modifier.get("reason_zh", ""), modifier["ref"])
+        _append_text(context, reasons, rows, cited)
     for override in policy.raw.get("county_overrides") or []:
-        g = _apply_override(g, frame, override, season)
-    g["flags_zh"] = [
-        "；".join(dict.fromkeys(context.flag_zh(f, {"_pos": int(p)}) for f in flags)) + "。"
-        if flags
-        else ""
-        for flags, p in zip(g["flags"].tolist(), pos.tolist(), strict=True)
-    ]
-    g["flags"] = g["flags"].map(";".join)
+        g = _override(g, pos, override, season, reasons, flags, context)
+    g["reason_zh"] = _texts(reasons, table.values)
+    g["flags_zh"] = _flag_sentences(flags, pos, context)
+    joined = [";".join(f) for f in context.flag_sets.values]
+    g["flags"] = _texts(flags, joined)
     return g
+
+
+def _append_text(context: _Context, codes: np.ndarray, rows: np.ndarray, text: str) -> None:
+    """``texts[codes[rows]] + text``, coded, in place."""
+    if not len(rows):
+        return
+    table = context.texts
+    distinct, inverse = np.unique(codes[rows], return_inverse=True)
+    made = np.array([table.code(table.values[c] + text) for c in distinct], dtype=np.int64)
+    codes[rows] = made[inverse.reshape(-1)]
+
+
+def _flag_sentences(flags: np.ndarray, pos: np.ndarray, context: _Context):
+    """The flags of each decision as sentences for the county, once per distinct list of
+    flags and blanks among the columns they name."""
+    out = np.zeros(len(flags), dtype=np.int64)
+    table = context.texts
+    for code, rows in _split(flags):
+        current = context.flag_sets.values[code]
+        named = []
+        for flag in current:
+            kind, _, rest = flag.partition(":")
+            if kind == "unverified":
+                named.append(rest)
+            elif kind == "blank":
+                named += rest.split(",")
+        keys = [context.blank_code(context.inputs_all(named))[pos[rows]]] if named else []
+
+        def sentence(i: int, rows=rows, current=current) -> str:
+            p = int(pos[rows[i]])
+            return (
+                "；".join(dict.fromkeys(context.flag_zh(f, {"_pos": p}) for f in current)) + "。"
+                if current
+                else ""
+            )
+
+        out[rows] = context.text_codes(keys, len(rows), sentence)
+    return _texts(out, table.values)
 
 
 def _deadline_status(deadline: object, as_of: dt.date | None) -> str | None:
@@ -997,32 +1341,49 @@ def _stop_days_of(action, pct, window_start, window_end, season) -> float | None
     return None
 
 
-def _apply_override(g: pd.DataFrame, frame: pd.DataFrame, override: dict, season) -> pd.DataFrame:
+def _override(
+    g: pd.DataFrame,
+    pos: np.ndarray,
+    override: dict,
+    season,
+    reasons: np.ndarray,
+    flags: np.ndarray,
+    context: _Context,
+) -> pd.DataFrame:
     """A county raising a percent (never cutting it): recorded in flags, reference and reason."""
-    pos = g["_pos"].to_numpy()
-    county = (
-        frame["county"].astype(str).to_numpy()[pos]
-        if "county" in frame
-        else np.array([""] * len(g))
-    )
-    county = np.array([canonical_county(c) for c in county], dtype=object)
-    hit = (county == canonical_county(override["county"])) & g["action"].isin(
-        ["curtail", "heat_determined"]
-    ).to_numpy()
+    frame = context.frame
+    wanted = canonical_county(override["county"])
+    if "county" in frame:  # read as ``astype(str)`` reads it, once per distinct value
+        inverse, first = _distinct([context.read_codes("county")[pos]], len(pos))
+        text = frame["county"].iloc[pos[first]].astype(str).to_numpy()
+        county = np.asarray([canonical_county(c) == wanted for c in text], dtype=bool)[inverse]
+    else:
+        county = np.full(len(g), canonical_county("") == wanted)
+    hit = county & g["action"].isin(["curtail", "heat_determined"]).to_numpy()
     industries = override.get("industry")
     if industries:
         allowed = industries if isinstance(industries, list) else [industries]
-        hit &= frame["industry"].astype(str).isin(allowed).to_numpy()[pos]
+        hit &= _text_isin(frame["industry"], allowed)[pos]
     raised = float(override["min_pct"])
-    hit &= pd.to_numeric(g["curtail_pct"], errors="coerce").fillna(np.inf).to_numpy() < raised
-    for i in np.flatnonzero(hit):
-        g.at[i, "flags"].append(f"county_raise:{g.at[i, 'curtail_pct']:g}->{raised:g}")
+    pct = pd.to_numeric(g["curtail_pct"], errors="coerce").fillna(np.inf).to_numpy()
+    hit &= pct < raised
+    rows = np.flatnonzero(hit)
+    current = g["curtail_pct"].to_numpy(dtype=object)
+    context.add_flag(
+        flags,
+        rows,
+        lambda i: f"county_raise:{current[i]:g}->{raised:g}",
+        [read_codes(g["curtail_pct"].iloc[rows])],
+    )
     g.loc[hit, "curtail_pct"] = raised
     if season:
         g.loc[hit, "stop_days"] = stop_days(raised, season)
     g.loc[hit, "rule_ref"] = g.loc[hit, "rule_ref"] + "; " + str(override["ref"])
-    g.loc[hit, "reason_zh"] = g.loc[hit, "reason_zh"] + (
-        f"（{override['county']}提高至{raised:g}%，依据{cite_ref(str(override['ref']))}）"
+    _append_text(
+        context,
+        reasons,
+        rows,
+        f"（{override['county']}提高至{raised:g}%，依据{cite_ref(str(override['ref']))}）",
     )
     return g
 
@@ -1044,6 +1405,7 @@ def evaluate_policy(
     frame = add_derived(frame.reset_index(drop=True), policy)
     if _shared is not None:  # the tables of one evaluate() read the same rows
         _SHARED[id(frame)] = (*_shared, set(policy.raw.get("derived") or {}))
+    _MEMO.setdefault(id(frame), {})  # the masks are kept until the table is evaluated
     try:
         return _evaluate_policy(frame, policy, headers, as_date(as_of))
     finally:
@@ -1066,10 +1428,9 @@ def _evaluate_policy(
     for group in policy.raw.get("rules") or []:
         if not in_force_on(group, as_of):
             continue
-        chunks: list[pd.DataFrame] = []
+        parts: list[_Part] = []
         undecided = _scope_mask(frame, group.get("scope"), facts) & ~left_out
-        blank_selectors: dict[int, set[str]] = {}
-        missed_rows: dict[int, dict[str, str]] = {}
+        events: list[tuple[str, str, str, np.ndarray]] = []  # blanks that alone missed a row
         for row_spec in group["rows"]:
             if not in_force_on(row_spec, as_of) or _layer_missing(row_spec, context):
                 continue
@@ -1081,15 +1442,11 @@ def _evaluate_policy(
             hit = np.flatnonzero(applies & undecided)
             if hit.size:
                 unverified = [(f"unverified:{c}", m) for c, m in flagged]
-                chunks.append(
-                    _chunk(
-                        hit,
-                        outcome,
-                        _cited(row_spec.get("reason_zh", ""), row_spec["ref"]),
-                        unverified,
-                        row_spec.get("flags", []),
-                    )
+                template = context.texts.code(
+                    _cited(row_spec.get("reason_zh", ""), row_spec["ref"])
                 )
+                flags = context.flag_codes(hit, unverified, row_spec.get("flags", []))
+                parts.append(_Part(hit, outcome, np.full(hit.size, template), flags))
                 undecided[hit] = False
             to_review = np.flatnonzero(review & undecided)
             if to_review.size:
@@ -1103,38 +1460,42 @@ def _evaluate_policy(
                     window_end=None,
                 )
                 labels = [(f"blank:{c}", m) for c, m in reviewed]
-                chunks.append(_chunk(to_review, review_outcome, templates, labels, []))
+                flags = context.flag_codes(to_review, labels, [])
+                parts.append(_Part(to_review, review_outcome, templates, flags))
                 undecided[to_review] = False
             misses = _blank_misses(
                 frame, when, facts, row_spec.get("on_blank", "flag"), row_spec["action"]
             )
             for column, near_miss in misses:
-                for p in np.flatnonzero(undecided & near_miss):
-                    blank_selectors.setdefault(int(p), set()).add(column)
-                    missed_rows.setdefault(int(p), {})[row_spec["ref"]] = row_spec["action"]
+                missed = undecided & near_miss
+                if missed.any():
+                    events.append((row_spec["ref"], row_spec["action"], column, missed))
+        selectors = _Selectors(events, len(frame))
         otherwise = group.get("otherwise")
         rest = np.flatnonzero(undecided)
-        blanks = np.isin(rest, np.fromiter(blank_selectors, dtype=np.int64))
+        blanks = selectors.any[rest]
         if not otherwise and blanks.any():
-            chunks.append(
-                _blank_review_chunk(rest[blanks], group, context, blank_selectors, missed_rows)
-            )
+            parts.append(_blank_review_part(rest[blanks], group, context, selectors))
             rest = rest[~blanks]
         if otherwise and rest.size:
             outcome = _outcome(dict(otherwise, id=f"{group['id']}:otherwise"))
             cited = _cited(otherwise.get("reason_zh", ""), otherwise["ref"])
-            templates = [cited] * len(rest)
-            for i in np.flatnonzero(np.isin(rest, np.fromiter(blank_selectors, dtype=np.int64))):
-                p = int(rest[i])
-                templates[i] = (
-                    context.blank_labels(sorted(blank_selectors[p]), p)
-                    + "，无法选定适用条款；"
-                    + cited
-                )
-            chunks.append(_chunk(rest, outcome, templates, [], otherwise.get("flags", [])))
-        if chunks:
-            rows = pd.concat(chunks, ignore_index=True)
-            groups.append(_finish_group(rows, group, context, blank_selectors))
+            templates = np.full(len(rest), context.texts.code(cited), dtype=np.int64)
+            chosen = np.flatnonzero(selectors.any[rest])
+            if chosen.size:
+                at = rest[chosen]
+
+                def text(i: int, at=at, cited=cited, selectors=selectors) -> str:
+                    p = int(at[i])
+                    columns = selectors.at(p)[0]
+                    return context.blank_labels(columns, p) + "，无法选定适用条款；" + cited
+
+                keys = _selector_keys(at, selectors, context)
+                templates[chosen] = context.text_codes(keys, len(at), text)
+            flags = context.flag_codes(rest, [], otherwise.get("flags", []))
+            parts.append(_Part(rest, outcome, templates, flags))
+        if parts:
+            groups.append(_finish_group(parts, group, context, selectors))
     if not groups:
         return pd.DataFrame(columns=DECISION_COLUMNS)
     out = pd.concat(groups, ignore_index=True).sort_values("_pos", kind="stable")
@@ -1153,31 +1514,6 @@ def _layer_missing(row_spec: dict, context: _Context) -> bool:
             if distance is None or pd.to_numeric(distance, errors="coerce").isna().all():
                 return True
     return False
-
-
-def _blank_review_chunk(
-    positions: np.ndarray,
-    group: dict,
-    context: _Context,
-    blank_selectors: dict[int, set[str]],
-    missed_rows: dict[int, dict[str, str]],
-) -> pd.DataFrame:
-    """``review`` for the enterprises of a group (without ``otherwise``) that no row decided
-    because a value on a row's path was blank: never ``none`` for a blank."""
-    refs = list(dict.fromkeys(ref for p in positions for ref in missed_rows[int(p)]))
-    outcome = _outcome({"id": f"{group['id']}:blank", "action": "review", "ref": "; ".join(refs)})
-    templates = []
-    for p in positions:
-        rows = missed_rows[int(p)]
-        actions = "、".join(dict.fromkeys(ACTION_ZH.get(a, a) for a in rows.values()))
-        templates.append(
-            context.blank_labels(sorted(blank_selectors[int(p)]), int(p))
-            + f"，无法判断是否适用{context.cite('; '.join(rows))}（适用则{actions}），"
-            "请县级核实后补填。"
-        )
-    chunk = _chunk(positions, outcome, templates, [], [])
-    chunk["rule_ref"] = ["; ".join(missed_rows[int(p)]) for p in positions]
-    return chunk
 
 
 def evaluate(
