@@ -134,19 +134,21 @@ def _factorizable(values: pd.Series) -> bool:
     )
 
 
-def _blank(values: pd.Series) -> np.ndarray:
+def _blank(values: pd.Series, coded: tuple | None = None) -> np.ndarray:
+    """Where a value is blank. ``coded``: ``pd.factorize(values)`` when known."""
     if _factorizable(values):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = coded or pd.factorize(values, use_na_sentinel=True)
         blank = [str(u).strip() in BLANK_TEXTS for u in uniques]
         return np.asarray([*blank, True], dtype=bool)[codes]  # code -1 (missing): blank
     text = values.astype(object)
     return (text.isna() | text.astype(str).str.strip().isin(list(BLANK_TEXTS))).to_numpy()
 
 
-def _text_isin(values: pd.Series, options: list[str]) -> np.ndarray:
-    """``values.astype(str).isin(options)``, decided once per distinct value where it can be."""
+def _text_isin(values: pd.Series, options: list[str], coded: tuple | None = None) -> np.ndarray:
+    """``values.astype(str).isin(options)``, decided once per distinct value where it can be
+    (``coded``: ``pd.factorize(values)`` when known)."""
     if _factorizable(values):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = coded or pd.factorize(values, use_na_sentinel=True)
         wanted = set(options)
         hit = [str(u) in wanted for u in uniques]
         missing = values[codes < 0]
@@ -177,8 +179,25 @@ def column_blank(frame: pd.DataFrame, column: str) -> np.ndarray:
     if memo is None:
         memo = _COLUMN_BLANKS.setdefault(id(frame), {})
     if column not in memo:
-        memo[column] = _blank(frame[column]) if column in frame else np.ones(len(frame), bool)
+        if column in frame:
+            coded = column_factorized(frame, column) if _factorizable(frame[column]) else None
+            memo[column] = _blank(frame[column], coded)
+        else:
+            memo[column] = np.ones(len(frame), bool)
     return memo[column]
+
+
+def column_factorized(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(frame[column])`` (-1 for a blank), once per frame and column (shared as
+    :func:`column_blank`)."""
+    shared, _, derived = _SHARED.get(id(frame), (None, None, set()))
+    memo = shared if shared is not None and column not in derived else None
+    if memo is None:
+        memo = _COLUMN_BLANKS.setdefault(id(frame), {})
+    key = ("factorized", column)
+    if key not in memo:
+        memo[key] = pd.factorize(frame[column], use_na_sentinel=True)
+    return memo[key]
 
 
 def object_codes(values: pd.Series) -> tuple[np.ndarray, list]:
@@ -260,7 +279,8 @@ def _condition_masks(
         truth = values.astype("boolean")
         ok = truth.isin([bool(o) for o in options]).fillna(False).to_numpy(dtype=bool)
     else:
-        ok = _text_isin(values, [str(o) for o in options])
+        coded = column_factorized(frame, column) if column in frame else None
+        ok = _text_isin(values, [str(o) for o in options], coded if _factorizable(values) else None)
     return ok & ~blank, blank, kind
 
 
@@ -276,7 +296,10 @@ def _contains(
         columns.append(frame["county_input"])
     ok = np.zeros(len(frame), dtype=bool)
     for series in columns:
-        if _factorizable(series):  # folded once per distinct value
+        if _factorizable(series) or (
+            pd.api.types.is_object_dtype(series.dtype)
+            and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+        ):  # folded once per distinct value (text only: every blank folds to "")
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             hit = [wanted in schema.normalize_text(u) for u in uniques]
             ok |= np.asarray([*hit, not wanted], dtype=bool)[codes]  # a blank folds to ""
@@ -690,13 +713,14 @@ def read_codes(values: pd.Series) -> np.ndarray:
     ):
         codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
         blank = codes < 0
-        if blank.any():  # None, NaN and <NA> apart
-            kinds = pd.factorize(values[blank].map(repr))[0]
+        if blank.any():  # None, NaN and <NA> apart (a blank reads as its type has it)
+            kinds = pd.factorize(_TYPE_OF(values.to_numpy()[blank]))[0]
             codes[blank] = -1 - kinds
         return codes
     return pd.factorize(values.astype(object).map(repr))[0].astype(np.int64)
 
 
+_TYPE_OF = np.frompyfunc(type, 1, 1)
 _FIELD = re.compile(r"\{(\w+)")
 
 
@@ -1015,8 +1039,8 @@ class _Rows:
 
     def value(self, column: str, p: int):
         if column not in self.columns:
-            rows = self.frame[[column]].iloc[self.positions]
-            self.columns[column] = rows.to_dict("list")[column]
+            rows = self.frame[column].iloc[self.positions]  # read as ``to_dict`` reads it
+            self.columns[column] = pd.DataFrame({column: rows}).to_dict("list")[column]
         return self.columns[column][self.index[p]]
 
     def get(self, column: str | None, p: int):
@@ -1499,7 +1523,11 @@ def _evaluate_policy(
     if not groups:
         return pd.DataFrame(columns=DECISION_COLUMNS)
     out = pd.concat(groups, ignore_index=True).sort_values("_pos", kind="stable")
-    out["id"] = frame["id"].to_numpy()[out["_pos"].to_numpy()]
+    ids = frame["id"]
+    if ids.dtype == _TEXT_DTYPE:  # taken as text, not read out and inferred again
+        out["id"] = ids.array.take(out["_pos"].to_numpy())
+    else:
+        out["id"] = ids.to_numpy()[out["_pos"].to_numpy()]
     out["policy"] = policy.id
     return out[DECISION_COLUMNS].reset_index(drop=True)
 
