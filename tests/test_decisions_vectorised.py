@@ -315,3 +315,168 @@ def test_excluded_reasons_as_codes_like_the_list():
     assert out.tolist() == [True, False, True, False]  # the park, read in the planner's text
     assert reasons[0] and reasons[0] == reasons[2] and reasons[1] is None and reasons[3] is None
     assert "依据" in reasons[0]
+
+
+# --- the words of a table decided once per distinct combination of what they read -------------
+
+READ_SERIES = {
+    **SERIES,
+    "float_signed": pd.Series([0.0, -0.0, np.nan, 0.0, -0.0, 1.5]),
+    "object_text": pd.Series(["甲", None, np.nan, pd.NA, "甲", "", None], dtype=object),
+    "object_blank": pd.Series([None, np.nan, None, pd.NA], dtype=object),
+    "boolean": pd.Series([True, None, False, True], dtype="boolean"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_SERIES))
+def test_read_codes_equal_only_where_the_values_read_the_same(name):
+    values = READ_SERIES[name]
+    codes = decisions.read_codes(values)
+    read = pd.DataFrame({"v": values}).to_dict("list")["v"]  # as a reason reads a value
+    for i in range(len(values)):
+        for j in range(len(values)):
+            if codes[i] == codes[j]:  # one reading for the code (a blank may split: harmless)
+                assert repr(read[i]) == repr(read[j]), (i, j)
+                assert type(read[i]) is type(read[j]), (i, j)
+    distinct = {(type(v), repr(v)) for v in read}
+    assert len(set(codes.tolist())) <= len(distinct) + 3  # split only by the kind of blank
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 3), min_size=6, max_size=6), min_size=1, max_size=4))
+def test_distinct_combinations_like_tuples(keys):
+    keys = [np.array(k) for k in keys]
+    inverse, first = decisions._distinct(keys, 6)
+    rows = list(zip(*(k.tolist() for k in keys), strict=True))
+    for i in range(6):
+        assert rows[first[inverse[i]]] == rows[i]  # the first row of its combination ...
+        for j in range(6):
+            assert (inverse[i] == inverse[j]) == (rows[i] == rows[j])  # ... and no other
+    assert sorted(first.tolist()) == sorted({rows.index(r) for r in rows})
+
+
+def test_combinations_of_many_keys_stay_exact():
+    rng = np.random.default_rng(3)
+    keys = [rng.integers(0, 2, 500) for _ in range(90)]  # 2**90: re-coded on the way
+    combined = decisions._combine(keys, 500)
+    rows = [tuple(int(k[i]) for k in keys) for i in range(500)]
+    for i in range(0, 500, 7):
+        for j in range(0, 500, 11):
+            assert (combined[i] == combined[j]) == (rows[i] == rows[j])
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "距{near_city_text}，{industry:>4}限产{curtail_pct}%",
+        "{name.upper}与{zone_status_zh}{{字面}}{pm_ref:.1f}",
+        "未闭合{industry",
+        "{0}{}{a[1]}",
+    ],
+)
+def test_template_names_hold_every_value_a_template_reads(template):
+    read: list[str] = []
+
+    class Spy(dict):
+        def __missing__(self, key):
+            read.append(key)
+            return "值"
+
+    decisions._fill(template, Spy())
+    assert set(read) <= decisions._template_names(template)
+
+
+def test_selectors_like_the_dictionaries_per_enterprise():
+    rng = np.random.default_rng(5)
+    events = [
+        (ref, action, column, rng.random(30) < 0.3)
+        for ref, action, column in [
+            ("二、1", "curtail", "industry"),
+            ("二、2", "exempt", "subtype"),
+            ("二、1", "stop_season", "fuel"),  # a reference again: its action replaced
+            ("二、3", "curtail", "industry"),
+        ]
+    ]
+    selectors = decisions._Selectors(events, 30)
+    for p in range(30):
+        blank_selectors: set[str] = set()
+        missed_rows: dict[str, str] = {}
+        for ref, action, column, mask in events:
+            if mask[p]:
+                blank_selectors.add(column)
+                missed_rows[ref] = action
+        columns, missed = selectors.at(p)
+        assert columns == sorted(blank_selectors)
+        assert list(missed.items()) == list(missed_rows.items())
+        assert selectors.any[p] == bool(blank_selectors)
+    for p in range(30):
+        for q in range(30):
+            if selectors.code[p] == selectors.code[q]:
+                assert selectors.at(p) == selectors.at(q)
+
+
+def _context(frame):
+    policy = load_policies(("jinzhong-2019",))[0]
+    return decisions._Context(policy, frame, set())
+
+
+def test_flag_codes_like_listing_each_enterprise():
+    rng = np.random.default_rng(8)
+    context = _context(pd.DataFrame({"x": range(40)}))
+    labels = [(f"unverified:c{k}", rng.random(40) < 0.4) for k in range(3)]
+    positions = np.flatnonzero(rng.random(40) < 0.7)
+    codes = context.flag_codes(positions, labels, ["fixed"])
+    for code, p in zip(codes, positions, strict=True):
+        want = ["fixed", *(label for label, mask in labels if mask[p])]
+        assert list(context.flag_sets.values[code]) == want
+    flags = codes.copy()
+    rows = np.arange(0, len(flags), 3)
+    pct = np.array([30.0, 50, -0.0, 30] * 20)[: len(flags)]
+    context.add_flag(
+        flags, rows, lambda i: f"raise:{pct[i]:g}", [decisions.read_codes(pd.Series(pct[rows]))]
+    )
+    for i, (before, after) in enumerate(zip(codes, flags, strict=True)):
+        extra = (f"raise:{pct[i]:g}",) if i in set(rows) else ()
+        assert context.flag_sets.values[after] == context.flag_sets.values[before] + extra
+
+
+def test_blank_words_once_per_pattern_like_each_enterprise():
+    frame = pd.DataFrame(
+        {
+            "boiler_tph": [35.0, np.nan, np.nan, 10.0, np.nan],
+            "fuel": pd.Series(["coal", None, "", "gas", None], dtype=object),
+            "industry": pd.Series([None, "boiler", None, "", "boiler"], dtype="str"),
+        }
+    )
+    context = _context(frame)
+    reviewed = [(c, decisions.column_blank(frame, c)) for c in ("boiler_tph", "fuel")]
+    positions = np.array([0, 1, 2, 4])
+    row_spec = {"action": "curtail", "ref": "jinzhong-2019 §二4"}
+    got = decisions._review_templates(positions, reviewed, row_spec, context)
+    for code, p in zip(got, positions, strict=True):
+        want = (
+            context.blank_labels([c for c, blank in reviewed if blank[p]], int(p))
+            + f"，无法判断是否适用{context.cite(row_spec['ref'])}"
+            + f"（适用则{decisions.ACTION_ZH['curtail']}），请县级核实后补填。"
+        )
+        assert context.texts.values[code] == want
+
+
+@pytest.mark.parametrize("kind", ["str", "object"])
+def test_contains_folds_text_columns_like_each_value(kind):
+    frame = pd.DataFrame(
+        {
+            "county": pd.Series(["沙坡头区", "沙坡头区", None, "中宁县", "沙坡头区"], dtype=kind),
+            "county_input": pd.Series(
+                ["中卫 工业园区", None, "ｘ中卫工业园区", np.nan, ""], dtype=kind
+            ),
+        }
+    )
+    blank = decisions.column_blank(frame, "county")
+    ok, left = decisions._contains(frame, "county", "中卫工业园区", frame["county"], blank.copy())
+    folded = frame["county_input"].map(
+        lambda v: "" if v is None or pd.isna(v) else decisions.schema.normalize_text(v)
+    )
+    want = folded.str.contains("中卫工业园区", regex=False).to_numpy(dtype=bool)
+    assert ok.tolist() == want.tolist()
+    assert left.tolist() == (blank & ~want).tolist()
