@@ -7,6 +7,7 @@ Kept apart from :mod:`spatial.export.excel` so the lists and this sheet change i
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -73,60 +74,112 @@ def emission_sheet_rows(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     order = {action: rank for rank, action in enumerate(ACTIONS)}
     frame = table.assign(county=table["county"].fillna(NO_COUNTY))
+    arrays = _Arrays(frame)
     out = []
-    for county, mine in frame.groupby("county", sort=True):
+    counties = frame.groupby("county", sort=True).indices
+    for county in sorted(counties):
+        mine = counties[county]
+        groups: dict[tuple, list[int]] = {}  # (period, action) in order of appearance
+        for i in mine.tolist():
+            key = (arrays.period[i], arrays.action[i])
+            if key[0] == key[0] and key[1] == key[1]:  # pandas leaves out a missing key
+                groups.setdefault(key, []).append(i)
         rows = []
-        for (period, action), part in mine.groupby(["period", "action"], sort=False):
+        for (period, action), part in groups.items():
             basis = "待研判年排放量" if action in UNDECIDED else "减排量"
             rows.append(
-                _row(part, county, ACTION_ZH.get(action, action), period, basis)
+                _row(arrays, np.array(part), county, ACTION_ZH.get(action, action), period, basis)
                 | {"_key": (list(PERIOD_ZH).index(period), order.get(action, len(order)))}
             )
         rows.sort(key=lambda r: r.pop("_key"))
         out += rows
-        out += _subtotals(mine, f"{county} 小计")
-    out += _subtotals(frame, "合计")
+        out += _subtotals(arrays, mine, f"{county} 小计")
+    out += _subtotals(arrays, np.arange(len(frame)), "合计")
     return pd.DataFrame(out)
 
 
-def _row(part: pd.DataFrame, county: str, measure: str, period: str, basis: str) -> dict:
-    """One line of the sheet from the emission rows it sums (each plant once per pollutant)."""
+class _Arrays:
+    """The columns of the emission table the sheet sums, as arrays (ids as codes, -1 missing)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.ids = pd.factorize(frame["id"])[0]
+        self.pollutant, self._pollutants = pd.factorize(frame["pollutant"])
+        self.status, self._statuses = pd.factorize(frame["status"])
+        self.period = frame["period"].tolist()
+        self.action = frame["action"].tolist()
+        self.periods = frame["period"].to_numpy(dtype=object)
+        self.undecided = frame["action"].isin(UNDECIDED).to_numpy()
+        self.counted = frame["counted"].to_numpy(dtype=bool)
+        self.avoided = frame["avoided_t"].to_numpy(dtype=float)
+        self.annual = frame["annual_t"].to_numpy(dtype=float)
+
+    def pollutant_code(self, value: str) -> int:
+        """The code of a pollutant in :attr:`pollutant` (-2: not in the table)."""
+        found = np.flatnonzero(np.asarray(self._pollutants, dtype=object) == value)
+        return int(found[0]) if len(found) else -2
+
+    def status_code(self, value: str) -> int:
+        """The code of a status in :attr:`status` (-2: not in the table)."""
+        found = np.flatnonzero(np.asarray(self._statuses, dtype=object) == value)
+        return int(found[0]) if len(found) else -2
+
+
+def _plants(codes: np.ndarray) -> int:
+    """Distinct enterprises among ``codes`` (missing ids not counted, as ``nunique``)."""
+    return len(np.unique(codes[codes >= 0]))
+
+
+def _sum(values: np.ndarray) -> float:
+    """``Series.sum`` of ``values``: missing as 0, summed in their order."""
+    return np.where(np.isnan(values), 0.0, values).sum()
+
+
+def _row(
+    arrays: _Arrays, part: np.ndarray, county: str, measure: str, period: str, basis: str
+) -> dict:
+    """One line of the sheet from the emission rows ``part`` (positions) it sums (each plant
+    once per pollutant)."""
+    ids, status = arrays.ids[part], arrays.status[part]
     row = {
         "county": county,
         "measure": measure,
         "period": PERIOD_ZH[period],
         "basis": basis,
-        "plants": int(part["id"].nunique()),
-        "not_quantified": int(part.loc[part["status"] == "not_quantified", "id"].nunique()),
+        "plants": _plants(ids),
+        "not_quantified": _plants(ids[status == arrays.status_code("not_quantified")]),
     }
+    pollutants = arrays.pollutant[part]
     for p in POLLUTANTS:
-        mine = part[part["pollutant"] == p]
+        mine = part[pollutants == arrays.pollutant_code(p)]
         if basis == "减排量":
-            computed = mine[mine["status"].isin(["avoided", "zero"])]
-            value = mine.loc[mine["counted"], "avoided_t"].sum()
-            lacking = mine[mine["status"] == "no_data"]
+            state = arrays.status[mine]
+            done = [arrays.status_code("avoided"), arrays.status_code("zero")]
+            computed = np.isin(state, done).sum()
+            value = _sum(arrays.avoided[mine][arrays.counted[mine]])
+            lacking = arrays.ids[mine][state == arrays.status_code("no_data")]
         else:
-            mine = mine.drop_duplicates("id")
-            computed = mine[mine["annual_t"].notna()]
-            value = computed["annual_t"].sum()
-            lacking = mine[mine["annual_t"].isna()]
-        row[f"{p}_t"] = round(float(value), 3) if len(computed) else None
-        row[f"{p}_no_data"] = int(lacking["id"].nunique())
+            _, first = np.unique(arrays.ids[mine], return_index=True)
+            mine = mine[np.sort(first)]  # each plant once: its first row
+            annual = arrays.annual[mine]
+            known = ~np.isnan(annual)
+            computed = known.sum()
+            value = _sum(annual[known])
+            lacking = arrays.ids[mine][~known]
+        row[f"{p}_t"] = round(float(value), 3) if computed else None
+        row[f"{p}_no_data"] = _plants(lacking)
     return row
 
 
-def _subtotals(table: pd.DataFrame, label: str) -> list[dict]:
+def _subtotals(arrays: _Arrays, rows: np.ndarray, label: str) -> list[dict]:
     """Per period, the reductions summed, and apart the annual emissions under review."""
     out = []
-    for period in (p for p in PERIOD_ZH if (table["period"] == p).any()):
-        rows = table[table["period"] == period]
-        review = rows[rows["status"] == "review"]
-        for basis, part in (
-            ("减排量", rows[~rows["action"].isin(UNDECIDED)]),
-            ("待研判年排放量", review),
-        ):
+    periods = arrays.periods[rows]
+    for period in (p for p in PERIOD_ZH if (periods == p).any()):
+        mine = rows[periods == period]
+        review = mine[arrays.status[mine] == arrays.status_code("review")]
+        for basis, part in (("减排量", mine[~arrays.undecided[mine]]), ("待研判年排放量", review)):
             if len(part):
-                out.append(_row(part, label, "—", period, basis))
+                out.append(_row(arrays, part, label, "—", period, basis))
     return out
 
 
