@@ -52,7 +52,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from spatial.decisions import distance_zh
 from spatial.export.atomic import atomic_path
 from spatial.export.excel_emissions import write_emission_sheet
-from spatial.export.xlsx_stream import Book, CellFormats, Sheet, Style, clean_text, copy_sheet
+from spatial.export.xlsx_stream import (
+    Book,
+    CellFormats,
+    Sheet,
+    Style,
+    clean_column,
+    clean_text,
+    copy_sheet,
+)
 from spatial.policy import (
     ACTIONS,
     Policy,
@@ -504,7 +512,7 @@ def _merge_measures(decisions: pd.DataFrame) -> pd.DataFrame:
     once = (size == 1).to_numpy()
     single = frame[once].copy()
     for key, sep in MERGED_TEXTS.items():
-        values = single[key] if key in single else [None] * len(single)
+        values = single[key].tolist() if key in single else [None] * len(single)
         cache: dict = {}
         single[key] = [
             cache[v] if v in cache else cache.setdefault(v, _texts([v], sep)) for v in values
@@ -768,12 +776,13 @@ def _column_values(column: Column, rows: pd.DataFrame) -> list:
     """The cells of one column of a printed list, top to bottom."""
     if column.key == "seq":
         return list(range(1, len(rows) + 1))
-    values = rows[column.key].tolist() if column.key in rows else [None] * len(rows)
+    if column.key not in rows:
+        return [None] * len(rows)
     if column.kind == "int":
-        return _ints(values)
+        return _ints(rows[column.key].tolist())
     if column.kind == "date":
-        return [_as_date(v) for v in values]
-    return [neutralise(v) for v in values]
+        return [_as_date(v) for v in rows[column.key].tolist()]
+    return clean_column(rows[column.key])
 
 
 def write_list(
@@ -1070,7 +1079,7 @@ def _write_book(
         {*rows["county"]}
         | {
             str(c).strip()
-            for c in enterprises.get("county", pd.Series(dtype=object)).dropna()
+            for c in enterprises.get("county", pd.Series(dtype=object)).dropna().unique()
             if str(c).strip()
         }
     )
@@ -1285,7 +1294,8 @@ def _write_summary(
     link: list[str],
     draft_note: str,
 ) -> None:
-    actions = [a for a in ACTIONS if a in set(rows["action"])]
+    present_actions = set(rows["action"])
+    actions = [a for a in ACTIONS if a in present_actions]
     labels = [
         "县（区、市）",
         *(ACTION_ZH.get(a, a) for a in actions),
@@ -1311,16 +1321,19 @@ def _write_summary(
     sheet.put(row, 1, "一、各县（区、市）管控措施条数", SECTION_STYLE)
     row += 1
     _header_row(sheet, row, labels + [""] * (table_width - n), widths)
-    listed = [c for c in counties if (rows["county"] == c).any()]
-    by_county = dict(tuple(rows.groupby("county", sort=False))) if len(rows) else {}
+    present = set(rows["county"])
+    listed = [c for c in counties if c in present]
+    per_action = rows.groupby(["county", "action"]).size().to_dict() if len(rows) else {}
+    per_county = rows.groupby("county").size().to_dict() if len(rows) else {}
+    plants = rows.groupby("county")["id"].nunique().to_dict() if len(rows) else {}
     for county in listed:
         row += 1
-        mine = by_county[county]
-        counts = [int((mine["action"] == a).sum()) for a in actions]
+        counts = [int(per_action.get((county, a), 0)) for a in actions]
         _body_row(
             sheet,
             row,
-            [county, *counts, len(mine), mine["id"].nunique()] + [""] * (table_width - n),
+            [county, *counts, int(per_county[county]), int(plants[county])]
+            + [""] * (table_width - n),
             widths,
         )
     row += 1
@@ -1433,14 +1446,16 @@ FULL_WIDTHS = {"name": 24, "reason_zh": 60, "flags_zh": 30, "cite": 24, "documen
 
 
 def _full_values(rows: pd.DataFrame, column: str) -> list:
-    values = rows[column].tolist() if column in rows else [None] * len(rows)
+    if column not in rows:
+        return [None] * len(rows)
+    values = rows[column]
     if column == "deadline":
-        return [_as_date(v) for v in values]
+        return [_as_date(v) for v in values.tolist()]
     if column in ("curtail_pct", "stop_days", "dist_builtup_m"):
-        return _ints(values)
+        return _ints(values.tolist())
     if column in ("lon", "lat"):
-        return [_number(v) for v in values]
-    return [neutralise(v) for v in values]
+        return [_number(v) for v in values.tolist()]
+    return clean_column(values)
 
 
 def _write_full_data(book: Book, name: str, rows: pd.DataFrame, day: str) -> None:

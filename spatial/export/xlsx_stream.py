@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 import xlsxwriter.worksheet
@@ -152,6 +153,21 @@ def _inline_text(text: str) -> tuple[str, bool]:
     if _XML_SPECIAL.search(text):
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text, preserve
+
+
+def clean_column(values: pd.Series) -> list:
+    """:func:`clean_text` of every value of a column, as a list; text columns are checked for
+    control characters all at once."""
+    if isinstance(values.dtype, pd.StringDtype) or values.dtype.kind == "f":
+        out = values.tolist()
+        for i in np.flatnonzero(values.isna().to_numpy()).tolist():
+            out[i] = None
+        if isinstance(values.dtype, pd.StringDtype):
+            dirty = values.str.contains(CONTROL.pattern, regex=True, na=False).to_numpy()
+            for i in np.flatnonzero(dirty).tolist():
+                out[i] = CONTROL.sub(" ", out[i])
+        return out
+    return [clean_text(v) for v in values.tolist()]
 
 
 class Book:
@@ -321,28 +337,32 @@ class Sheet:
         quoted = f' s="{index(style.text.quoted())}" t="inlineStr"><is><t'
         number = f' s="{index(style.number)}"><v>'
         date = f' s="{index(style.date)}"><v>'
+        tails: dict[str, str] = {}  # a column's texts repeat (county, measure, clause...)
         out = []
         append = out.append
         for r, value in enumerate(values, first_row):
-            ref = f'<c r="{letter}{r}"'
             if value is None or value == "":
-                append(ref + blank)
+                tail = blank
             elif isinstance(value, str):
-                if len(value) > 16383 and _utf16_len(value) > 32767:
-                    value = _utf16_truncate(value, 32767)
-                head = quoted if value.startswith(QUOTED) else text
-                escaped, preserve = _inline_text(value)
-                space = ' xml:space="preserve"' if preserve else ""
-                append(f"{ref}{head}{space}>{escaped}</t></is></c>")
+                tail = tails.get(value)
+                if tail is None:
+                    shown = value
+                    if len(shown) > 16383 and _utf16_len(shown) > 32767:
+                        shown = _utf16_truncate(shown, 32767)
+                    head = quoted if shown.startswith(QUOTED) else text
+                    escaped, preserve = _inline_text(shown)
+                    space = ' xml:space="preserve"' if preserve else ""
+                    tail = tails[value] = f"{head}{space}>{escaped}</t></is></c>"
             elif isinstance(value, bool):
-                append(f'{ref} s="{index(style.number)}" t="b"><v>{int(value)}</v></c>')
+                tail = f' s="{index(style.number)}" t="b"><v>{int(value)}</v></c>'
             elif isinstance(value, dt.date):
                 serial = _datetime_to_excel_datetime(value, False, False)
-                append(f"{ref}{date}{serial:.16G}</v></c>")
+                tail = f"{date}{serial:.16G}</v></c>"
             elif isinstance(value, numbers.Real) and math.isfinite(value):
-                append(f"{ref}{number}{value:.16G}</v></c>")
+                tail = f"{number}{value:.16G}</v></c>"
             else:
                 raise ValueError(f"cell {letter}{r}: cannot stream {value!r}")
+            append(f'<c r="{letter}{r}"{tail}')
         return out
 
     def merge(self, row: int, first: int, last: int, value: object, style: Style) -> None:
