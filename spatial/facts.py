@@ -16,8 +16,9 @@ import pandas as pd
 
 from spatial import schema
 from spatial.errors import LayerError
-from spatial.geodesic import WGS84, geodesic_buffer
+from spatial.geodesic import WGS84, geodesic_buffers
 from spatial.measure import (
+    THREADS,
     nearest_line,
     nearest_point,
     nearest_polygon,
@@ -209,7 +210,7 @@ def fact_buffers(
                 "policy": spec.policy,
                 "rule_ref": spec.ref,
             },
-            geometry=[geodesic_buffer(g, spec.within_m) for g in chosen.geometry],
+            geometry=geodesic_buffers(chosen.geometry.values, spec.within_m, threads=THREADS),
             crs=WGS84,
         )
     return out

@@ -28,6 +28,7 @@ centred one degree south of it (due north: x 0, y the geodesic distance):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,9 +114,51 @@ def geodesic_buffer(geom: shapely.Geometry, distance_m: float, quad_segs: int = 
     return plane.to_lonlat(buffered)
 
 
-def geodesic_buffers(geoms: Iterable[shapely.Geometry], distance_m: float) -> list:
-    """:func:`geodesic_buffer` for each geometry."""
-    return [geodesic_buffer(g, distance_m) for g in geoms]
+def geodesic_buffers(
+    geoms: Iterable[shapely.Geometry], distance_m: float, quad_segs: int = 128, threads: int = 1
+) -> list:
+    """:func:`geodesic_buffer` for each geometry: the same polygons, computed all at once.
+
+    Each geometry keeps its own azimuthal plane (centred on its centroid), but the geodesic
+    problems of all their vertices go to GeographicLib in one call each way and the planar
+    buffers to GEOS as one array, split over ``threads`` (both release the GIL): no
+    transformer or Python call per geometry (the 20,000 display buffers of a provincial run
+    took 18 s one by one, issue 19).
+
+    >>> one = geodesic_buffer(shapely.Point(112.5, 37.8), 10_000)
+    >>> (many,) = geodesic_buffers([shapely.Point(112.5, 37.8)], 10_000)
+    >>> bool(shapely.equals_exact(one, many, tolerance=0))
+    True
+    """
+    geoms = np.asarray(list(geoms), dtype=object)
+    if threads < 2 or len(geoms) < 64:
+        return list(_buffers_at_once(geoms, distance_m, quad_segs))
+    parts = np.array_split(np.arange(len(geoms)), threads)
+    with ThreadPoolExecutor(threads) as pool:
+        done = pool.map(lambda part: _buffers_at_once(geoms[part], distance_m, quad_segs), parts)
+        return list(np.concatenate(list(done)))
+
+
+def _buffers_at_once(geoms: np.ndarray, distance_m: float, quad_segs: int) -> np.ndarray:
+    out = np.array([shapely.Polygon() for _ in range(len(geoms))], dtype=object)
+    full = np.flatnonzero(~shapely.is_empty(geoms)) if len(geoms) else np.empty(0, dtype=int)
+    if not full.size:
+        return out
+    source = geoms[full]
+    centres = shapely.centroid(source)
+    cx, cy = shapely.get_x(centres), shapely.get_y(centres)
+    coords, owner = shapely.get_coordinates(source, return_index=True)
+    az, _, d = GEOD.inv(cx[owner], cy[owner], coords[:, 0], coords[:, 1])
+    az = np.radians(az)
+    plane = shapely.set_coordinates(source.copy(), np.stack([d * np.sin(az), d * np.cos(az)], -1))
+    buffered = shapely.segmentize(
+        shapely.buffer(plane, distance_m, quad_segs=quad_segs), MAX_SEGMENT_M / 2
+    )
+    xy, owner = shapely.get_coordinates(buffered, return_index=True)
+    azimuth = np.degrees(np.arctan2(xy[:, 0], xy[:, 1]))
+    lon, lat, _ = GEOD.fwd(cx[owner], cy[owner], azimuth, np.hypot(xy[:, 0], xy[:, 1]))
+    out[full] = shapely.set_coordinates(buffered, np.stack([lon, lat], -1))
+    return out
 
 
 __all__ = [
