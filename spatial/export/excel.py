@@ -27,6 +27,11 @@ Text from the data is written as text: a value that Excel would read as a formul
 ``-``, ``@``, tab, CR) is a text cell with Excel's quote prefix (shown as given, never run, stays
 text when edited); sheet names are cleaned of the characters Excel forbids (see
 :func:`sheet_name`).
+
+The workbook is streamed (:mod:`spatial.export.xlsx_stream`, XlsxWriter's ``constant_memory``
+mode): each sheet is written top to bottom, the rows of the lists and of 全部数据 a column at a
+time, so a province takes seconds and memory does not grow with the cells. The 减排量测算 sheets
+are laid out in openpyxl first (:func:`split_targets`, :func:`fit_emission_sheet`) and copied in.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -108,8 +113,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_RGB = "DDEBF7"
 TOTAL_RGB = "F2F2F2"
 LINE_RGB = "808080"
-HEADER_FILL = PatternFill("solid", fgColor=HEADER_RGB)
-TOTAL_FILL = PatternFill("solid", fgColor=TOTAL_RGB)
 THIN = Side(style="thin", color=LINE_RGB)
 BOX = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
 FOOTER_FIELD = f'&C&"{FONT_NAME}"&9 {FOOTER}'
