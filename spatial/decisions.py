@@ -151,7 +151,7 @@ def _text_isin(values: pd.Series, options: list[str], coded: tuple | None = None
         codes, uniques = coded or pd.factorize(values, use_na_sentinel=True)
         wanted = set(options)
         hit = [str(u) in wanted for u in uniques]
-        missing = values[codes < 0]
+        missing = values.iloc[np.flatnonzero(codes < 0)[:1]]  # the first blank decides
         na_hit = bool(missing.astype(str).isin(options).iloc[0]) if len(missing) else False
         return np.asarray([*hit, na_hit], dtype=bool)[codes]
     return values.astype(str).isin(options).to_numpy()
@@ -185,6 +185,18 @@ def column_blank(frame: pd.DataFrame, column: str) -> np.ndarray:
         else:
             memo[column] = np.ones(len(frame), bool)
     return memo[column]
+
+
+def column_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as numbers (NaN where not one), once per frame and column."""
+    shared, _, derived = _SHARED.get(id(frame), (None, None, set()))
+    memo = shared if shared is not None and column not in derived else None
+    if memo is None:
+        memo = _COLUMN_BLANKS.setdefault(id(frame), {})
+    key = ("numbers", column)
+    if key not in memo:
+        memo[key] = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return memo[key]
 
 
 def column_factorized(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, pd.Index]:
@@ -258,7 +270,11 @@ def _condition_masks(
     if isinstance(wanted, dict) and "contains" in wanted:
         return (*_contains(frame, column, str(wanted["contains"]), values, blank), kind)
     if isinstance(wanted, dict):
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        numbers = (
+            column_numbers(frame, column)
+            if column in frame
+            else pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        )
         ok = np.ones(len(frame), dtype=bool)
         with np.errstate(invalid="ignore"):
             for key, bound in wanted.items():
@@ -682,8 +698,9 @@ def _distinct(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Each row's combination of ``keys`` (0, 1, ...) and the first row of each combination."""
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    _, first, inverse = np.unique(_combine(keys, n), return_index=True, return_inverse=True)
-    return inverse.reshape(-1), first
+    codes = pd.factorize(_combine(keys, n))[0]  # numbered in order of first appearance
+    earlier = np.maximum.accumulate(np.r_[-1, codes[:-1]])
+    return codes, np.flatnonzero(codes > earlier)
 
 
 def _split(codes: np.ndarray):
@@ -700,6 +717,8 @@ def read_codes(values: pd.Series) -> np.ndarray:
     Python values of the same type (1 and 1.0 and True apart, 0.0 and -0.0 apart, a blank of
     each kind apart)."""
     dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype == np.float64:  # the bits: -0.0 apart from 0.0
+        return pd.factorize(values.to_numpy().view(np.int64))[0].astype(np.int64)
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
         return codes * 2 + np.signbit(values.to_numpy())
@@ -913,7 +932,11 @@ class _Context:
             memo = _COLUMN_BLANKS.setdefault(id(self.frame), {})
         key = ("read", column)
         if key not in memo:
-            memo[key] = read_codes(self.frame[column])
+            values = self.frame[column]
+            if isinstance(values.dtype, pd.StringDtype):  # as factorized for the conditions
+                memo[key] = column_factorized(self.frame, column)[0].astype(np.int64)
+            else:
+                memo[key] = read_codes(values)
         return memo[key]
 
     def text_codes(self, keys: list[np.ndarray], n: int, make) -> np.ndarray:
@@ -1663,8 +1686,7 @@ def _none_coded(
         outside &= ~mask
     keys["industry"] = np.where(covered, _value_codes(industry), -2)
     keys["county"] = np.where(outside, _value_codes(county), -2)
-    groups = pd.DataFrame(keys).groupby(list(keys), sort=False).ngroup().to_numpy()
-    _, first = np.unique(groups, return_index=True)
+    groups, first = _distinct(list(keys.values()), n)
     decided = [decide(int(p)) for p in first]
     return groups, [k for k, _ in decided], [r for _, r in decided]
 
@@ -1690,20 +1712,31 @@ def summarize(
     """
     out = enterprises.copy(deep=False)  # copy-on-write: new columns never reach the caller's
     ids = out["id"]
+    coded = _none_coded(enterprises, policies, as_of) if policies is not None else None
     if len(decisions):
-        best, counts = _best_decisions(decisions, ids)
-        for column in SUMMARY_COLUMNS:
-            out[column] = best[column]
+        best, counts, reason = _best_decisions(decisions, ids)
     else:
-        for column in SUMMARY_COLUMNS:
-            out[column] = ids.map(pd.DataFrame(columns=SUMMARY_COLUMNS)[column])
+        best = {c: ids.map(pd.DataFrame(columns=SUMMARY_COLUMNS)[c]) for c in SUMMARY_COLUMNS}
         counts = ids.map(pd.Series(dtype=int))
-    out["action"] = out["action"].astype(object).fillna("none")
-    none = (out["action"] == "none").to_numpy()
-    if policies is not None:
-        groups, kinds, reasons = _none_coded(enterprises, policies, as_of)
+        reason = None
+    action = best["action"].astype(object).fillna("none")
+    none = (action == "none").to_numpy()
+    final = None  # the reasons, nones' included, taken at once where they are all texts
+    if coded is not None and reason is not None:
+        final = reason(none, coded[0], coded[2])
+    for column in SUMMARY_COLUMNS:
+        if column == "reason_zh" and final is not None:
+            out[column] = final
+        else:
+            out[column] = best[column] if column in best else reason()
+    out["action"] = action
+    if coded is not None:
+        groups, kinds, reasons = coded
         out["none_kind"] = _texts(np.where(none, groups, -1), kinds)
-        out["reason_zh"] = _texts_where(none, groups, reasons, out["reason_zh"])
+        if final is None:
+            out["reason_zh"] = _texts_where(none, groups, reasons, out["reason_zh"])
+        else:
+            out["reason_zh"] = final
     else:
         out["reason_zh"] = out["reason_zh"].where(~none, "所选政策文件均无适用条款。")
     out["curtail_pct"] = pd.to_numeric(out["curtail_pct"], errors="coerce")
@@ -1780,13 +1813,59 @@ def _best_decisions(
     for column in SUMMARY_COLUMNS:
         if column not in decisions:
             best[column] = None
-            continue
-        values = decisions[column]
-        values = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
-        best[column] = _mapped(ids, keys, indexer, values[chosen])
+        elif column != "reason_zh":
+            values = decisions[column]
+            values = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+            best[column] = _mapped(ids, keys, indexer, values[chosen])
     counts = np.bincount(codes, minlength=len(distinct))
     counts[pd.isna(distinct)] = 0  # groupby leaves a blank id out
-    return best, _mapped(ids, keys, indexer, counts)
+    pick = np.where(indexer >= 0, chosen[indexer] if len(chosen) else -1, -1)
+
+    def reason(none=None, groups=None, texts=None):
+        """The reason column as ``map`` gives it; with ``none`` (and the codes and sentences
+        of the nones), ``np.where(none, texts[groups], reason)`` as one text column, or None
+        where that is not a column of texts taken at once."""
+        values = decisions.get("reason_zh")
+        if none is None:
+            if values is None:
+                return None
+            array = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+            return _mapped(ids, keys, indexer, array[chosen])
+        if values is None or values.dtype != _TEXT_DTYPE or isinstance(ids.dtype, np.dtype):
+            return None
+        return _reasons_taken(values, pick, none, groups, texts)
+
+    return best, _mapped(ids, keys, indexer, counts), reason
+
+
+def _reasons_taken(
+    values: pd.Series, pick: np.ndarray, none: np.ndarray, groups: np.ndarray, texts: list
+):
+    """``values[pick]`` where not ``none``, ``texts[groups]`` where ``none``: one pyarrow take
+    (None where a taken reason would be blank or a sentence not a text: read the plain way)."""
+    import pyarrow as pa
+
+    used = np.unique(groups[none])
+    if not all(type(texts[i]) is str for i in used):
+        return None
+    theirs = pa.array(values.array)
+    if isinstance(theirs, pa.ChunkedArray):
+        theirs = theirs.combine_chunks()
+    if (pick[~none] < 0).any():
+        return None
+    # taken from the distinct reasons (few: a small source is gathered from much faster)
+    encoded = pa.compute.dictionary_encode(theirs)
+    codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+    if (
+        encoded.indices.null_count
+        and encoded.indices.is_null().to_numpy(zero_copy_only=False)[pick[~none]].any()
+    ):
+        return None
+    distinct = encoded.dictionary
+    mine = pa.array([t if type(t) is str else None for t in texts], type=distinct.type)
+    index = np.where(none, len(distinct) + groups, codes[np.maximum(pick, 0)])
+    source = pa.concat_arrays([distinct, mine])
+    return pd.array(source.take(pa.array(index)), dtype=_TEXT_DTYPE)
 
 
 def _mapped(ids: pd.Series, keys: pd.Index, indexer: np.ndarray, values) -> pd.Series:
