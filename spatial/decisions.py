@@ -140,6 +140,12 @@ def _blank(values: pd.Series, coded: tuple | None = None) -> np.ndarray:
         codes, uniques = coded or pd.factorize(values, use_na_sentinel=True)
         blank = [str(u).strip() in BLANK_TEXTS for u in uniques]
         return np.asarray([*blank, True], dtype=bool)[codes]  # code -1 (missing): blank
+    if pd.api.types.is_object_dtype(values.dtype) and pd.api.types.infer_dtype(
+        values, skipna=True
+    ) in ("string", "empty"):  # text and blanks only: once per distinct text
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        blank = [u.strip() in BLANK_TEXTS for u in uniques]
+        return np.asarray([*blank, True], dtype=bool)[codes]
     text = values.astype(object)
     return (text.isna() | text.astype(str).str.strip().isin(list(BLANK_TEXTS))).to_numpy()
 
@@ -682,15 +688,22 @@ class _Table:
 def _combine(keys: list[np.ndarray], n: int) -> np.ndarray:
     """One integer per row, equal exactly where every key is equal."""
     out = np.zeros(n, dtype=np.int64)
+    bound = 1  # every value of ``out`` is below it
     for key in keys:
-        key = np.asarray(key, dtype=np.int64)
         if not n:
             break
-        key = key - key.min()
-        span = int(key.max()) + 1
-        if (int(out.max()) + 1) * span >= 2**62:
-            out = np.unique(out, return_inverse=True)[1].astype(np.int64).reshape(-1)
+        if key.dtype == bool:
+            key, span = key.view(np.int8), 2
+        else:
+            key = np.asarray(key, dtype=np.int64)
+            low = key.min()
+            key = key - low if low else key
+            span = int(key.max()) + 1
+        if bound * span >= 2**62:
+            out = pd.factorize(out)[0].astype(np.int64)
+            bound = int(out.max()) + 1
         out = out * span + key
+        bound *= span
     return out
 
 
@@ -1801,7 +1814,7 @@ def _best_decisions(
         best = ranked.drop_duplicates("id").set_index("id")
         counts = decisions.groupby("id").size()
         columns = {c: ids.map(best[c]) if c in best else None for c in SUMMARY_COLUMNS}
-        return columns, ids.map(counts)
+        return columns, ids.map(counts), lambda *nones: None if nones else columns["reason_zh"]
     codes, distinct = pd.factorize(decisions["id"], use_na_sentinel=False)
     rank = decisions["action"].map(SEVERITY).to_numpy(dtype=float)  # unknown: NaN, last
     order = np.lexsort((np.arange(len(decisions)), rank, codes))

@@ -254,14 +254,32 @@ def test_most_severe_decision_like_sorting_and_mapping(rows, id_type, text_type)
         }
     )
     ids = pd.Series(["E0", "E1", "E2", "E3", "E4", "E0"], dtype=id_type)
-    got, got_counts = decisions._best_decisions(frame, ids)
+    got, got_counts, reason = decisions._best_decisions(frame, ids)
+    got["reason_zh"] = reason()
     want, want_counts = old_best(frame, ids)
     for column in decisions.SUMMARY_COLUMNS:
         pd.testing.assert_series_equal(got[column], want[column], check_exact=True)
     pd.testing.assert_series_equal(got_counts, want_counts, check_exact=True)
+    # the nones' sentences put in at once, as np.where puts them in the mapped reasons
+    none = (want["action"].astype(object).fillna("none") == "none").to_numpy()
+    groups = np.arange(len(ids)) % 2
+    texts = ["无甲", "无乙"]
+    at_once = reason(none, groups, texts)
+    if at_once is not None:
+        plain = np.where(
+            none, np.asarray(texts, dtype=object)[groups], want["reason_zh"].to_numpy(object)
+        )
+        pd.testing.assert_series_equal(pd.Series(at_once), pd.Series(plain), check_exact=True)
+    else:  # only for ids not typed as text, or reasons blank or not a column of texts
+        assert (
+            isinstance(ids.dtype, np.dtype)
+            or frame["reason_zh"].dtype != decisions._TEXT_DTYPE
+            or want["reason_zh"][~none].isna().any()
+        )
     # an index out of order breaks ties by label: the plain reading is kept for it
     shuffled = frame.set_axis(np.arange(len(frame))[::-1])
-    got, _ = decisions._best_decisions(shuffled, ids)
+    got, _, reason = decisions._best_decisions(shuffled, ids)
+    got["reason_zh"] = reason()
     want, _ = old_best(shuffled, ids)
     for column in decisions.SUMMARY_COLUMNS:
         pd.testing.assert_series_equal(got[column], want[column], check_exact=True)
