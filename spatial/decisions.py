@@ -832,6 +832,16 @@ class _Context:
         names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(FUNCS))
         return [c for name in names for c in self.inputs_of(name)]
 
+    def layer_missing(self, distance_column: str) -> bool:
+        """No distance at all in ``distance_column`` (its layer not given), once per table."""
+        memo = self.__dict__.setdefault("_missing_layers", {})
+        if distance_column not in memo:
+            distance = self.frame.get(distance_column)
+            memo[distance_column] = (
+                distance is None or pd.to_numeric(distance, errors="coerce").isna().all()
+            )
+        return memo[distance_column]
+
     def fact_of(self, column: str) -> FactSpec | None:
         for spec in self.specs:
             if column in (spec.name, spec.distance_column, spec.nearest_column, spec.own_column):
@@ -937,20 +947,18 @@ class _Context:
             )
         return memo[inputs]
 
-    def read_codes(self, column: str) -> np.ndarray:
-        """:func:`read_codes` of a column, once per frame (shared as :func:`column_blank`)."""
+    def read_codes(self, column: str, positions: np.ndarray) -> np.ndarray:
+        """:func:`read_codes` of a column at ``positions`` (the codes of its conditions where
+        the column was factorized for them: text reads as it is)."""
+        values = self.frame[column]
         shared, _, derived = _SHARED.get(id(self.frame), (None, None, set()))
         memo = shared if shared is not None and column not in derived else None
         if memo is None:
-            memo = _COLUMN_BLANKS.setdefault(id(self.frame), {})
-        key = ("read", column)
-        if key not in memo:
-            values = self.frame[column]
-            if isinstance(values.dtype, pd.StringDtype):  # as factorized for the conditions
-                memo[key] = column_factorized(self.frame, column)[0].astype(np.int64)
-            else:
-                memo[key] = read_codes(values)
-        return memo[key]
+            memo = _COLUMN_BLANKS.get(id(self.frame), {})
+        coded = memo.get(("factorized", column))
+        if isinstance(values.dtype, pd.StringDtype) and coded is not None:
+            return coded[0][positions].astype(np.int64)
+        return read_codes(values.iloc[positions])
 
     def text_codes(self, keys: list[np.ndarray], n: int, make) -> np.ndarray:
         """``texts.code(make(i))`` for each of ``n`` rows, ``make`` called for the first row
@@ -1181,7 +1189,7 @@ def _reasons(
                     reads += [spec.name_column, spec.nearest_column, spec.distance_column]
             for column in reads:
                 if column is not None and column in frame:
-                    keys.append(context.read_codes(column)[pos[rows]])
+                    keys.append(context.read_codes(column, pos[rows]))
             if name in varying:
                 keys.append(varying[name]()[rows])
         inverse, first = _distinct(keys, len(rows))
@@ -1257,7 +1265,7 @@ def _finish_group(
         if column in frame:
             values = frame[column].to_numpy(dtype=object)
             chosen = pos[rows]
-            inverse, first = _distinct([context.read_codes(column)[chosen]], len(chosen))
+            inverse, first = _distinct([context.read_codes(column, chosen)], len(chosen))
             read = [None if pd.isna(v) or v == "" else str(v)[:10] for v in values[chosen[first]]]
             g.loc[rows, "deadline"] = (
                 list(np.asarray(read, dtype=object)[inverse]) if len(chosen) else []
@@ -1414,7 +1422,7 @@ def _override(
     frame = context.frame
     wanted = canonical_county(override["county"])
     if "county" in frame:  # read as ``astype(str)`` reads it, once per distinct value
-        inverse, first = _distinct([context.read_codes("county")[pos]], len(pos))
+        inverse, first = _distinct([context.read_codes("county", pos)], len(pos))
         text = frame["county"].iloc[pos[first]].astype(str).to_numpy()
         county = np.asarray([canonical_county(c) == wanted for c in text], dtype=bool)[inverse]
     else:
@@ -1573,10 +1581,8 @@ def _layer_missing(row_spec: dict, context: _Context) -> bool:
     enterprise): not applied; :func:`spatial.policy.status_on` says so once for the run."""
     for column in row_spec.get("when") or {}:
         spec = context.fact_of(column)
-        if spec is not None and spec.optional:
-            distance = context.frame.get(spec.distance_column)
-            if distance is None or pd.to_numeric(distance, errors="coerce").isna().all():
-                return True
+        if spec is not None and spec.optional and context.layer_missing(spec.distance_column):
+            return True
     return False
 
 
@@ -1821,7 +1827,7 @@ def _best_decisions(
     first = np.r_[True, codes[order][1:] != codes[order][:-1]] if len(order) else []
     chosen = order[first]  # one decision per distinct id, in the order of ``distinct``
     keys = pd.Index(distinct)
-    indexer = keys.get_indexer(ids)
+    indexer = _positions_in(keys, ids)
     best = {}
     for column in SUMMARY_COLUMNS:
         if column not in decisions:
@@ -1879,6 +1885,17 @@ def _reasons_taken(
     index = np.where(none, len(distinct) + groups, codes[np.maximum(pick, 0)])
     source = pa.concat_arrays([distinct, mine])
     return pd.array(source.take(pa.array(index)), dtype=_TEXT_DTYPE)
+
+
+def _positions_in(keys: pd.Index, ids: pd.Series) -> np.ndarray:
+    """``keys.get_indexer(ids)`` (``keys`` distinct), by pyarrow where both are texts."""
+    if keys.dtype == _TEXT_DTYPE and ids.dtype == _TEXT_DTYPE:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.index_in(pa.array(ids.array), value_set=pa.array(keys.array))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return keys.get_indexer(ids)
 
 
 def _mapped(ids: pd.Series, keys: pd.Index, indexer: np.ndarray, values) -> pd.Series:

@@ -498,3 +498,11 @@ def test_contains_folds_text_columns_like_each_value(kind):
     want = folded.str.contains("中卫工业园区", regex=False).to_numpy(dtype=bool)
     assert ok.tolist() == want.tolist()
     assert left.tolist() == (blank & ~want).tolist()
+
+
+@pytest.mark.parametrize("kind", ["str", "object"])
+def test_positions_of_ids_like_get_indexer(kind):
+    keys = pd.Index(pd.Series(["E1", "E0", None, "E3"], dtype=kind))
+    ids = pd.Series(["E0", "E9", None, "E3", "E1", "E0", ""], dtype=kind)
+    got = decisions._positions_in(keys, ids)
+    assert got.tolist() == keys.get_indexer(ids).tolist()
