@@ -1448,6 +1448,10 @@ FULL_WIDTHS = {"name": 24, "reason_zh": 60, "flags_zh": 30, "cite": 24, "documen
                "builtup_zh": 20, "input_xy": 24, "deadline": 14, "coord_sys_zh": 14}  # fmt: skip
 
 
+FULL_BLOCK = 20_000
+"""Rows of 全部数据 prepared and written together."""
+
+
 def _full_values(rows: pd.DataFrame, column: str) -> list:
     if column not in rows:
         return [None] * len(rows)
@@ -1478,7 +1482,10 @@ def _write_full_data(book: Book, name: str, rows: pd.DataFrame, day: str) -> Non
         else CellFormats(blank=BODY_STYLE, text=BODY_STYLE, date=dated, number=BODY_STYLE)
         for column in FULL_COLUMNS
     ]
-    sheet.stream_rows(3, [_full_values(rows, column) for column in FULL_COLUMNS], formats)
+    for start in range(0, len(rows), FULL_BLOCK):  # a block of rows at a time: bounded memory
+        block = rows.iloc[start : start + FULL_BLOCK]
+        values = [_full_values(block, column) for column in FULL_COLUMNS]
+        sheet.stream_rows(3 + start, values, formats)
     last = get_column_letter(len(FULL_COLUMNS))
     sheet.ws.autofilter(f"A2:{last}{max(2, len(rows) + 2)}")
     _page(sheet, "2:2", fit_width=False)

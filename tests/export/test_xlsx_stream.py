@@ -53,8 +53,9 @@ def _sheet(book: Book, name: str, stream: bool) -> None:
     columns = [values, list(reversed(values))]
     heights = [19.5 + i for i in range(len(VALUES))]
     heights[3] = None
-    if stream:
-        sheet.stream_rows(2, columns, [FORMATS, FORMATS], heights)
+    if stream:  # in two blocks, as 全部数据 is written
+        sheet.stream_rows(2, [c[:10] for c in columns], [FORMATS, FORMATS], heights[:10])
+        sheet.stream_rows(12, [c[10:] for c in columns], [FORMATS, FORMATS], heights[10:])
     else:
         for i, record in enumerate(zip(*columns, strict=True)):
             if heights[i] is not None:
