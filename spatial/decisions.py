@@ -1781,9 +1781,14 @@ def _arrow_texts(codes: np.ndarray, texts: list) -> pd.api.extensions.ExtensionA
     import pyarrow as pa
 
     texts = [t if type(t) is str else None for t in texts]  # the unused: any
-    distinct = pa.array(texts, type=pa.large_string())
-    taken = distinct.take(pa.array(codes, mask=codes < 0))
-    return pd.array(taken, dtype=_TEXT_DTYPE)
+    return _gathered(pa.array(texts, type=pa.large_string()), codes)
+
+
+def _gathered(distinct, codes: np.ndarray):
+    """``distinct.take(codes)`` (-1: blank) as a text column."""
+    import pyarrow as pa
+
+    return pd.array(distinct.take(pa.array(codes, mask=codes < 0)), dtype=_TEXT_DTYPE)
 
 
 def _texts(codes: np.ndarray, texts: list) -> np.ndarray | pd.api.extensions.ExtensionArray:
@@ -1883,8 +1888,7 @@ def _reasons_taken(
     distinct = encoded.dictionary
     mine = pa.array([t if type(t) is str else None for t in texts], type=distinct.type)
     index = np.where(none, len(distinct) + groups, codes[np.maximum(pick, 0)])
-    source = pa.concat_arrays([distinct, mine])
-    return pd.array(source.take(pa.array(index)), dtype=_TEXT_DTYPE)
+    return _gathered(pa.concat_arrays([distinct, mine]), index)
 
 
 def _positions_in(keys: pd.Index, ids: pd.Series) -> np.ndarray:
