@@ -263,8 +263,24 @@ def condition_masks(
     memo = _MEMO.setdefault(id(frame), {}) if own else shared
     key = (column, repr(wanted), tuple(sorted(facts)))
     if key not in memo:
-        memo[key] = _condition_masks(frame, column, wanted, facts)
+        if column not in frame and column != "county":  # one blank for all: read once
+            memo[key] = _absent_condition(len(frame), column, wanted, facts)
+        else:
+            memo[key] = _condition_masks(frame, column, wanted, facts)
     return memo[key]
+
+
+def _absent_condition(
+    n: int, column: str, wanted, facts: set[str]
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """:func:`_condition_masks` of a column the frame lacks: every enterprise reads it as the
+    same blank, so it is read for one and repeated."""
+    one = pd.DataFrame(index=pd.RangeIndex(1))
+    try:
+        ok, blank, kind = _condition_masks(one, column, wanted, facts)
+    finally:
+        _forget(one)
+    return np.repeat(ok, n), np.repeat(blank, n), kind
 
 
 def _condition_masks(

@@ -506,3 +506,21 @@ def test_positions_of_ids_like_get_indexer(kind):
     ids = pd.Series(["E0", "E9", None, "E3", "E1", "E0", ""], dtype=kind)
     got = decisions._positions_in(keys, ids)
     assert got.tolist() == keys.get_indexer(ids).tolist()
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [{"min": 3}, {"contains": "园区"}, {"contains": ""}, "yes", ["None", "x"], True, [False]],
+)
+@pytest.mark.parametrize("facts", [set(), {"absent"}])
+def test_a_missing_column_reads_as_a_blank_in_every_row(wanted, facts):
+    frame = pd.DataFrame({"other": [1, 2, 3]})
+    got = decisions.condition_masks(frame, "absent", wanted, facts)
+    decisions._forget(frame)
+    # the per-row reading: the column as a row of blanks
+    full = frame.assign(absent=pd.Series([None] * 3, dtype=object))
+    want = decisions._condition_masks(full, "absent", wanted, facts)
+    decisions._forget(full)
+    assert got[0].tolist() == want[0].tolist()
+    assert got[1].tolist() == want[1].tolist()
+    assert got[2] == want[2]
