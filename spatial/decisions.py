@@ -1755,7 +1755,10 @@ def summarize(
         counts = ids.map(pd.Series(dtype=int))
         reason = None
     action = best["action"].astype(object).fillna("none")
-    none = (action == "none").to_numpy()
+    if best["action"].dtype == _TEXT_DTYPE:  # compared as text, not as Python objects
+        none = (best["action"].isna() | (best["action"] == "none")).to_numpy(dtype=bool)
+    else:
+        none = (action == "none").to_numpy()
     final = None  # the reasons, nones' included, taken at once where they are all texts
     if coded is not None and reason is not None:
         final = reason(none, coded[0], coded[2])
@@ -1843,12 +1846,15 @@ def _best_decisions(
         columns = {c: ids.map(best[c]) if c in best else None for c in SUMMARY_COLUMNS}
         return columns, ids.map(counts), lambda *nones: None if nones else columns["reason_zh"]
     codes, distinct = pd.factorize(decisions["id"], use_na_sentinel=False)
-    rank = decisions["action"].map(SEVERITY).to_numpy(dtype=float)  # unknown: NaN, last
+    actions, kinds = pd.factorize(decisions["action"], use_na_sentinel=True)
+    ranks = [SEVERITY.get(a, np.nan) for a in kinds]  # as ``map``: unknown or blank NaN, last
+    rank = np.asarray([*ranks, np.nan], dtype=float)[actions]
     order = np.lexsort((np.arange(len(decisions)), rank, codes))
     first = np.r_[True, codes[order][1:] != codes[order][:-1]] if len(order) else []
     chosen = order[first]  # one decision per distinct id, in the order of ``distinct``
     keys = pd.Index(distinct)
     indexer = _positions_in(keys, ids)
+    pick = np.where(indexer >= 0, chosen[indexer] if len(chosen) else -1, -1)
     best = {}
     for column in SUMMARY_COLUMNS:
         if column not in decisions:
@@ -1856,10 +1862,9 @@ def _best_decisions(
         elif column != "reason_zh":
             values = decisions[column]
             values = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
-            best[column] = _mapped(ids, keys, indexer, values[chosen])
+            best[column] = _mapped(ids, keys, chosen, pick, values)
     counts = np.bincount(codes, minlength=len(distinct))
     counts[pd.isna(distinct)] = 0  # groupby leaves a blank id out
-    pick = np.where(indexer >= 0, chosen[indexer] if len(chosen) else -1, -1)
 
     def reason(none=None, groups=None, texts=None):
         """The reason column as ``map`` gives it; with ``none`` (and the codes and sentences
@@ -1870,12 +1875,12 @@ def _best_decisions(
             if values is None:
                 return None
             array = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
-            return _mapped(ids, keys, indexer, array[chosen])
+            return _mapped(ids, keys, chosen, pick, array)
         if values is None or values.dtype != _TEXT_DTYPE or isinstance(ids.dtype, np.dtype):
             return None
         return _reasons_taken(values, pick, none, groups, texts)
 
-    return best, _mapped(ids, keys, indexer, counts), reason
+    return best, _mapped(ids, keys, np.arange(len(keys)), indexer, counts), reason
 
 
 def _reasons_taken(
@@ -1918,15 +1923,16 @@ def _positions_in(keys: pd.Index, ids: pd.Series) -> np.ndarray:
     return keys.get_indexer(ids)
 
 
-def _mapped(ids: pd.Series, keys: pd.Index, indexer: np.ndarray, values) -> pd.Series:
-    """``ids.map(pd.Series(values, index=keys))`` for ``indexer`` =
-    ``keys.get_indexer(ids)``: the values taken (a blank where -1) and cast as
-    ``Series.map`` casts them for the ids' type."""
-    taken = pd.api.extensions.take(values, indexer, allow_fill=True)
-    array = ids.array
+def _mapped(
+    ids: pd.Series, keys: pd.Index, chosen: np.ndarray, pick: np.ndarray, values
+) -> pd.Series:
+    """``ids.map(pd.Series(values[chosen], index=keys))`` for ``pick`` =
+    ``chosen[keys.get_indexer(ids)]`` (-1 where not found): the values taken (a blank where
+    -1) and cast as ``Series.map`` casts them for the ids' type."""
+    taken = pd.api.extensions.take(values, pick, allow_fill=True)
     if isinstance(taken, np.ndarray) and not isinstance(ids.dtype, np.dtype):
-        cast = getattr(array, "_cast_pointwise_result", None)
+        cast = getattr(ids.array, "_cast_pointwise_result", None)
         if cast is None:  # a pandas without it: map as it maps
-            return ids.map(pd.Series(values, index=keys))
+            return ids.map(pd.Series(values[chosen], index=keys))
         taken = cast(taken)
     return pd.Series(taken, index=ids.index, name=ids.name)
