@@ -247,26 +247,8 @@ class Sheet:
             ws.write_datetime(r, c, value, self.book.format(style))
         elif isinstance(value, numbers.Number):
             ws.write_number(r, c, value, self.book.format(style))
-        else:
-            ws.write_string(r, c, str(value), self.book.format(style))
-
-    def put_column_values(self, row: int, column: int, values: list, plain, quoted) -> None:
-        """Write prepared cells of one row fast: ``values`` already cleaned; ``plain`` and
-        ``quoted`` the formats of text without and with the quote prefix (and of the rest)."""
-        ws, r = self.ws, row - 1
-        for c, value in enumerate(values, column - 1):
-            if value is None or value == "":
-                ws.write_blank(r, c, None, plain)
-            elif isinstance(value, str):
-                ws.write_string(r, c, value, quoted if value.startswith(QUOTED) else plain)
-            elif isinstance(value, bool):
-                ws.write_boolean(r, c, value, plain)
-            elif isinstance(value, dt.date):
-                ws.write_datetime(r, c, value, plain)
-            elif isinstance(value, numbers.Number):
-                ws.write_number(r, c, value, plain)
-            else:
-                ws.write_string(r, c, str(value), plain)
+        else:  # its text, as text
+            self.put(row, column, str(value), style)
 
     def stream_rows(
         self,
@@ -360,8 +342,14 @@ class Sheet:
                 tail = f"{date}{serial:.16G}</v></c>"
             elif isinstance(value, numbers.Real) and math.isfinite(value):
                 tail = f"{number}{value:.16G}</v></c>"
-            else:
-                raise ValueError(f"cell {letter}{r}: cannot stream {value!r}")
+            elif isinstance(value, numbers.Real):
+                raise ValueError(f"cell {letter}{r}: {value} is no number a cell can hold")
+            else:  # as put: its text, never a formula
+                shown = clean_text(str(value))
+                head = quoted if shown.startswith(QUOTED) else text
+                escaped, preserve = _inline_text(shown)
+                space = ' xml:space="preserve"' if preserve else ""
+                tail = f"{head}{space}>{escaped}</t></is></c>"
             append(f'<c r="{letter}{r}"{tail}')
         return out
 

@@ -109,9 +109,17 @@ def test_without_xlsxwriters_row_stream_the_cells_are_put_one_by_one(tmp_path, m
     assert _sheet_data(tmp_path / "book.xlsx", 2) == _sheet_data(tmp_path / "book.xlsx", 1)
 
 
-def test_a_value_that_is_no_cell_is_refused(tmp_path):
+class Code:
+    def __str__(self) -> str:
+        return "=A1 as text"
+
+
+def test_other_values_are_their_text_and_infinity_is_refused(tmp_path):
     book = Book(tmp_path / "x.xlsx")
     sheet = book.sheet("s")
-    with pytest.raises(ValueError, match="A1: cannot stream"):
-        sheet.stream_rows(1, [[object()]], [FORMATS])
+    sheet.stream_rows(1, [[Code()]], [FORMATS])
+    with pytest.raises(ValueError, match="A2: inf is no number"):
+        sheet.stream_rows(2, [[float("inf")]], [FORMATS])
     book.close()
+    cell = openpyxl.load_workbook(tmp_path / "x.xlsx")["s"]["A1"]
+    assert cell.value == "=A1 as text" and cell.data_type == "s" and cell.quotePrefix
