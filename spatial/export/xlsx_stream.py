@@ -30,12 +30,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlSheet
-from xlsxwriter.utility import (
-    _datetime_to_excel_datetime,
-    _utf16_len,
-    _utf16_truncate,
-    xl_col_to_name,
-)
+from xlsxwriter.utility import xl_col_to_name
 
 MAX_DIGIT_PX = 7
 """Pixels of a width unit (Calibri 11's digit), as XlsxWriter and Excel count them."""
@@ -139,6 +134,22 @@ _LEADING_OR_TRAILING_SPACE = re.compile(r"^\s|\s$")
 _ESCAPED_LOOKALIKE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _XML_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _XML_SPECIAL = re.compile("[&<>]")
+
+
+MAX_TEXT = 32767
+"""The longest text a cell holds, in UTF-16 units: longer text is cut, as XlsxWriter does."""
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to :data:`MAX_TEXT` UTF-16 units, never inside a character."""
+    if len(text) <= MAX_TEXT // 2 or len(text.encode("utf-16-le", "surrogatepass")) <= 2 * MAX_TEXT:
+        return text
+    length = 0
+    for index, char in enumerate(text):
+        length += 2 if ord(char) > 0xFFFF else 1
+        if length > MAX_TEXT:
+            return text[:index]
+    return text
 
 
 def _inline_text(text: str) -> tuple[str, bool]:
@@ -328,9 +339,7 @@ class Sheet:
             elif isinstance(value, str):
                 tail = tails.get(value)
                 if tail is None:
-                    shown = value
-                    if len(shown) > 16383 and _utf16_len(shown) > 32767:
-                        shown = _utf16_truncate(shown, 32767)
+                    shown = _cut(value)
                     head = quoted if shown.startswith(QUOTED) else text
                     escaped, preserve = _inline_text(shown)
                     space = ' xml:space="preserve"' if preserve else ""
@@ -338,14 +347,14 @@ class Sheet:
             elif isinstance(value, bool):
                 tail = f' s="{index(style.number)}" t="b"><v>{int(value)}</v></c>'
             elif isinstance(value, dt.date):
-                serial = _datetime_to_excel_datetime(value, False, False)
+                serial = self.ws._convert_date_time(value)
                 tail = f"{date}{serial:.16G}</v></c>"
             elif isinstance(value, numbers.Real) and math.isfinite(value):
                 tail = f"{number}{value:.16G}</v></c>"
             elif isinstance(value, numbers.Real):
                 raise ValueError(f"cell {letter}{r}: {value} is no number a cell can hold")
             else:  # as put: its text, never a formula
-                shown = clean_text(str(value))
+                shown = _cut(clean_text(str(value)))
                 head = quoted if shown.startswith(QUOTED) else text
                 escaped, preserve = _inline_text(shown)
                 space = ' xml:space="preserve"' if preserve else ""
@@ -408,7 +417,14 @@ def _can_stream(ws) -> bool:
     :meth:`Sheet.stream_rows` writes into (its row file, previous row and extent)."""
     return bool(getattr(ws, "constant_memory", False)) and all(
         hasattr(ws, name)
-        for name in ("_write_single_row", "fh", "previous_row", "dim_rowmax", "dim_colmax")
+        for name in (
+            "_write_single_row",
+            "_convert_date_time",
+            "fh",
+            "previous_row",
+            "dim_rowmax",
+            "dim_colmax",
+        )
     )
 
 

@@ -42,6 +42,7 @@ VALUES = [
     True,
     dt.date(2024, 11, 15),
     "普通文本",
+    "长" * 40000,  # cut to 32,767 characters
 ]
 
 
