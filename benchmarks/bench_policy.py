@@ -19,7 +19,9 @@ Measured, wall clock (one process, one run each, after an untimed warm-up on 2,0
   rows, every copy kept in its county and moved up to ~500 m (so the flange plants of Dingxiang,
   about three in four rows, are in the zones' scope).
 
-"before" is ``spatial/decisions.py`` as of ``--baseline-ref`` and ``spatial/zones.py`` as of
+"before" is ``spatial/decisions.py`` as of ``--baseline-ref`` (default 1f8e024: the engine
+after the first round of issue 19; 602a485, before it, words zone dates differently now) and
+``spatial/zones.py`` as of
 ``--zones-baseline-ref`` (read
 with ``git show``, loaded as modules beside this code, run on the same rows in the same
 process). The outputs must be identical: decisions and summary frames equal column by column
@@ -46,9 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-#: main before the policy engine's speed work of issue 19 (decisions.py) and before the zone
-#: assignment's (zones.py)
-BASELINE_REF = "602a485"
+#: the policy engine before its second round of speed work (issue 19): decisions.py of 1f8e024,
+#: already 53-58x faster than 602a485 (before the first round), whose reasons now differ in
+#: wording only (it writes zone dates as 2024-05-01, main since c6004f2 as 2024年5月1日), so
+#: it no longer serves for the identity check; and the zone assignment before its speed work
+BASELINE_REF = "1f8e024"
 ZONES_BASELINE_REF = "16b66d3"
 AS_OF = dt.date(2026, 12, 1)
 TARGET_S_PER_MILLION = 5.0
