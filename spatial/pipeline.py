@@ -620,16 +620,18 @@ def write_outputs(
         )
         add_emission_panel(result.outputs["map"], county_panel(emissions))
         if config.figures:
-            figures = in_stage("drawing figures", n)(write_figures)(
-                out / "figures",
-                enterprises,
-                context,
-                map_url=config.map_url,
-                as_of=config.as_of,
-                mapping_unit=getattr(config, "mapping_unit", None),
-                sources=source_phrases(config.inputs()),
-                documents=document_phrases(result.policies),
-            )
+            with stage("drawing figures", None, "figures") as bar:
+                figures = write_figures(
+                    out / "figures",
+                    enterprises,
+                    context,
+                    map_url=config.map_url,
+                    as_of=config.as_of,
+                    mapping_unit=getattr(config, "mapping_unit", None),
+                    sources=source_phrases(config.inputs()),
+                    documents=document_phrases(result.policies),
+                    progress=bar,
+                )
             result.outputs["figures"] = figures[0].parent if figures else out / "figures"
     result.outputs["run"] = out / "run.json"
     record["outputs"] = {role: Path(path).name for role, path in result.outputs.items()}

@@ -166,10 +166,35 @@ class Bars(Reporter):
             mininterval=0.5,
         )
         try:
-            yield bar
-            _complete(bar)
+            shown = _Shown(bar)
+            yield shown
+            _complete(shown)
         finally:
             bar.close()
+
+
+class _Shown(Bar):
+    """A :class:`Bar` drawn by a tqdm bar: the same ``update``, ``set_total``, ``total`` and
+    ``n`` as the bar every stage gets, whichever reporter shows it."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    @property
+    def total(self) -> int | None:
+        return self.bar.total
+
+    @property
+    def n(self) -> int:
+        return self.bar.n
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+    def set_total(self, total: int | None) -> None:
+        self.bar.total = total
+        self.bar.unit_scale = total is None or total >= 10_000  # 200k, not 200000.0
+        self.bar.refresh()
 
 
 def terminal(file: TextIO | None = None) -> Bars:

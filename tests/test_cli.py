@@ -113,3 +113,42 @@ def test_missing_input_file_is_a_usage_error(tmp_path):
         ],
     )
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_screen_on_a_terminal_draws_bars_and_finishes(csv_file, builtup_file, tmp_path):
+    # the bars are drawn only on a terminal, which CliRunner and CI are not: a stage's
+    # set_total reached tqdm, which has none, and `spatial screen` stopped on a terminal
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+    from pathlib import Path
+
+    plants = csv_file([HEADER, GOOD, "A2,乙,foundry,榆次区,permitted,yes,112.70,37.69"])
+    out = tmp_path / "out"
+    primary, secondary = pty.openpty()
+    # a terminal of 100 columns (a new pseudo-terminal has 0, and the bars would be empty)
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    spatial = Path(sys.executable).with_name("spatial")
+    command = [str(spatial), "screen", "--enterprises", str(plants)]
+    command += ["--builtup", str(builtup_file), "--out", str(out)]
+    done = subprocess.run(command, stdin=secondary, stdout=secondary, stderr=secondary, timeout=600)
+    os.close(secondary)
+    text = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: everything was read
+            break
+        if not chunk:
+            break
+        text += chunk
+    os.close(primary)
+    output = text.decode("utf-8", "replace")
+    assert done.returncode == 0, output[-2000:]
+    assert "Traceback" not in output
+    assert "reading enterprises" in output and "2/2" in output  # a bar with its count
+    assert (out / "run.json").exists()

@@ -132,3 +132,26 @@ def test_a_run_reports_its_stages(demo_run):
     assert [step for step, _, _ in timings.steps] == [1, 2, 3, 4, 5]
     counts = dict((name, count) for name, _, count in timings.stages)
     assert counts["reading enterprises"] == 2111  # every row read, rejected ones included
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        Reporter,
+        Timings,
+        lambda: Bars(file=Terminal()),
+        lambda: Bars(file=io.StringIO(), tqdm_class=tqdm, bars=True),
+    ],
+    ids=["silent", "timings", "terminal", "notebook"],
+)
+def test_every_reporter_gives_a_bar_with_the_same_methods(make):
+    # the library sets a stage's total once it knows it (rows read, figures to draw): a bar
+    # drawn by tqdm lacked set_total, and a run on a terminal stopped at its first stage
+    reporter = make()
+    with reporting(reporter), stage("drawing figures", None, "figures") as bar:
+        bar.set_total(3)
+        bar.update(1)
+        assert (bar.total, bar.n) == (3, 1)
+    assert (bar.total, bar.n) == (3, 3)  # completed when the stage ended
+    if isinstance(reporter, Bars):
+        assert "3/3" in reporter.file.getvalue()

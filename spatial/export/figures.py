@@ -1427,6 +1427,7 @@ def write_figures(
     documents: Sequence[str] = (),
     county_borders: bool = True,
     workers: int | None = None,
+    progress=None,
 ) -> list[Path]:
     """Write the overview and one figure per county, each as PNG and PDF.
 
@@ -1468,6 +1469,9 @@ def write_figures(
         Processes drawing the figures, :data:`FIGURE_BATCH` figures at a time (default: one
         per usable core where processes can be forked, Linux; else one). The files are the
         same whatever the number.
+    progress
+        A bar of :mod:`spatial.progress` (anything with ``set_total(n)`` and ``update(n)``):
+        told the number of figures, then each batch as it is saved.
 
     Returns
     -------
@@ -1506,6 +1510,8 @@ def write_figures(
         options,
         _expected_characters(frames, title, options),
     )
+    if progress is not None:
+        progress.set_total(len(jobs))
     n_workers = _worker_count(len(batches)) if workers is None else max(1, int(workers))
     written: list[Path] = []
     if n_workers > 1 and len(batches) > 1:
@@ -1524,12 +1530,17 @@ def write_figures(
             # Python ≥ 3.12 warns of fork in a process with threads: the library's threads
             # (the geodesic engine's pool) have ended here, and a worker takes no lock of theirs
             warnings.simplefilter("ignore", DeprecationWarning)
-            for files in pool.map(_worker_batch, batches):
-                written += files
+            pending = {pool.submit(_worker_batch, batch): len(batch) for batch in batches}
+            for done in concurrent.futures.as_completed(pending):
+                written += done.result()
+                if progress is not None:
+                    progress.update(pending[done])
     else:
         covered: dict = {}
         for batch in batches:
             written += task.draw_and_save(batch, covered)
+            if progress is not None:
+                progress.update(len(batch))
     order = {fmt: i for i, fmt in enumerate(formats)}
     stems = {stem: i for i, (stem, _) in enumerate(jobs)}
     return sorted(written, key=lambda p: (stems[p.stem], order[p.suffix[1:]]))
