@@ -105,6 +105,9 @@ SYMBOL_GID = "heat-symbol"
 _OTHER_GREY = "#c8c8c8"
 FIGURE_BATCH = 8
 """Figures drawn, saved and released together (their PDF fonts are one TrueType subset)."""
+MAX_FIGURE_WORKERS = 4
+"""At most this many processes draw figures (each holds a batch of rendered figures, some
+hundreds of MB at a provincial inventory): more cores than that add memory, not speed."""
 _ZONE_LABEL_MAX_VIEW_M = 150_000.0  # zones are named in views narrower than this
 
 
@@ -1611,7 +1614,7 @@ def _worker_count(batches: int) -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count() or 1
-    return max(1, min(cores, batches))
+    return max(1, min(cores, batches, MAX_FIGURE_WORKERS))
 
 
 def _expected_characters(frames: _Frames, title: str, options: dict) -> str:
