@@ -43,6 +43,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tarfile
@@ -168,10 +169,14 @@ def child_screen(
     cpu = time.process_time() - cpu
     if save is not None:
         save_result(result, save)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the figures' processes
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "worker_cpu_seconds": workers.ru_utime + workers.ru_stime,
         "peak_mb": _peak_mb(),
+        "worker_peak_mb": workers.ru_maxrss / 1024,
+        "workers": figure_workers() if figures else 0,
         "stages": [[text, s, count] for text, s, count in timings.stages],
         "actions": {str(k): int(v) for k, v in result.enterprises["action"].value_counts().items()},
         "decisions": len(result.decisions),
@@ -185,6 +190,15 @@ def child_screen(
         "figures": len(list((config.out / "figures").glob("*"))) if figures else 0,
         "code": str(Path(run.__code__.co_filename).parent),
     }
+
+
+def figure_workers() -> int:
+    """Processes drawing the figures in this run (:func:`spatial.export.figures._worker_count`
+    for a run with more than one batch)."""
+    from spatial.export import figures
+
+    count = getattr(figures, "_worker_count", None)
+    return count(1_000) if count else 1
 
 
 @contextlib.contextmanager
@@ -348,7 +362,14 @@ def report(result: dict) -> str:
     ratio = screen["seconds"] / base["seconds"]
     lines += [
         f"screen     {screen['seconds']:7.1f} s (CPU {screen['cpu_seconds']:.1f} s), "
-        f"peak {screen['peak_mb']:,.0f} MB",
+        f"peak {screen['peak_mb']:,.0f} MB"
+        + (
+            f"; figures drawn by {screen['workers']} processes (CPU "
+            f"{screen['worker_cpu_seconds']:.1f} s, peak {screen['worker_peak_mb']:,.0f} MB "
+            "the largest)"
+            if screen.get("worker_cpu_seconds")
+            else ""
+        ),
         f"geopandas  {base['seconds']:7.1f} s (CPU {base['cpu_seconds']:.1f} s), "
         f"peak {base['peak_mb']:,.0f} MB",
         f"ratio      {ratio:.2f}× (target ≤ {TARGET_RATIO}×: "
