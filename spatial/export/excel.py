@@ -845,6 +845,7 @@ def write_list(
     _sign(sheet, row + 2, width, unit)
     sheet.freeze(header_row + 1, 3)
     _page(sheet, f"{header_row}:{header_row}")
+    sheet.done()
     return sheet
 
 
@@ -1489,3 +1490,4 @@ def _write_full_data(book: Book, name: str, rows: pd.DataFrame, day: str) -> Non
     last = get_column_letter(len(FULL_COLUMNS))
     sheet.ws.autofilter(f"A2:{last}{max(2, len(rows) + 2)}")
     _page(sheet, "2:2", fit_width=False)
+    sheet.done()

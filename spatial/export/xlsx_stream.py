@@ -385,6 +385,14 @@ class Sheet:
             edge = Style(border=(None, right if column == last else None, top, bottom))
             self.ws.write_blank(row - 1, column - 1, None, self.book.format(edge))
 
+    def done(self) -> None:
+        """Nothing more is written to this sheet: its row file is closed until the workbook is
+        saved (XlsxWriter keeps one open per sheet, and a national workbook has thousands of
+        sheets, beyond the 1,024 files a process may usually hold open)."""
+        close = getattr(self.ws, "_opt_close", None)
+        if close is not None and getattr(self.ws, "constant_memory", False):
+            close()
+
     def freeze(self, row: int, column: int) -> None:
         """Freeze the rows above ``row`` and the columns left of ``column`` (openpyxl's
         ``freeze_panes`` at that cell)."""
@@ -535,4 +543,5 @@ def copy_sheet(book: Book, source: OpenpyxlSheet) -> Sheet:
         footer=text,
         title_rows=source.print_title_rows,
     )
+    sheet.done()
     return sheet

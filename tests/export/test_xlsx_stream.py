@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -124,3 +127,24 @@ def test_other_values_are_their_text_and_infinity_is_refused(tmp_path):
     book.close()
     cell = openpyxl.load_workbook(tmp_path / "x.xlsx")["s"]["A1"]
     assert cell.value == "=A1 as text" and cell.data_type == "s" and cell.quotePrefix
+
+
+def test_more_sheets_than_open_files_a_process_may_hold(tmp_path):
+    """Each finished sheet closes its row file (a national workbook has thousands of sheets)."""
+    script = f"""
+import resource
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+from spatial.export.xlsx_stream import Book, Style
+book = Book({str(tmp_path / "many.xlsx")!r})
+for i in range(300):
+    sheet = book.sheet(f"s{{i}}")
+    sheet.put(1, 1, f"first {{i}}", Style())
+    sheet.put(2, 1, f"last {{i}}", Style())  # still held by XlsxWriter when the sheet is done
+    sheet.done()
+book.close()
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2])
+    book = openpyxl.load_workbook(tmp_path / "many.xlsx", read_only=True)
+    assert len(book.sheetnames) == 300
+    assert list(book["s299"].iter_rows(values_only=True)) == [("first 299",), ("last 299",)]
+    book.close()
