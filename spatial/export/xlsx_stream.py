@@ -8,9 +8,11 @@ took 56 s at 200,000 enterprises, and 609 s and +2 GB at a million). Cells are s
 Long bodies of rows (:meth:`Sheet.stream_rows`) are built as XML a column at a time and written
 into the sheet's row file, which is XlsxWriter's own ``constant_memory`` machinery, not its
 public API (its row file, previous row and extent; ``_write_single_row``, ``_convert_date_time``,
-``Format._get_xf_index``): XlsxWriter's per-cell calls cost about 6 µs a cell. The cells are
-byte for byte those XlsxWriter writes (``tests/export/test_xlsx_stream.py``, run with 3.2 and
-3.3); where that machinery is missing the cells are written one by one through the public API.
+``Format._get_xf_index``; :meth:`Sheet.done` closes a finished sheet's row file with
+``_opt_close``, as XlsxWriter does for every sheet when it saves): XlsxWriter's per-cell calls
+cost about 6 µs a cell. The cells are byte for byte those XlsxWriter writes
+(``tests/export/test_xlsx_stream.py``, run with 3.2 and 3.3); where that machinery is missing
+the cells are written one by one through the public API.
 Column widths likewise go through :class:`_Worksheet` (a subclass, overriding how a column's
 width is written).
 
