@@ -793,7 +793,7 @@ class _Part:
     outcome: dict
     templates: np.ndarray
     flags: np.ndarray
-    rule_ref: list[str] | None = None
+    rule_ref: np.ndarray | None = None  # per enterprise (blank reviews), else the outcome's
 
 
 class _Selectors:
