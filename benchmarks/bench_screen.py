@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -162,9 +163,11 @@ def child_screen(
             return _live(super().stage(text, total, unit), text)
 
     timings = Live()
+    sampler = _TotalMemory()
     cpu = time.process_time()
     start = time.perf_counter()
-    result = run(config, progress=timings)
+    with sampler:
+        result = run(config, progress=timings)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
     if save is not None:
@@ -176,6 +179,7 @@ def child_screen(
         "worker_cpu_seconds": workers.ru_utime + workers.ru_stime,
         "peak_mb": _peak_mb(),
         "worker_peak_mb": workers.ru_maxrss / 1024,
+        "total_peak_mb": sampler.peak_mb,
         "workers": figure_workers() if figures else 0,
         "stages": [[text, s, count] for text, s, count in timings.stages],
         "actions": {str(k): int(v) for k, v in result.enterprises["action"].value_counts().items()},
@@ -190,6 +194,36 @@ def child_screen(
         "figures": len(list((config.out / "figures").glob("*"))) if figures else 0,
         "code": str(Path(run.__code__.co_filename).parent),
     }
+
+
+class _TotalMemory:
+    """The largest memory the run held at once: this process's resident set plus what each of
+    its child processes (the figures' workers) holds alone (USS: pages shared with this
+    process counted once), sampled every 0.5 s with psutil."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            total = me.memory_info().rss
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += child.memory_full_info().uss
+            self.peak_mb = max(self.peak_mb, total / 2**20)
 
 
 def figure_workers() -> int:
@@ -366,7 +400,8 @@ def report(result: dict) -> str:
         + (
             f"; figures drawn by {screen['workers']} processes (CPU "
             f"{screen['worker_cpu_seconds']:.1f} s, peak {screen['worker_peak_mb']:,.0f} MB "
-            "the largest)"
+            "the largest, pages shared with the run included); all processes together at most "
+            f"{screen.get('total_peak_mb', 0):,.0f} MB (sampled)"
             if screen.get("worker_cpu_seconds")
             else ""
         ),

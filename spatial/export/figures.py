@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import hashlib
 import io
 import math
@@ -103,8 +105,9 @@ DEFAULT_MAPPING_UNIT = "____"  # "制图单位：____" until the run names one
 LABEL_GID = "map-label"
 SYMBOL_GID = "heat-symbol"
 _OTHER_GREY = "#c8c8c8"
-FIGURE_BATCH = 8
-"""Figures drawn, saved and released together (their PDF fonts are one TrueType subset)."""
+FIGURE_BATCH = 2
+"""Figures drawn, saved and released together (a task of a drawing process); the PDF fonts'
+TrueType subset is shared by every batch of a process (see :func:`_truetype_fonts`)."""
 MAX_FIGURE_WORKERS = 4
 """At most this many processes draw figures (each holds a batch of rendered figures, some
 hundreds of MB at a provincial inventory): more cores than that add memory, not speed."""
@@ -1521,7 +1524,13 @@ def write_figures(
         # one process per core, each with a forked copy of the frames (nothing pickled but the
         # names of a batch's figures); the batches of a worker share its font subsets
         context = multiprocessing.get_context("fork")
+        # the run's Python objects (millions of texts at a provincial inventory) moved out of
+        # the collector's reach before the fork: a child's collection would touch each one
+        # and copy every page of the parent it lies on (1.5 GB per process at 1M plants)
+        gc.collect()
+        gc.freeze()
         with (
+            _unfrozen(),
             warnings.catch_warnings(),
             concurrent.futures.ProcessPoolExecutor(
                 min(n_workers, len(batches)),
@@ -1547,6 +1556,15 @@ def write_figures(
     order = {fmt: i for i, fmt in enumerate(formats)}
     stems = {stem: i for i, (stem, _) in enumerate(jobs)}
     return sorted(written, key=lambda p: (stems[p.stem], order[p.suffix[1:]]))
+
+
+@contextlib.contextmanager
+def _unfrozen():
+    """Give the objects :func:`gc.freeze` set aside back to the collector on the way out."""
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @dataclass
