@@ -390,10 +390,11 @@ def report(result: dict) -> str:
         f"load average (1 min) at start {result['load_start']}, end {result['load_end']}; "
         f"{os.cpu_count()} cores",
     ]
-    if "error" in screen or "error" in base:
-        lines.append(f"failed: {screen.get('error') or base.get('error')}")
+    if "error" in screen:
+        lines.append(f"failed: {screen['error']}")
         return "\n".join(lines)
-    ratio = screen["seconds"] / base["seconds"]
+    if "error" in base:  # skipped (--no-baseline) or failed: the run alone, no ratio
+        base = None
     lines += [
         f"screen     {screen['seconds']:7.1f} s (CPU {screen['cpu_seconds']:.1f} s), "
         f"peak {screen['peak_mb']:,.0f} MB"
@@ -405,10 +406,18 @@ def report(result: dict) -> str:
             if screen.get("worker_cpu_seconds")
             else ""
         ),
-        f"geopandas  {base['seconds']:7.1f} s (CPU {base['cpu_seconds']:.1f} s), "
-        f"peak {base['peak_mb']:,.0f} MB",
-        f"ratio      {ratio:.2f}× (target ≤ {TARGET_RATIO}×: "
-        f"{'met' if ratio <= TARGET_RATIO else 'NOT met'})",
+    ]
+    if base is None:
+        lines.append(f"geopandas  not measured: {result['geopandas']['error']}")
+    else:
+        ratio = screen["seconds"] / base["seconds"]
+        lines += [
+            f"geopandas  {base['seconds']:7.1f} s (CPU {base['cpu_seconds']:.1f} s), "
+            f"peak {base['peak_mb']:,.0f} MB",
+            f"ratio      {ratio:.2f}× (target ≤ {TARGET_RATIO}×: "
+            f"{'met' if ratio <= TARGET_RATIO else 'NOT met'})",
+        ]
+    lines += [
         "stages (s):",
     ]
     for text, seconds in _merge_stages(screen["stages"]).items():
