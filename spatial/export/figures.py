@@ -22,7 +22,9 @@ Speed
     Everything is projected once per call of :func:`write_figures`. Plants are one scatter
     collection per figure (colours per point, the most severe on top), rasterised in the PDF,
     with only the plants in view; polygon layers are one compound path each (no Python loop
-    over features), clipped to the view of each figure.
+    over features), clipped to the view of each figure and simplified within a quarter pixel
+    of the saved raster. Figures are drawn :data:`FIGURE_BATCH` at a time by one forked process
+    per core (at most :data:`MAX_FIGURE_WORKERS`), each saved and released before the next.
 
 Fonts
     Chinese text uses Noto Sans CJK SC from the ``noto-cjk-sans-otc`` dependency (see
