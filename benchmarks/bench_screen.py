@@ -23,7 +23,9 @@ Three measurements, each in its own process (its own peak memory, ``VmHWM``):
 - **geopandas**: the route a technician would write: ``pandas.read_csv``, points, both layers
   to Gauss-Krüger (EPSG:4547, CGCS2000 3° GK CM 114E), ``geopandas.sjoin_nearest`` with a
   distance column, the joined enterprises written to a GeoPackage (pyogrio);
-- **reference** (``--check-ref``, default main before the policy engine's speed work): the
+- **reference** (``--check-ref``, default aafa703: main before the second session of speed
+  work, whose words are those of this code; 602a485, before the first, words zone dates
+  differently): the
   same run by the code of that commit (``git archive`` into a temporary folder, run with it
   first on the path) without figures, which decide nothing. The fast run's enterprises and
   decisions must equal it: the same rows in the same order, every decision, code, deadline
@@ -61,8 +63,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python benchmarks/bench_screen.py`; after an old code's path
     sys.path.append(str(ROOT))
 
-#: main before the policy engine's speed work of issue 19 (the "current" outputs)
-CHECK_REF = "602a485"
+#: main before the second session of issue 19's speed work (the lists, figures, map and the
+#: policy engine's second round): its outputs, words included, are what the fast run must give
+CHECK_REF = "aafa703"
 #: what decides: must be equal (distances within the tolerance); other columns are words,
 #: which other work may change between the reference and this code: reported, not failed
 DECIDING = (set(DECISION_COLUMNS) - {"reason_zh", "flags_zh"}) | {"decision_count", "none_kind"}
