@@ -164,6 +164,9 @@ class Bars(Reporter):
             leave=True,
             dynamic_ncols=True,
             mininterval=0.5,
+            # the rate as count per second even when slow ("0.99 figures/s", not "1.01s/ figures");
+            # a stage of unknown count keeps tqdm's own format until it is told its total
+            bar_format=None if total is None else _BAR_FORMAT,
         )
         try:
             shown = _Shown(bar)
@@ -171,6 +174,9 @@ class Bars(Reporter):
             _complete(shown)
         finally:
             bar.close()
+
+
+_BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}]"
 
 
 class _Shown(Bar):
@@ -194,6 +200,7 @@ class _Shown(Bar):
     def set_total(self, total: int | None) -> None:
         self.bar.total = total
         self.bar.unit_scale = total is None or total >= 10_000  # 200k, not 200000.0
+        self.bar.bar_format = None if total is None else _BAR_FORMAT
         self.bar.refresh()
 
 

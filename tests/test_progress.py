@@ -155,3 +155,15 @@ def test_every_reporter_gives_a_bar_with_the_same_methods(make):
     assert (bar.total, bar.n) == (3, 3)  # completed when the stage ended
     if isinstance(reporter, Bars):
         assert "3/3" in reporter.file.getvalue()
+
+
+def test_a_slow_stage_shows_its_rate_as_count_per_second():
+    # tqdm turns a rate below one into "10.00s/ figures"; the bars say "0.10 figures/s"
+    out = Terminal()
+    with reporting(progress.terminal(file=out)), stage("drawing figures", None, "figures") as bar:
+        bar.set_total(117)
+        assert bar.bar.bar_format == progress._BAR_FORMAT
+    meter = tqdm.format_meter(
+        1, 117, 10.0, unit=" figures", bar_format=progress._BAR_FORMAT, ncols=100
+    )
+    assert "1/117" in meter and "0.10 figures/s" in meter and "s/ figures" not in meter
