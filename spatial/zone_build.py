@@ -58,6 +58,7 @@ from spatial.zone_table import (
     ZoneTable,
     _norm,
     _table,
+    zone_row,
 )
 
 _NAME_ALIASES = ("name", "名称", "name_zh", "地名")
@@ -517,20 +518,8 @@ def build_zones(
         if geom.is_empty:
             problems.append(f"{area.name}: the built zone is empty ({built_from})")
             continue
-        rows.append(
-            {
-                "phase": phase.phase,
-                "start": phase.start.isoformat(),
-                "end": phase.end.isoformat(),
-                "area_name": area.name,
-                "kind": area.kind,
-                "built_from": built_from,
-                "width_m": width,
-                "area_km2": round(geodesic_area_km2(geom), 4),
-                "ref": area.ref,
-                "geometry": geom,
-            }
-        )
+        area_km2 = round(geodesic_area_km2(geom), 4)
+        rows.append(zone_row(phase, area, built_from, width, area_km2, geom))
     if problems:
         raise LayerError("Dingxiang zones cannot be built: " + " | ".join(problems))
     return _zone_frame(rows)

@@ -29,6 +29,7 @@ from spatial.zone_table import (
     _as_date,
     _table,
     match_area,
+    zone_row,
 )
 
 DRAWN_COLUMNS = ("phase", "start", "end")
@@ -158,20 +159,8 @@ def read_ready_zones(
             if name != area.name
             else f"直接读取{_where_zh(where)}"
         )
-        rows.append(
-            {
-                "phase": phase.phase,
-                "start": phase.start.isoformat(),
-                "end": phase.end.isoformat(),
-                "area_name": area.name,
-                "kind": area.kind,
-                "built_from": str(built) if isinstance(built, str) and built else drawn,
-                "width_m": float(width),
-                "area_km2": np.nan,
-                "ref": area.ref,
-                "geometry": geom,
-            }
-        )
+        built_from = str(built) if isinstance(built, str) and built else drawn
+        rows.append(zone_row(phase, area, built_from, float(width), np.nan, geom))
     if problems:
         raise LayerError(
             f"{where}: " + "; ".join(problems) + ". Fix the layer in QGIS, or rebuild it with "

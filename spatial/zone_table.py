@@ -135,6 +135,24 @@ class ZoneTable:
         return None
 
 
+def zone_row(
+    phase: Phase, area: ZoneArea, built_from: str, width_m: float, area_km2: float, geometry
+) -> dict:
+    """One zone of the layer (:data:`ZONE_COLUMNS` and its geometry), built or read."""
+    return {
+        "phase": phase.phase,
+        "start": phase.start.isoformat(),
+        "end": phase.end.isoformat(),
+        "area_name": area.name,
+        "kind": area.kind,
+        "built_from": built_from,
+        "width_m": width_m,
+        "area_km2": area_km2,
+        "ref": area.ref,
+        "geometry": geometry,
+    }
+
+
 def _norm(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
