@@ -589,16 +589,6 @@ def _template_values(row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ())
     return values
 
 
-def _explain(template: str, row: dict, outcome: dict, specs: tuple[FactSpec, ...] = ()) -> str:
-    """Fill a Chinese reason template with the enterprise's values and the outcome."""
-    values = _template_values(row, outcome, specs)
-    try:
-        return template.format_map(values)
-    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
-        # a format spec (``{pm_ref:.1f}``) on a value already in words: fill it without the spec
-        return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: str(values[m.group(1)]), template)
-
-
 def _blank_mode(on_blank: str | dict, column: str, kind: str) -> str:
     if kind == "fact":
         return "review"
@@ -1169,10 +1159,11 @@ class _Values(dict):
 
 
 def _fill(template: str, values: dict) -> str:
-    """A reason template filled (as :func:`_explain`)."""
+    """A Chinese reason template filled with the values it names (:func:`_template_values`)."""
     try:
         return template.format_map(values)
     except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        # a format spec (``{pm_ref:.1f}``) on a value already in words: fill it without the spec
         return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: str(values[m.group(1)]), template)
 
 
@@ -1180,7 +1171,7 @@ def _reasons(
     g: pd.DataFrame, pos: np.ndarray, part: np.ndarray, templates: np.ndarray, context: _Context
 ) -> np.ndarray:
     """The reason of every decision of a group, coded: its template filled with the
-    enterprise's values and the outcome (:func:`_explain`, reading only the values a template
+    enterprise's values and the outcome (:func:`_fill`, reading only the values a template
     names), once per distinct combination of the template, the part (whose outcome is one)
     and the values the template names."""
     frame, table = context.frame, context.texts
