@@ -230,12 +230,10 @@ class _TotalMemory:
 
 
 def figure_workers() -> int:
-    """Processes drawing the figures in this run (:func:`spatial.export.figures._worker_count`
-    for a run with more than one batch)."""
-    from spatial.export import figures
+    """Processes drawing the figures of a run with more than one batch."""
+    from spatial.export.figures import _worker_count
 
-    count = getattr(figures, "_worker_count", None)
-    return count(1_000) if count else 1
+    return _worker_count(1_000)
 
 
 @contextlib.contextmanager
